@@ -1,0 +1,259 @@
+package models
+
+import (
+	"fmt"
+	"path"
+	"strings"
+	"sync"
+
+	"github.com/nikolalohinski/gonja/v2/exec"
+)
+
+// CompileOptions change what Compile renders.
+type CompileOptions struct {
+	// Incremental renders is_incremental() as true: the model's table exists and this is
+	// not a full refresh.
+	Incremental bool
+}
+
+// Quote quotes a SQL identifier for DuckDB.
+func Quote(ident string) string {
+	return `"` + strings.ReplaceAll(ident, `"`, `""`) + `"`
+}
+
+// Schema returns the schema a model or seed is built in: the warehouse schema, or, with a
+// custom schema config, dbt's default "<target schema>_<custom>" (or what the project's
+// generate_schema_name macro says).
+func (p *Project) Schema(m *Model) string {
+	custom := m.Config.Schema
+	if p.macros != nil && p.macros.names["generate_schema_name"] != "" {
+		if s, err := p.callMacro("generate_schema_name", nilIfEmpty(custom), map[string]any{"name": m.Name, "path": m.Path}); err == nil {
+			return strings.TrimSpace(s)
+		}
+	}
+	if custom == "" {
+		return p.Warehouse.Schema
+	}
+	return p.Warehouse.Schema + "_" + custom
+}
+
+func nilIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// Identifier returns the relation name of a model: its alias, or its name.
+func (m *Model) Identifier() string {
+	if m.Config.Alias != "" {
+		return m.Config.Alias
+	}
+	return m.Name
+}
+
+// Relation returns the quoted relation a model or seed builds, e.g. "main"."orders".
+func (p *Project) Relation(m *Model) string {
+	return Quote(p.Schema(m)) + "." + Quote(m.Identifier())
+}
+
+// SourceRelation returns what SQL reads for a source table: its relation, or a DuckDB
+// reader over its files (read_parquet, read_csv_auto, read_json_auto).
+func (p *Project) SourceRelation(t *SourceTable) string {
+	if t.Location != "" {
+		loc := strings.ReplaceAll(t.Location, "'", "''")
+		switch ext := strings.ToLower(path.Ext(strings.TrimSuffix(t.Location, ".gz"))); ext {
+		case ".csv", ".tsv":
+			return "read_csv_auto('" + loc + "')"
+		case ".json", ".ndjson", ".jsonl":
+			return "read_json_auto('" + loc + "')"
+		default:
+			return "read_parquet('" + loc + "')"
+		}
+	}
+	s := p.Sources[t.Source]
+	return Quote(s.Schema) + "." + Quote(t.Identifier)
+}
+
+// Compile returns the SQL a model runs: its rendered select with every ref(), source() and
+// this resolved; refs to ephemeral models are inlined as subqueries.
+func (p *Project) Compile(m *Model, opts CompileOptions) (string, error) {
+	sql := m.rendered
+	if opts.Incremental && m.Kind == KindIncremental && m.tmpl != nil {
+		st := &renderState{file: m.Path, raw: m.raw, incremental: true}
+		out, err := p.renderEnv().render(m.tmpl, m.Name, st)
+		if err != nil {
+			return "", err
+		}
+		if len(st.errs) > 0 {
+			return "", st.errs
+		}
+		sql = out
+	}
+	return p.resolvePlaceholders(sql, m.Name, 0)
+}
+
+func (p *Project) resolvePlaceholders(sql, self string, depth int) (string, error) {
+	if depth > 50 {
+		return "", fmt.Errorf("ephemeral models nest deeper than 50 levels; is there a cycle?")
+	}
+	if !strings.Contains(sql, placeholderMark) {
+		return sql, nil
+	}
+	var b strings.Builder
+	b.Grow(len(sql) + 64)
+	for {
+		i := strings.Index(sql, placeholderMark)
+		if i < 0 {
+			b.WriteString(sql)
+			break
+		}
+		b.WriteString(sql[:i])
+		rest := sql[i+1:]
+		j := strings.Index(rest, placeholderMark)
+		if j < 0 {
+			return "", fmt.Errorf("corrupt placeholder in compiled SQL")
+		}
+		token := rest[:j]
+		sql = rest[j+1:]
+		switch {
+		case strings.HasPrefix(token, "ref:"):
+			name := token[4:]
+			m, ok := p.Models[name]
+			if !ok {
+				return "", fmt.Errorf("unknown ref %q%s", name, didYouMean(name, p.ModelNames()))
+			}
+			if m.Kind == KindEphemeral && name != self {
+				inner, err := p.resolvePlaceholders(m.rendered, name, depth+1)
+				if err != nil {
+					return "", err
+				}
+				b.WriteString("(\n" + strings.TrimSpace(inner) + "\n)")
+				continue
+			}
+			b.WriteString(p.Relation(m))
+		case strings.HasPrefix(token, "src:"):
+			t := p.SourceTable(token[4:])
+			if t == nil {
+				return "", fmt.Errorf("unknown source %q", token[4:])
+			}
+			b.WriteString(p.SourceRelation(t))
+		default:
+			return "", fmt.Errorf("corrupt placeholder %q in compiled SQL", token)
+		}
+	}
+	return b.String(), nil
+}
+
+// renderEnv is built once per project, lazily, for renders after Load.
+func (p *Project) renderEnv() *renderEnv {
+	p.reOnce.Do(func() {
+		if p.re == nil {
+			p.re = newRenderEnv(p, osEnv)
+		}
+	})
+	return p.re
+}
+
+// callMacro calls a project macro with positional arguments and returns its output.
+func (p *Project) callMacro(name string, args ...any) (string, error) {
+	st := &renderState{file: p.macros.names[name]}
+	ctx := p.renderEnv().context("", st)
+	fn, ok := ctx.Get(name)
+	if !ok {
+		return "", fmt.Errorf("unknown macro %q", name)
+	}
+	macro, ok := fn.(exec.Macro)
+	if !ok {
+		return "", fmt.Errorf("%q is not a macro", name)
+	}
+	va := exec.NewVarArgs()
+	for _, a := range args {
+		va.Args = append(va.Args, exec.AsValue(a))
+	}
+	v := macro(va)
+	if v.IsError() {
+		return "", fmt.Errorf("macro %s: %s", name, v.String())
+	}
+	return v.String(), nil
+}
+
+// CompileTest returns the SQL of a test: a query selecting the rows that fail it.
+func (p *Project) CompileTest(t *Test) (string, error) {
+	if t.Generic == "" {
+		return p.resolvePlaceholders(t.rendered, "", 0)
+	}
+	var target string
+	if strings.Contains(t.Model, ".") {
+		target = srcPlaceholder(strings.SplitN(t.Model, ".", 2)[0], strings.SplitN(t.Model, ".", 2)[1])
+	} else {
+		target = refPlaceholder(t.Model)
+	}
+	if t.Where != "" {
+		target = "(select * from " + target + " where " + t.Where + ") dbt_subquery"
+	}
+	col := t.Column
+	var sql string
+	switch t.Generic {
+	case "not_null":
+		sql = fmt.Sprintf("select *\nfrom %s\nwhere %s is null", target, col)
+	case "unique":
+		sql = fmt.Sprintf("select %s as unique_field, count(*) as n_records\nfrom %s\nwhere %s is not null\ngroup by %s\nhaving count(*) > 1", col, target, col, col)
+	case "accepted_values":
+		var vals []string
+		quote := true
+		if q, ok := t.args["quote"].(bool); ok {
+			quote = q
+		}
+		for _, v := range t.args["values"].([]any) {
+			s := fmt.Sprint(v)
+			if quote {
+				s = "'" + strings.ReplaceAll(s, "'", "''") + "'"
+			}
+			vals = append(vals, s)
+		}
+		sql = fmt.Sprintf("with all_values as (\n  select %s as value_field, count(*) as n_records\n  from %s\n  group by %s\n)\nselect *\nfrom all_values\nwhere value_field not in (%s)", col, target, col, strings.Join(vals, ", "))
+	case "relationships":
+		var parent string
+		if len(t.refs) > 0 {
+			parent = refPlaceholder(t.refs[0].Name)
+		} else {
+			parent = srcPlaceholder(t.sources[0].Source, t.sources[0].Table)
+		}
+		field := t.args["field"]
+		sql = fmt.Sprintf("with child as (\n  select %s as from_field\n  from %s\n  where %s is not null\n),\nparent as (\n  select %s as to_field\n  from %s\n)\nselect from_field\nfrom child\nleft join parent on child.from_field = parent.to_field\nwhere parent.to_field is null", col, target, col, field, parent)
+	default:
+		out, err := p.renderCustomTest(t, target)
+		if err != nil {
+			return "", err
+		}
+		sql = out
+	}
+	return p.resolvePlaceholders(sql, "", 0)
+}
+
+// renderCustomTest calls a {% test %} macro with model, column_name and the test's arguments.
+func (p *Project) renderCustomTest(t *Test, target string) (string, error) {
+	st := &renderState{file: t.Path}
+	ctx := p.renderEnv().context("", st)
+	fn, _ := ctx.Get("test_" + t.Generic)
+	macro, ok := fn.(exec.Macro)
+	if !ok {
+		return "", fmt.Errorf("%s: unknown generic test %q", t.Path, t.Generic)
+	}
+	va := exec.NewVarArgs()
+	va.KwArgs["model"] = exec.AsValue(target)
+	if t.Column != "" {
+		va.KwArgs["column_name"] = exec.AsValue(t.Column)
+	}
+	for k, v := range t.args {
+		va.KwArgs[k] = exec.AsValue(v)
+	}
+	v := macro(va)
+	if v.IsError() {
+		return "", fmt.Errorf("%s: test %s: %s", t.Path, t.Name, v.String())
+	}
+	return v.String(), nil
+}
+
+var _ sync.Once

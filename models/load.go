@@ -1,0 +1,326 @@
+package models
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Options change how a project loads.
+type Options struct {
+	Target      string                      // the profile target or strata.yml target; "" for the default
+	Vars        map[string]any              // --vars, overriding the project's vars
+	Env         func(string) (string, bool) // environment lookup; os.LookupEnv when nil
+	ProfilesDir string                      // where profiles.yml is; project folder, $DBT_PROFILES_DIR, ~/.dbt when ""
+}
+
+// ErrNoProject says a folder holds neither strata.yml nor dbt_project.yml.
+var ErrNoProject = errors.New("no strata.yml or dbt_project.yml")
+
+// layout is where a project keeps each kind of file, relative to its folder.
+type layout struct {
+	modelPaths, seedPaths, testPaths, macroPaths, snapshotPaths []string
+}
+
+// loader holds the state of one Load.
+type loader struct {
+	p       *Project
+	opts    Options
+	layout  layout
+	folders map[string]*folderConfig // "models", "seeds", "data_tests" trees from the project file
+	errs    Errors
+	mu      sync.Mutex
+	re      *renderEnv
+	props    []*propsFile
+	disabled map[string]bool
+}
+
+// Load reads, renders and validates the project in dir. Its error, when not nil, is an
+// Errors listing every problem found, or wraps ErrNoProject.
+func Load(dir string, opts Options) (*Project, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	if opts.Env == nil {
+		opts.Env = osEnv
+	}
+	l := &loader{
+		p:       &Project{Dir: abs, Models: map[string]*Model{}, Sources: map[string]*Source{}, Tests: map[string]*Test{}, Docs: map[string]string{}, Vars: map[string]any{}},
+		opts:    opts,
+		folders: map[string]*folderConfig{},
+	}
+	if err := l.readProjectFile(); err != nil {
+		return nil, err
+	}
+	if len(l.errs) > 0 {
+		return nil, l.fail()
+	}
+	for k, v := range opts.Vars {
+		l.p.Vars[k] = v
+	}
+	l.re = newRenderEnv(l.p, opts.Env)
+	l.p.re = l.re
+	l.readDocsAndMacros()
+	l.checkUnsupportedPaths()
+	l.readModels()
+	l.readSeeds()
+	l.readProperties()
+	l.applyConfigs()
+	l.readSingularTests()
+	l.resolve()
+	if len(l.errs) > 0 {
+		return nil, l.fail()
+	}
+	return l.p, nil
+}
+
+func (l *loader) fail() error {
+	l.errs.sort()
+	return l.errs
+}
+
+func (l *loader) add(errs ...*Error) {
+	l.mu.Lock()
+	l.errs = append(l.errs, errs...)
+	l.mu.Unlock()
+}
+
+// rel returns a path relative to the project folder, with forward slashes.
+func (l *loader) rel(path string) string {
+	r, err := filepath.Rel(l.p.Dir, path)
+	if err != nil {
+		return path
+	}
+	return filepath.ToSlash(r)
+}
+
+// walk lists the files under the project's paths whose names end in one of exts, sorted.
+func (l *loader) walk(paths []string, exts ...string) []string {
+	var files []string
+	for _, p := range paths {
+		root := filepath.Join(l.p.Dir, p)
+		_ = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return nil // a missing folder is an empty one
+			}
+			if d.IsDir() {
+				if path != root && strings.HasPrefix(d.Name(), ".") {
+					return filepath.SkipDir
+				}
+				return nil
+			}
+			for _, e := range exts {
+				if strings.HasSuffix(d.Name(), e) {
+					files = append(files, path)
+					break
+				}
+			}
+			return nil
+		})
+	}
+	sort.Strings(files)
+	return files
+}
+
+// readModels renders every model file, in parallel.
+func (l *loader) readModels() {
+	files := l.walk(l.layout.modelPaths, ".sql", ".py")
+	results := make([]*Model, len(files))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				results[i] = l.readModel(files[i])
+			}
+		}()
+	}
+	for i := range files {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	seen := map[string]string{}
+	for _, m := range results {
+		if m == nil {
+			continue
+		}
+		if prev, ok := seen[m.Name]; ok {
+			l.add(errorf(m.Path, 1, 1, "duplicate model name %q: also defined in %s; rename one of the files", m.Name, prev))
+			continue
+		}
+		seen[m.Name] = m.Path
+		l.p.Models[m.Name] = m
+	}
+}
+
+func (l *loader) readModel(path string) *Model {
+	file := l.rel(path)
+	if strings.HasSuffix(path, ".py") {
+		l.add(errorf(file, 1, 1, "Python models are a dbt feature strata does not support; write the model in SQL"))
+		return nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		l.add(errorf(file, 0, 0, "%v", err))
+		return nil
+	}
+	name := strings.TrimSuffix(filepath.Base(path), ".sql")
+	m := &Model{Name: name, Path: file, raw: string(data)}
+	if loc := unsupportedTag.FindStringIndex(m.raw); loc != nil {
+		p := (&renderState{raw: m.raw, file: file}).pos(m.raw[loc[0]:loc[1]])
+		l.add(errorf(file, p.Line, p.Col, "{%% %s %%} blocks are a dbt feature strata does not support", strings.Fields(strings.Trim(m.raw[loc[0]:loc[1]], "{%- "))[0]))
+		return nil
+	}
+	t, perr := parseTemplate(file, m.raw)
+	if perr != nil {
+		l.add(perr)
+		return nil
+	}
+	m.tmpl = t
+	st := &renderState{file: file, raw: m.raw}
+	out, rerr := l.re.render(t, name, st)
+	if rerr != nil {
+		l.add(rerr)
+		return nil
+	}
+	l.add(st.errs...)
+	m.rendered = out
+	m.Refs = st.refs
+	m.Sources = st.sources
+	m.fileConfig = st.config
+	return m
+}
+
+// readSeeds registers every CSV under the seed paths.
+func (l *loader) readSeeds() {
+	for _, path := range l.walk(l.layout.seedPaths, ".csv") {
+		file := l.rel(path)
+		name := strings.TrimSuffix(filepath.Base(path), ".csv")
+		if prev, ok := l.p.Models[name]; ok {
+			l.add(errorf(file, 1, 1, "duplicate name %q: a seed and %s share it; rename one", name, prev.Path))
+			continue
+		}
+		l.p.Models[name] = &Model{Name: name, Kind: KindSeed, Path: file}
+	}
+}
+
+// readSingularTests loads tests/*.sql: queries returning the rows that fail.
+func (l *loader) readSingularTests() {
+	for _, path := range l.walk(l.layout.testPaths, ".sql") {
+		file := l.rel(path)
+		data, err := os.ReadFile(path)
+		if err != nil {
+			l.add(errorf(file, 0, 0, "%v", err))
+			continue
+		}
+		name := strings.TrimSuffix(filepath.Base(path), ".sql")
+		t, perr := parseTemplate(file, string(data))
+		if perr != nil {
+			l.add(perr)
+			continue
+		}
+		st := &renderState{file: file, raw: string(data)}
+		out, rerr := l.re.render(t, "", st)
+		if rerr != nil {
+			l.add(rerr)
+			continue
+		}
+		l.add(st.errs...)
+		test := &Test{Name: name, Path: file, Pos: Pos{File: file, Line: 1, Col: 1}, Severity: "error", rendered: out, tmpl: t}
+		cfg := mergeConfig(l.folders["data_tests"].layersFor(l.p.Name, nil, name, false), st.config)
+		test.applyConfig(cfg)
+		for _, r := range st.refs {
+			test.refs = append(test.refs, r)
+		}
+		test.sources = st.sources
+		l.addTest(test)
+	}
+}
+
+// readDocsAndMacros reads {% docs %} blocks from .md files and macros from the macro paths.
+func (l *loader) readDocsAndMacros() {
+	docPaths := append(append(append([]string{}, l.layout.modelPaths...), l.layout.seedPaths...), l.layout.macroPaths...)
+	for _, path := range l.walk(docPaths, ".md") {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			continue
+		}
+		for _, m := range docsBlockRe.FindAllStringSubmatch(string(data), -1) {
+			l.p.Docs[m[1]] = strings.TrimSpace(m[2])
+		}
+	}
+	ms := &macroSet{names: map[string]string{}}
+	for _, path := range l.walk(l.layout.macroPaths, ".sql") {
+		file := l.rel(path)
+		data, err := os.ReadFile(path)
+		if err != nil {
+			l.add(errorf(file, 0, 0, "%v", err))
+			continue
+		}
+		src := string(data)
+		if loc := unsupportedTag.FindStringIndex(src); loc != nil {
+			p := (&renderState{raw: src, file: file}).pos(src[loc[0]:loc[1]])
+			l.add(errorf(file, p.Line, p.Col, "custom materializations and snapshots are dbt features strata does not support"))
+			continue
+		}
+		src = prepareMacroSource(src)
+		t, perr := parseTemplate(file, src)
+		if perr != nil {
+			l.add(perr)
+			continue
+		}
+		for _, m := range macroNameRe.FindAllStringSubmatch(src, -1) {
+			if prev, ok := ms.names[m[1]]; ok && prev != file {
+				p := (&renderState{raw: src, file: file}).pos(m[0])
+				l.add(errorf(file, p.Line, p.Col, "macro %q is also defined in %s; rename one", m[1], prev))
+			}
+			ms.names[m[1]] = file
+		}
+		ms.templates = append(ms.templates, t)
+	}
+	if len(ms.templates) > 0 {
+		l.p.macros = ms
+	}
+}
+
+// checkUnsupportedPaths fails loudly on dbt features strata does not run.
+func (l *loader) checkUnsupportedPaths() {
+	for _, path := range l.walk(l.layout.snapshotPaths, ".sql", ".yml") {
+		l.add(errorf(l.rel(path), 1, 1, "snapshots are a dbt feature strata does not support yet; remove the file or turn it into an incremental model"))
+	}
+	for _, name := range []string{"packages.yml", "dependencies.yml"} {
+		path := filepath.Join(l.p.Dir, name)
+		data, err := os.ReadFile(path)
+		if err != nil {
+			continue
+		}
+		root, perr := parseYAML(name, data)
+		if perr != nil {
+			l.add(perr)
+			continue
+		}
+		if pk := get(root, "packages"); pk != nil && len(pk.Content) > 0 {
+			l.add(errorf(name, pk.Line, pk.Column, "dbt packages are not supported: copy the macros you use into macros/ and remove %s", name))
+		}
+	}
+}
+
+// fileError reports a problem reading a whole file.
+func fileError(file string, err error) *Error {
+	return errorf(file, 0, 0, "%v", err)
+}
+
+var _ = yaml.Node{}
+var _ = fmt.Sprint

@@ -1,0 +1,200 @@
+package models
+
+import (
+	"sort"
+	"sync"
+
+	"github.com/nikolalohinski/gonja/v2/exec"
+)
+
+// Kind says how a model produces its relation.
+type Kind string
+
+// The kinds of node a project holds.
+const (
+	KindView        Kind = "view"
+	KindTable       Kind = "table"
+	KindIncremental Kind = "incremental"
+	KindEphemeral   Kind = "ephemeral"
+	KindSeed        Kind = "seed"
+)
+
+// Project is a loaded, validated project: every model, seed, source and test, with their
+// configs merged and their dependencies resolved.
+type Project struct {
+	Name      string
+	Dir       string // absolute path of the project folder
+	Flavor    string // "strata" (strata.yml) or "dbt" (dbt_project.yml)
+	Warehouse Warehouse
+	Vars      map[string]any
+
+	Models    map[string]*Model // models and seeds, by name: they share ref()'s namespace
+	Sources   map[string]*Source
+	Tests     map[string]*Test
+	Docs      map[string]string // {% docs %} blocks by name
+	Exposures map[string]*Exposure
+
+	// Warnings are problems that do not stop a run (an ignored dbt feature, say).
+	Warnings []string
+
+	macros *macroSet
+	re     *renderEnv
+	reOnce sync.Once
+}
+
+// Warehouse is where the project builds: the DuckDB file and default schema.
+type Warehouse struct {
+	Type    string // "duckdb"
+	Path    string // database file; absolute, or ":memory:"
+	Schema  string // default schema for models
+	Threads int    // 0 means the CLI default
+	Target  string // the target's name (dbt profiles), "dev" by default
+}
+
+// Model is one node that produces one relation: a view, table, incremental model or seed.
+type Model struct {
+	Name        string
+	Kind        Kind
+	Path        string // relative to the project folder, e.g. models/marts/orders.sql
+	Description string
+	Columns     []*Column
+	Config      Config
+	Patch       *Pos // where its YAML properties are, if any
+
+	Refs    []Ref       // ref() calls in the file, in order
+	Sources []SourceRef // source() calls in the file, in order
+
+	// DependsOn lists the models and seeds this one reads, resolved and deduplicated;
+	// SourceDeps lists the source tables as "source.table".
+	DependsOn  []string
+	SourceDeps []string
+
+	fileConfig configLayer // from the file's config() call
+	propConfig configLayer // from its YAML properties
+
+	raw      string         // the file as written
+	rendered string         // rendered with is_incremental() false and placeholders for relations
+	tmpl     *exec.Template // parsed once; re-rendered when is_incremental() matters
+}
+
+// Raw returns the model file's text as written (the CSV header line for seeds).
+func (m *Model) Raw() string { return m.raw }
+
+// Column is a documented column of a model, seed or source table.
+type Column struct {
+	Name        string
+	Description string
+	DataType    string
+	Tags        []string
+	Meta        map[string]any
+}
+
+// Ref is one ref() call found in a model file.
+type Ref struct {
+	Name string
+	Pos  Pos
+}
+
+// SourceRef is one source() call found in a model file.
+type SourceRef struct {
+	Source, Table string
+	Pos           Pos
+}
+
+// Pos is a place in a project file.
+type Pos struct {
+	File      string
+	Line, Col int
+}
+
+// Source is a declared external schema with its tables.
+type Source struct {
+	Name        string
+	Schema      string
+	Database    string
+	Description string
+	Tables      map[string]*SourceTable
+	Pos         Pos
+}
+
+// SourceTable is one table of a source: a relation, or a file glob read with DuckDB's readers.
+type SourceTable struct {
+	Source      string
+	Name        string
+	Identifier  string
+	Location    string // a file glob (parquet, csv, json) when the table is files
+	Description string
+	Columns     []*Column
+	Tags        []string
+	Pos         Pos
+}
+
+// ID returns the table's "source.table" name.
+func (t *SourceTable) ID() string { return t.Source + "." + t.Name }
+
+// Test is a data test: a query returning the rows that violate it.
+type Test struct {
+	Name     string
+	Generic  string // "unique", "not_null", … ; "" for a singular test
+	Model    string // the model, seed or "source.table" the test is attached to; "" for singular
+	Column   string
+	Severity string // "error" or "warn"
+	Where    string
+	Tags     []string
+	Path     string
+	Pos      Pos
+
+	// DependsOn lists the models and seeds the test reads; SourceDeps its source tables.
+	DependsOn  []string
+	SourceDeps []string
+
+	args     map[string]any
+	refs     []Ref
+	sources  []SourceRef
+	config   configLayer
+	rendered string // singular tests and custom generic tests: SQL with relation placeholders
+	tmpl     *exec.Template
+}
+
+// ModelNames returns every model and seed name, sorted.
+func (p *Project) ModelNames() []string {
+	names := make([]string, 0, len(p.Models))
+	for n := range p.Models {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// TestNames returns every test name, sorted.
+func (p *Project) TestNames() []string {
+	names := make([]string, 0, len(p.Tests))
+	for n := range p.Tests {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// SourceTable returns the table "source.table", or nil.
+func (p *Project) SourceTable(id string) *SourceTable {
+	for _, s := range p.Sources {
+		for _, t := range s.Tables {
+			if t.ID() == id {
+				return t
+			}
+		}
+	}
+	return nil
+}
+
+// Exposure is a downstream use of the project (a dashboard, an app) declared in YAML.
+type Exposure struct {
+	Name        string
+	Type        string
+	Description string
+	Owner       string
+	DependsOn   []string // models and seeds
+	SourceDeps  []string
+	Pos         Pos
+}

@@ -1,0 +1,313 @@
+package models
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// folderConfig is the dbt_project.yml config tree for one resource type: configs at each
+// level apply to the models in that folder and below.
+type folderConfig struct {
+	layer    configLayer
+	children map[string]*folderConfig
+}
+
+func parseFolderConfig(file string, n *yaml.Node) *folderConfig {
+	f := &folderConfig{layer: configLayer{values: map[string]any{}, pos: map[string]Pos{}}, children: map[string]*folderConfig{}}
+	for _, kv := range pairs(n) {
+		if strings.HasPrefix(kv.Key, "+") || configKeys[kv.Key] {
+			k := normalizeKey(kv.Key)
+			f.layer.values[k] = decode(kv.Value)
+			f.layer.pos[k] = posOf(file, kv.KeyN)
+			continue
+		}
+		if kv.Value.Kind == yaml.MappingNode {
+			f.children[kv.Key] = parseFolderConfig(file, kv.Value)
+		}
+	}
+	return f
+}
+
+// layersFor returns the config layers that apply to a resource in dirs (folders below the
+// resource path) named name, from the outermost in.
+func (f *folderConfig) layersFor(project string, dirs []string, name string, _ bool) configLayer {
+	out := configLayer{values: map[string]any{}, pos: map[string]Pos{}}
+	if f == nil {
+		return out
+	}
+	apply := func(l configLayer) {
+		for k, v := range l.values {
+			if k == "tags" {
+				out.values[k] = appendUnique(toStrings(out.values[k]), toStrings(v)...)
+			} else {
+				out.values[k] = v
+			}
+			if p, ok := l.pos[k]; ok {
+				out.pos[k] = p
+			}
+		}
+	}
+	apply(f.layer)
+	node := f.children[project]
+	if node == nil {
+		return out
+	}
+	apply(node.layer)
+	for _, d := range dirs {
+		node = node.children[d]
+		if node == nil {
+			return out
+		}
+		apply(node.layer)
+	}
+	if leaf := node.children[name]; leaf != nil {
+		apply(leaf.layer)
+	}
+	return out
+}
+
+var (
+	strataKeys = []string{"name", "warehouse", "target", "targets", "vars", "models", "seeds", "data_tests", "tests", "sources",
+		"model-paths", "seed-paths", "test-paths", "macro-paths", "snapshot-paths", "docs-paths"}
+	dbtUnsupportedKeys = []string{"on-run-start", "on-run-end", "dispatch"}
+)
+
+// readProjectFile reads strata.yml or dbt_project.yml (+ profiles.yml).
+func (l *loader) readProjectFile() error {
+	file := "strata.yml"
+	data, err := os.ReadFile(filepath.Join(l.p.Dir, file))
+	if err != nil {
+		file = "dbt_project.yml"
+		data, err = os.ReadFile(filepath.Join(l.p.Dir, file))
+		if err != nil {
+			return fmt.Errorf("%s: %w (run `strata init NAME` to create a project)", l.p.Dir, ErrNoProject)
+		}
+		l.p.Flavor = "dbt"
+	} else {
+		l.p.Flavor = "strata"
+	}
+	root, perr := parseYAML(file, data)
+	if perr != nil {
+		l.add(perr)
+		return nil
+	}
+	l.p.Name = scalar(get(root, "name"))
+	if l.p.Name == "" {
+		l.add(errorf(file, 1, 1, "field 'name' is missing: give the project a name"))
+	}
+	paths := func(key, def string) []string {
+		n := get(root, key)
+		if n == nil {
+			return []string{def}
+		}
+		return toStrings(decode(n))
+	}
+	l.layout = layout{
+		modelPaths:    paths("model-paths", "models"),
+		seedPaths:     paths("seed-paths", "seeds"),
+		testPaths:     paths("test-paths", "tests"),
+		macroPaths:    paths("macro-paths", "macros"),
+		snapshotPaths: paths("snapshot-paths", "snapshots"),
+	}
+	for _, key := range []string{"models", "seeds"} {
+		l.folders[key] = parseFolderConfig(file, get(root, key))
+	}
+	if n := get(root, "data_tests"); n != nil {
+		l.folders["data_tests"] = parseFolderConfig(file, n)
+	} else {
+		l.folders["data_tests"] = parseFolderConfig(file, get(root, "tests"))
+	}
+	l.readVars(file, get(root, "vars"))
+
+	if l.p.Flavor == "strata" {
+		for _, kv := range pairs(root) {
+			if !contains(strataKeys, kv.Key) {
+				l.add(errorf(file, kv.KeyN.Line, kv.KeyN.Column, "unknown key %q%s", kv.Key, didYouMean(kv.Key, strataKeys)))
+			}
+		}
+		l.readStrataWarehouse(file, root)
+		return nil
+	}
+	for _, kv := range pairs(root) {
+		if contains(dbtUnsupportedKeys, kv.Key) && truthy(decode(kv.Value)) {
+			l.add(errorf(file, kv.KeyN.Line, kv.KeyN.Column, "%s is a dbt feature strata does not support yet; remove it", kv.Key))
+		}
+	}
+	profile := scalar(get(root, "profile"))
+	if profile == "" {
+		profile = l.p.Name
+	}
+	l.readProfile(profile)
+	return nil
+}
+
+func (l *loader) readVars(file string, n *yaml.Node) {
+	for _, kv := range pairs(n) {
+		if kv.Key == l.p.Name && kv.Value.Kind == yaml.MappingNode {
+			for _, inner := range pairs(kv.Value) {
+				l.p.Vars[inner.Key] = decode(inner.Value)
+			}
+			continue
+		}
+		l.p.Vars[kv.Key] = decode(kv.Value)
+	}
+}
+
+// readStrataWarehouse reads warehouse: (and targets: when a target is chosen) from strata.yml.
+func (l *loader) readStrataWarehouse(file string, root *yaml.Node) {
+	w := Warehouse{Type: "duckdb", Path: l.p.Name + ".duckdb", Schema: "main", Target: "dev"}
+	l.applyWarehouse(file, &w, get(root, "warehouse"))
+	target := l.opts.Target
+	if target == "" {
+		target = scalar(get(root, "target"))
+	}
+	if target != "" {
+		targets := get(root, "targets")
+		tn := get(targets, target)
+		if tn == nil {
+			var names []string
+			for _, kv := range pairs(targets) {
+				names = append(names, kv.Key)
+			}
+			l.add(errorf(file, 0, 0, "unknown target %q: add it under targets:%s", target, didYouMean(target, names)))
+		}
+		l.applyWarehouse(file, &w, tn)
+		w.Target = target
+	}
+	l.finishWarehouse(&w)
+}
+
+func (l *loader) applyWarehouse(file string, w *Warehouse, n *yaml.Node) {
+	for _, kv := range pairs(n) {
+		switch kv.Key {
+		case "type":
+			w.Type = kv.Value.Value
+			if w.Type != "duckdb" {
+				l.add(errorf(file, kv.Value.Line, kv.Value.Column, "warehouse type %q is not supported; strata runs on duckdb", w.Type))
+			}
+		case "path":
+			w.Path = kv.Value.Value
+		case "schema":
+			w.Schema = kv.Value.Value
+		case "threads":
+			t, err := strconv.Atoi(kv.Value.Value)
+			if err != nil || t < 1 {
+				l.add(errorf(file, kv.Value.Line, kv.Value.Column, "field 'threads': %q is not a positive number", kv.Value.Value))
+			}
+			w.Threads = t
+		case "extensions", "settings", "attach", "plugins", "filesystems", "secrets":
+			l.p.Warnings = append(l.p.Warnings, fmt.Sprintf("%s:%d: %q is ignored: strata uses DuckDB's built-in readers only", file, kv.KeyN.Line, kv.Key))
+		case "database", "host", "port", "user", "password", "dbname":
+		default:
+			l.add(errorf(file, kv.KeyN.Line, kv.KeyN.Column, "unknown warehouse key %q%s", kv.Key, didYouMean(kv.Key, []string{"type", "path", "schema", "threads"})))
+		}
+	}
+}
+
+func (l *loader) finishWarehouse(w *Warehouse) {
+	if w.Path != ":memory:" && w.Path != "" && !filepath.IsAbs(w.Path) {
+		w.Path = filepath.Join(l.p.Dir, w.Path)
+	}
+	if w.Path == "" {
+		w.Path = ":memory:"
+	}
+	if w.Schema == "" {
+		w.Schema = "main"
+	}
+	l.p.Warehouse = *w
+}
+
+// readProfile finds profiles.yml and reads the DuckDB target of profile.
+func (l *loader) readProfile(profile string) {
+	var dirs []string
+	if l.opts.ProfilesDir != "" {
+		dirs = append(dirs, l.opts.ProfilesDir)
+	}
+	dirs = append(dirs, l.p.Dir)
+	if d, ok := l.opts.Env("DBT_PROFILES_DIR"); ok {
+		dirs = append(dirs, d)
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		dirs = append(dirs, filepath.Join(home, ".dbt"))
+	}
+	var data []byte
+	var path string
+	for _, d := range dirs {
+		path = filepath.Join(d, "profiles.yml")
+		if b, err := os.ReadFile(path); err == nil {
+			data = b
+			break
+		}
+	}
+	if data == nil {
+		l.add(errorf("dbt_project.yml", 0, 0, "no profiles.yml found (looked in %s); add one with a duckdb target for profile %q", strings.Join(dirs, ", "), profile))
+		return
+	}
+	file := l.rel(path)
+	if strings.Contains(string(data), "{{") {
+		st := &renderState{file: file, raw: string(data)}
+		re := newRenderEnv(l.p, l.opts.Env)
+		if t, perr := parseTemplate(file, string(data)); perr != nil {
+			l.add(perr)
+			return
+		} else if out, rerr := re.render(t, "", st); rerr != nil {
+			l.add(rerr)
+			return
+		} else {
+			l.add(st.errs...)
+			data = []byte(out)
+		}
+	}
+	root, perr := parseYAML(file, data)
+	if perr != nil {
+		l.add(perr)
+		return
+	}
+	pn := get(root, profile)
+	if pn == nil {
+		l.add(errorf(file, 0, 0, "profile %q not found%s", profile, didYouMean(profile, keysOf(root))))
+		return
+	}
+	target := l.opts.Target
+	if target == "" {
+		target = scalar(get(pn, "target"))
+	}
+	if target == "" {
+		target = "dev"
+	}
+	outputs := get(pn, "outputs")
+	tn := get(outputs, target)
+	if tn == nil {
+		l.add(errorf(file, pn.Line, pn.Column, "profile %q has no target %q%s", profile, target, didYouMean(target, keysOf(outputs))))
+		return
+	}
+	w := Warehouse{Type: "duckdb", Path: ":memory:", Schema: "main", Target: target}
+	if t := scalar(get(tn, "type")); t != "duckdb" {
+		l.add(errorf(file, tn.Line, tn.Column, "profile %q target %q has type %q: strata runs dbt projects on DuckDB only (type: duckdb)", profile, target, t))
+		return
+	}
+	l.applyWarehouse(file, &w, tn)
+	l.finishWarehouse(&w)
+}
+
+func keysOf(n *yaml.Node) []string {
+	var out []string
+	for _, kv := range pairs(n) {
+		out = append(out, kv.Key)
+	}
+	return out
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

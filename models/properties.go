@@ -1,0 +1,414 @@
+package models
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// propsFile is one parsed YAML property file (dbt's schema.yml shape).
+type propsFile struct {
+	file string
+	root *yaml.Node
+}
+
+var (
+	propsKeys           = []string{"version", "models", "sources", "seeds", "exposures", "macros", "data_tests", "groups"}
+	propsUnsupported    = []string{"snapshots", "metrics", "semantic_models", "saved_queries", "unit_tests", "analyses"}
+	modelPropKeys       = []string{"name", "description", "config", "columns", "tests", "data_tests", "docs", "meta", "tags", "access", "group", "constraints", "versions", "latest_version", "deprecation_date"}
+	columnPropKeys      = []string{"name", "description", "data_type", "tests", "data_tests", "meta", "tags", "quote", "constraints", "policy_tags", "granularity"}
+	refArgRe            = regexp.MustCompile(`^\s*ref\(\s*['"]([^'"]+)['"]\s*\)\s*$`)
+	sourceArgRe         = regexp.MustCompile(`^\s*source\(\s*['"]([^'"]+)['"]\s*,\s*['"]([^'"]+)['"]\s*\)\s*$`)
+	testNameCleanRe     = regexp.MustCompile(`[^0-9a-zA-Z_]+`)
+	builtinGenericTests = []string{"unique", "not_null", "accepted_values", "relationships"}
+)
+
+// readProperties reads every YAML property file under the model and seed paths.
+func (l *loader) readProperties() {
+	paths := append(append([]string{}, l.layout.modelPaths...), l.layout.seedPaths...)
+	for _, path := range l.walk(paths, ".yml", ".yaml") {
+		file := l.rel(path)
+		data, err := os.ReadFile(path)
+		if err != nil {
+			l.add(fileError(file, err))
+			continue
+		}
+		root, perr := parseYAML(file, data)
+		if perr != nil {
+			l.add(perr)
+			continue
+		}
+		l.readPropsFile(&propsFile{file: file, root: root})
+	}
+}
+
+func (l *loader) readPropsFile(pf *propsFile) {
+	file := pf.file
+	for _, kv := range pairs(pf.root) {
+		switch {
+		case kv.Key == "version":
+			if kv.Value.Value != "2" {
+				l.add(errorf(file, kv.Value.Line, kv.Value.Column, "property files must say version: 2"))
+			}
+		case kv.Key == "models" || kv.Key == "seeds":
+			for _, entry := range kv.Value.Content {
+				l.readModelProps(file, entry, kv.Key == "seeds")
+			}
+		case kv.Key == "sources":
+			for _, entry := range kv.Value.Content {
+				l.readSource(file, entry)
+			}
+		case kv.Key == "exposures":
+			for _, entry := range kv.Value.Content {
+				l.readExposure(file, entry)
+			}
+		case kv.Key == "macros" || kv.Key == "groups" || kv.Key == "data_tests":
+			// documentation of macros and groups: nothing to run
+		case contains(propsUnsupported, kv.Key):
+			l.add(errorf(file, kv.KeyN.Line, kv.KeyN.Column, "%s are a dbt feature strata does not support yet; remove this block", kv.Key))
+		default:
+			l.add(errorf(file, kv.KeyN.Line, kv.KeyN.Column, "unknown key %q%s", kv.Key, didYouMean(kv.Key, propsKeys)))
+		}
+	}
+}
+
+func (l *loader) readModelProps(file string, n *yaml.Node, seed bool) {
+	name := scalar(get(n, "name"))
+	what := "model"
+	if seed {
+		what = "seed"
+	}
+	if name == "" {
+		l.add(errorf(file, n.Line, n.Column, "%s entry without a name", what))
+		return
+	}
+	m, ok := l.p.Models[name]
+	if !ok || (m.Kind == KindSeed) != seed {
+		var names []string
+		for _, x := range l.p.Models {
+			if (x.Kind == KindSeed) == seed {
+				names = append(names, x.Name)
+			}
+		}
+		l.add(errorf(file, n.Line, n.Column, "properties for unknown %s %q%s", what, name, didYouMean(name, names)))
+		return
+	}
+	if m.Patch != nil {
+		l.add(errorf(file, n.Line, n.Column, "%s %q already has properties in %s:%d; keep one entry", what, name, m.Patch.File, m.Patch.Line))
+		return
+	}
+	m.Patch = &Pos{File: file, Line: n.Line, Col: n.Column}
+	for _, kv := range pairs(n) {
+		if !contains(modelPropKeys, kv.Key) {
+			l.add(errorf(file, kv.KeyN.Line, kv.KeyN.Column, "unknown %s property %q%s", what, kv.Key, didYouMean(kv.Key, modelPropKeys)))
+		}
+		if (kv.Key == "versions" || kv.Key == "constraints") && truthy(decode(kv.Value)) {
+			l.add(errorf(file, kv.KeyN.Line, kv.KeyN.Column, "model %s are a dbt feature strata does not support yet", kv.Key))
+		}
+	}
+	m.Description = l.renderDescription(file, get(n, "description"))
+	m.propConfig = layerOf(file, get(n, "config"))
+	for _, key := range []string{"tags", "meta"} {
+		if v := get(n, key); v != nil {
+			m.propConfig.values[key] = decode(v)
+			m.propConfig.pos[key] = posOf(file, v)
+		}
+	}
+	for _, t := range l.testEntries(file, n) {
+		l.genericTest(file, t, name, "")
+	}
+	for _, cn := range seq(get(n, "columns")) {
+		col := &Column{Name: scalar(get(cn, "name")), DataType: scalar(get(cn, "data_type"))}
+		if col.Name == "" {
+			l.add(errorf(file, cn.Line, cn.Column, "column entry without a name"))
+			continue
+		}
+		for _, kv := range pairs(cn) {
+			if !contains(columnPropKeys, kv.Key) {
+				l.add(errorf(file, kv.KeyN.Line, kv.KeyN.Column, "unknown column property %q%s", kv.Key, didYouMean(kv.Key, columnPropKeys)))
+			}
+		}
+		col.Description = l.renderDescription(file, get(cn, "description"))
+		col.Tags = toStrings(decode(get(cn, "tags")))
+		if meta, ok := decode(get(cn, "meta")).(map[string]any); ok {
+			col.Meta = meta
+		}
+		m.Columns = append(m.Columns, col)
+		for _, t := range l.testEntries(file, cn) {
+			l.genericTest(file, t, name, col.Name)
+		}
+	}
+}
+
+// testEntries returns the items of tests: or data_tests:, reporting a node with both.
+func (l *loader) testEntries(file string, n *yaml.Node) []*yaml.Node {
+	a, b := get(n, "tests"), get(n, "data_tests")
+	if a != nil && b != nil {
+		l.add(errorf(file, b.Line, b.Column, "both tests: and data_tests: given; use data_tests: only"))
+	}
+	return append(seq(a), seq(b)...)
+}
+
+func seq(n *yaml.Node) []*yaml.Node {
+	if n == nil || n.Kind != yaml.SequenceNode {
+		return nil
+	}
+	return n.Content
+}
+
+// renderDescription renders {{ doc('x') }} in a description.
+func (l *loader) renderDescription(file string, n *yaml.Node) string {
+	d := scalar(n)
+	if !strings.Contains(d, "{{") {
+		return d
+	}
+	t, perr := parseTemplate(file, d)
+	if perr != nil {
+		perr.Line, perr.Col = n.Line, n.Column
+		l.add(perr)
+		return d
+	}
+	st := &renderState{file: file, raw: d}
+	out, rerr := l.re.render(t, "", st)
+	if rerr != nil {
+		rerr.Line, rerr.Col = n.Line, n.Column
+		l.add(rerr)
+		return d
+	}
+	return out
+}
+
+// genericTest builds one generic test from its YAML entry, attached to model (a model,
+// seed or "source.table") and, for column tests, column.
+func (l *loader) genericTest(file string, n *yaml.Node, model, column string) {
+	var kind string
+	args := map[string]any{}
+	var cfgNode *yaml.Node
+	custom := ""
+	switch n.Kind {
+	case yaml.ScalarNode:
+		kind = n.Value
+	case yaml.MappingNode:
+		ps := pairs(n)
+		if tn := get(n, "test_name"); tn != nil {
+			kind = tn.Value
+			for _, kv := range ps {
+				if kv.Key != "test_name" {
+					args[kv.Key] = decode(kv.Value)
+				}
+			}
+		} else if len(ps) == 1 {
+			kind = ps[0].Key
+			if m, ok := decode(ps[0].Value).(map[string]any); ok {
+				args = m
+			}
+			cfgNode = get(ps[0].Value, "config")
+		} else {
+			l.add(errorf(file, n.Line, n.Column, "a test entry names one test: `- unique` or `- accepted_values: {values: [...]}`"))
+			return
+		}
+	default:
+		l.add(errorf(file, n.Line, n.Column, "a test entry names one test: `- unique` or `- accepted_values: {values: [...]}`"))
+		return
+	}
+	if inner, ok := args["arguments"].(map[string]any); ok {
+		delete(args, "arguments")
+		for k, v := range inner {
+			args[k] = v
+		}
+	}
+	if name, ok := args["name"].(string); ok {
+		custom = name
+		delete(args, "name")
+	}
+	cfg := layerOf(file, cfgNode)
+	delete(args, "config")
+	for _, k := range []string{"severity", "where", "tags", "enabled", "store_failures", "limit", "warn_if", "error_if"} {
+		if v, ok := args[k]; ok {
+			cfg.values[k] = v
+			cfg.pos[k] = posOf(file, n)
+			delete(args, k)
+		}
+	}
+	if !contains(builtinGenericTests, kind) {
+		if l.p.macros == nil || l.p.macros.names["test_"+kind] == "" {
+			l.add(errorf(file, n.Line, n.Column, "unknown generic test %q%s: strata has unique, not_null, accepted_values, relationships; define others with {%% test %s(model, column_name) %%} in macros/", kind, didYouMean(kind, builtinGenericTests), kind))
+			return
+		}
+	}
+	t := &Test{Generic: kind, Model: model, Column: column, Path: file, Pos: posOf(file, n), Severity: "error", args: args}
+	switch kind {
+	case "accepted_values":
+		if _, ok := args["values"].([]any); !ok {
+			l.add(errorf(file, n.Line, n.Column, "accepted_values needs values: a list of the allowed values"))
+			return
+		}
+	case "relationships":
+		to, _ := args["to"].(string)
+		field, _ := args["field"].(string)
+		if to == "" || field == "" {
+			l.add(errorf(file, n.Line, n.Column, "relationships needs to: ref('model') and field: column"))
+			return
+		}
+		if m := refArgRe.FindStringSubmatch(to); m != nil {
+			t.refs = append(t.refs, Ref{Name: m[1], Pos: t.Pos})
+		} else if m := sourceArgRe.FindStringSubmatch(to); m != nil {
+			t.sources = append(t.sources, SourceRef{Source: m[1], Table: m[2], Pos: t.Pos})
+		} else {
+			l.add(errorf(file, n.Line, n.Column, "relationships to: %q must be ref('model') or source('source', 'table')", to))
+			return
+		}
+	}
+	t.config = cfg
+	if custom != "" {
+		t.Name = custom
+	} else {
+		t.Name = testName(kind, model, column, args)
+	}
+	l.addTest(t)
+}
+
+// testName builds dbt's name for a generic test: kind_model_column__arg__arg.
+func testName(kind, model, column string, args map[string]any) string {
+	parts := []string{kind, strings.ReplaceAll(model, ".", "_")}
+	if column != "" {
+		parts = append(parts, column)
+	}
+	name := strings.Join(parts, "_")
+	keys := make([]string, 0, len(args))
+	for k := range args {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var flat []string
+	for _, k := range keys {
+		flat = append(flat, flatten(args[k])...)
+	}
+	if len(flat) > 0 {
+		name += "__" + strings.Join(flat, "__")
+	}
+	return testNameCleanRe.ReplaceAllString(name, "_")
+}
+
+func flatten(v any) []string {
+	switch v := v.(type) {
+	case []any:
+		var out []string
+		for _, x := range v {
+			out = append(out, flatten(x)...)
+		}
+		return out
+	case map[string]any:
+		var out []string
+		for _, k := range sortedKeys(v) {
+			out = append(out, flatten(v[k])...)
+		}
+		return out
+	}
+	return []string{fmt.Sprint(v)}
+}
+
+func (l *loader) addTest(t *Test) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	base := t.Name
+	for i := 2; l.p.Tests[t.Name] != nil; i++ {
+		t.Name = fmt.Sprintf("%s_%d", base, i)
+	}
+	l.p.Tests[t.Name] = t
+}
+
+// readSource reads one sources: entry.
+func (l *loader) readSource(file string, n *yaml.Node) {
+	name := scalar(get(n, "name"))
+	if name == "" {
+		l.add(errorf(file, n.Line, n.Column, "source entry without a name"))
+		return
+	}
+	if prev, ok := l.p.Sources[name]; ok {
+		l.add(errorf(file, n.Line, n.Column, "source %q is also declared in %s:%d", name, prev.Pos.File, prev.Pos.Line))
+		return
+	}
+	s := &Source{Name: name, Schema: scalar(get(n, "schema")), Database: scalar(get(n, "database")),
+		Description: l.renderDescription(file, get(n, "description")), Tables: map[string]*SourceTable{}, Pos: posOf(file, n)}
+	if s.Schema == "" {
+		s.Schema = name
+	}
+	if f := get(n, "freshness"); f != nil {
+		l.p.Warnings = append(l.p.Warnings, fmt.Sprintf("%s:%d: source freshness is not checked by strata yet", file, f.Line))
+	}
+	srcLoc := locationOf(n)
+	for _, tn := range seq(get(n, "tables")) {
+		t := &SourceTable{Source: name, Name: scalar(get(tn, "name")), Identifier: scalar(get(tn, "identifier")),
+			Description: l.renderDescription(file, get(tn, "description")), Pos: posOf(file, tn),
+			Tags: toStrings(decode(get(tn, "tags")))}
+		if t.Name == "" {
+			l.add(errorf(file, tn.Line, tn.Column, "source table entry without a name"))
+			continue
+		}
+		if t.Identifier == "" {
+			t.Identifier = t.Name
+		}
+		t.Location = locationOf(tn)
+		if t.Location == "" && srcLoc != "" {
+			t.Location = strings.ReplaceAll(srcLoc, "{name}", t.Name)
+		}
+		for _, cn := range seq(get(tn, "columns")) {
+			col := &Column{Name: scalar(get(cn, "name")), DataType: scalar(get(cn, "data_type")),
+				Description: l.renderDescription(file, get(cn, "description"))}
+			t.Columns = append(t.Columns, col)
+			for _, te := range l.testEntries(file, cn) {
+				l.genericTest(file, te, t.ID(), col.Name)
+			}
+		}
+		for _, te := range l.testEntries(file, tn) {
+			l.genericTest(file, te, t.ID(), "")
+		}
+		s.Tables[t.Name] = t
+	}
+	l.p.Sources[name] = s
+}
+
+// locationOf reads a file glob for a source or table: strata's location:, or dbt-duckdb's
+// external_location in meta: or config:.
+func locationOf(n *yaml.Node) string {
+	if v := scalar(get(n, "location")); v != "" {
+		return v
+	}
+	for _, k := range []string{"meta", "config"} {
+		if v := scalar(get(get(n, k), "external_location")); v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// readExposure reads one exposures: entry.
+func (l *loader) readExposure(file string, n *yaml.Node) {
+	e := &Exposure{Name: scalar(get(n, "name")), Type: scalar(get(n, "type")), Pos: posOf(file, n),
+		Description: scalar(get(n, "description")), Owner: scalar(get(get(n, "owner"), "name"))}
+	if e.Name == "" {
+		l.add(errorf(file, n.Line, n.Column, "exposure entry without a name"))
+		return
+	}
+	for _, d := range seq(get(n, "depends_on")) {
+		if m := refArgRe.FindStringSubmatch(d.Value); m != nil {
+			e.DependsOn = append(e.DependsOn, m[1])
+		} else if m := sourceArgRe.FindStringSubmatch(d.Value); m != nil {
+			e.SourceDeps = append(e.SourceDeps, m[1]+"."+m[2])
+		} else {
+			l.add(errorf(file, d.Line, d.Column, "exposure depends_on entries are ref('model') or source('source', 'table')"))
+		}
+	}
+	if l.p.Exposures == nil {
+		l.p.Exposures = map[string]*Exposure{}
+	}
+	l.p.Exposures[e.Name] = e
+}
+
+var _ = filepath.Join

@@ -1,0 +1,174 @@
+package models
+
+import (
+	"fmt"
+	"path"
+	"strings"
+)
+
+// applyConfigs merges every model's and test's configs in dbt's order and validates them.
+func (l *loader) applyConfigs() {
+	disabled := map[string]bool{}
+	for _, name := range l.p.ModelNames() {
+		m := l.p.Models[name]
+		tree, roots := l.folders["models"], l.layout.modelPaths
+		if m.Kind == KindSeed {
+			tree, roots = l.folders["seeds"], l.layout.seedPaths
+		}
+		folder := tree.layersFor(l.p.Name, dirsUnder(m.Path, roots), m.Name, false)
+		m.Config = mergeConfig(folder, m.propConfig, m.fileConfig)
+		if !m.Config.Enabled {
+			disabled[name] = true
+			delete(l.p.Models, name)
+			continue
+		}
+		if m.Kind != KindSeed {
+			if m.Config.Materialized == "" {
+				m.Config.Materialized = "view"
+			}
+			m.Kind = Kind(m.Config.Materialized)
+			if m.Kind == KindIncremental && m.Config.IncrementalStrategy == "" {
+				m.Config.IncrementalStrategy = "append"
+				if len(m.Config.UniqueKey) > 0 {
+					m.Config.IncrementalStrategy = "delete+insert"
+				}
+			}
+		} else {
+			m.Config.Materialized = "seed"
+		}
+		l.add(m.Config.validate(m)...)
+	}
+	l.disabled = disabled
+	for name, t := range l.p.Tests {
+		folder := l.folders["data_tests"].layersFor(l.p.Name, nil, t.Name, false)
+		cfg := mergeConfig(folder, t.config)
+		if !cfg.Enabled {
+			delete(l.p.Tests, name)
+			continue
+		}
+		if err := t.applyConfig(cfg); err != nil {
+			l.add(err)
+		}
+	}
+}
+
+// applyConfig sets a test's severity, filter and tags.
+func (t *Test) applyConfig(c Config) *Error {
+	t.Tags = c.Tags
+	t.Where = str(c.Raw["where"])
+	if s := strings.ToLower(str(c.Raw["severity"])); s != "" {
+		if s != "error" && s != "warn" {
+			p := c.Where["severity"]
+			return errorf(t.Path, p.Line, p.Col, "test %s: severity %q must be error or warn", t.Name, s)
+		}
+		t.Severity = s
+	}
+	return nil
+}
+
+// dirsUnder returns the folders between a resource root and a file: models/a/b/x.sql → [a b].
+func dirsUnder(file string, roots []string) []string {
+	dir := path.Dir(file)
+	for _, r := range roots {
+		r = strings.TrimSuffix(path.Clean(r), "/")
+		if dir == r {
+			return nil
+		}
+		if strings.HasPrefix(dir, r+"/") {
+			return strings.Split(strings.TrimPrefix(dir, r+"/"), "/")
+		}
+	}
+	return nil
+}
+
+// resolve checks every ref() and source() and records each node's dependencies.
+func (l *loader) resolve() {
+	names := l.p.ModelNames()
+	for _, name := range names {
+		m := l.p.Models[name]
+		m.DependsOn = l.resolveRefs(m.Path, m.Refs)
+		m.SourceDeps = l.resolveSources(m.Path, m.Sources)
+	}
+	for name, t := range l.p.Tests {
+		if t.Model != "" {
+			if strings.Contains(t.Model, ".") {
+				if l.p.SourceTable(t.Model) == nil {
+					l.add(errorf(t.Pos.File, t.Pos.Line, t.Pos.Col, "test on unknown source table %q", t.Model))
+					continue
+				}
+				t.SourceDeps = append(t.SourceDeps, t.Model)
+			} else if _, ok := l.p.Models[t.Model]; !ok {
+				delete(l.p.Tests, name) // its model is disabled
+				continue
+			} else {
+				t.DependsOn = append(t.DependsOn, t.Model)
+			}
+		}
+		for _, d := range l.resolveRefs(t.Pos.File, t.refs) {
+			t.DependsOn = appendUnique(t.DependsOn, d)
+		}
+		for _, d := range l.resolveSources(t.Pos.File, t.sources) {
+			t.SourceDeps = appendUnique(t.SourceDeps, d)
+		}
+	}
+	for _, e := range l.p.Exposures {
+		for _, d := range e.DependsOn {
+			if _, ok := l.p.Models[d]; !ok {
+				l.add(errorf(e.Pos.File, e.Pos.Line, e.Pos.Col, "exposure %q depends on unknown model %q%s", e.Name, d, didYouMean(d, names)))
+			}
+		}
+		for _, d := range e.SourceDeps {
+			if l.p.SourceTable(d) == nil {
+				l.add(errorf(e.Pos.File, e.Pos.Line, e.Pos.Col, "exposure %q depends on unknown source %q", e.Name, d))
+			}
+		}
+	}
+}
+
+func (l *loader) resolveRefs(file string, refs []Ref) []string {
+	var deps []string
+	for _, r := range refs {
+		if _, ok := l.p.Models[r.Name]; ok {
+			deps = appendUnique(deps, r.Name)
+			continue
+		}
+		pos := r.Pos
+		if pos.File == "" {
+			pos.File = file
+		}
+		if l.disabled[r.Name] {
+			l.add(errorf(pos.File, pos.Line, pos.Col, "ref %q points to a disabled model; enable it or remove the ref", r.Name))
+			continue
+		}
+		l.add(errorf(pos.File, pos.Line, pos.Col, "unknown ref %q%s", r.Name, didYouMean(r.Name, l.p.ModelNames())))
+	}
+	return deps
+}
+
+func (l *loader) resolveSources(file string, refs []SourceRef) []string {
+	var deps []string
+	for _, r := range refs {
+		id := r.Source + "." + r.Table
+		pos := r.Pos
+		if pos.File == "" {
+			pos.File = file
+		}
+		s, ok := l.p.Sources[r.Source]
+		if !ok {
+			var names []string
+			for n := range l.p.Sources {
+				names = append(names, n)
+			}
+			l.add(errorf(pos.File, pos.Line, pos.Col, "unknown source %q%s: declare it under sources: in a YAML file", r.Source, didYouMean(r.Source, names)))
+			continue
+		}
+		if _, ok := s.Tables[r.Table]; !ok {
+			l.add(errorf(pos.File, pos.Line, pos.Col, "source %q has no table %q%s", r.Source, r.Table, didYouMean(r.Table, sortedKeys(s.Tables))))
+			continue
+		}
+		deps = appendUnique(deps, id)
+	}
+	return deps
+}
+
+var _ = fmt.Sprint
