@@ -257,3 +257,45 @@ func (p *Project) renderCustomTest(t *Test, target string) (string, error) {
 }
 
 var _ sync.Once
+
+// RenderHook renders a pre- or post-hook's Jinja (this, ref, var, …) for a model and
+// resolves its relations.
+func (p *Project) RenderHook(m *Model, hook string) (string, error) {
+	if !strings.Contains(hook, "{") {
+		return hook, nil
+	}
+	t, perr := parseTemplate(m.Path, hook)
+	if perr != nil {
+		return "", perr
+	}
+	st := &renderState{file: m.Path, raw: hook}
+	out, err := p.renderEnv().render(t, m.Name, st)
+	if err != nil {
+		return "", err
+	}
+	if len(st.errs) > 0 {
+		return "", st.errs
+	}
+	return p.resolvePlaceholders(out, m.Name, 0)
+}
+
+// CompileInline renders a query written on the command line: ref(), source() and var()
+// work as in a model.
+func (p *Project) CompileInline(sql string) (string, error) {
+	t, perr := parseTemplate("--inline", sql)
+	if perr != nil {
+		return "", perr
+	}
+	st := &renderState{file: "--inline", raw: sql}
+	out, err := p.renderEnv().render(t, "", st)
+	if err != nil {
+		return "", err
+	}
+	if len(st.errs) > 0 {
+		return "", st.errs
+	}
+	return p.resolvePlaceholders(out, "", 0)
+}
+
+// DidYouMean returns ` (did you mean "x"?)` for the candidate closest to name, or "".
+func DidYouMean(name string, candidates []string) string { return didYouMean(name, candidates) }

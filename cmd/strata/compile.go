@@ -1,0 +1,85 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/stratadata/strata/lineage"
+	"github.com/stratadata/strata/models"
+)
+
+// compileCmd prints the SQL that selected models (or tests) will run.
+func (a *app) compileCmd() *cobra.Command {
+	var sel, exc []string
+	c := &cobra.Command{
+		Use:   "compile [SELECTOR...]",
+		Short: "Print the SQL the selected models will run",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			p, g, err := a.load()
+			if err != nil {
+				return err
+			}
+			all := append(sel, args...)
+			ids, err := g.Select(all, exc)
+			if err != nil {
+				return err
+			}
+			type compiled struct {
+				Name     string `json:"name"`
+				Resource string `json:"resource"`
+				Path     string `json:"path"`
+				Relation string `json:"relation,omitempty"`
+				SQL      string `json:"sql"`
+			}
+			var out []compiled
+			for _, id := range g.Sorted(ids) {
+				n := g.Node(id)
+				var sql string
+				switch {
+				case n.Type == lineage.TypeModel:
+					sql, err = p.Compile(n.Model, models.CompileOptions{})
+				case n.Type == lineage.TypeTest && (len(all) == 0 || ids[id]):
+					if len(all) > 0 && !explicitlyNamed(all, n.Name) {
+						continue
+					}
+					sql, err = p.CompileTest(n.Test)
+				default:
+					continue
+				}
+				if err != nil {
+					return fmt.Errorf("%s: %w", n.Path, err)
+				}
+				c := compiled{Name: n.Name, Resource: string(n.Type), Path: n.Path, SQL: sql}
+				if n.Model != nil {
+					c.Relation = p.Relation(n.Model)
+				}
+				out = append(out, c)
+			}
+			if a.json {
+				return a.printJSON(out)
+			}
+			for i, c := range out {
+				if len(out) > 1 {
+					if i > 0 {
+						fmt.Fprintln(a.stdout)
+					}
+					fmt.Fprintf(a.stdout, "-- %s (%s)\n", c.Name, c.Path)
+				}
+				fmt.Fprintln(a.stdout, c.SQL)
+			}
+			return nil
+		},
+	}
+	selectFlags(c, &sel, &exc)
+	return c
+}
+
+func explicitlyNamed(sel []string, name string) bool {
+	for _, s := range sel {
+		if s == name {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,88 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+)
+
+// lsCmd lists the selected nodes.
+func (a *app) lsCmd() *cobra.Command {
+	var sel, exc, types []string
+	var output string
+	c := &cobra.Command{
+		Use:     "ls [SELECTOR...]",
+		Aliases: []string{"list"},
+		Short:   "List the selected nodes (models, seeds, sources, tests, exposures)",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			p, g, err := a.load()
+			if err != nil {
+				return err
+			}
+			ids, err := g.Select(append(sel, args...), exc)
+			if err != nil {
+				return err
+			}
+			type item struct {
+				Name         string   `json:"name"`
+				ResourceType string   `json:"resource_type"`
+				Path         string   `json:"path"`
+				Materialized string   `json:"materialized,omitempty"`
+				Relation     string   `json:"relation,omitempty"`
+				Tags         []string `json:"tags"`
+				DependsOn    []string `json:"depends_on"`
+				Description  string   `json:"description,omitempty"`
+			}
+			var items []item
+			for _, id := range g.Sorted(ids) {
+				n := g.Node(id)
+				if len(types) > 0 && !contains(types, string(n.Type)) {
+					continue
+				}
+				it := item{Name: n.Name, ResourceType: string(n.Type), Path: n.Path, Tags: n.Tags, DependsOn: []string{}}
+				if it.Tags == nil {
+					it.Tags = []string{}
+				}
+				for _, pid := range g.Parents(id) {
+					it.DependsOn = append(it.DependsOn, g.Node(pid).Name)
+				}
+				if n.Model != nil {
+					it.Materialized = string(n.Model.Kind)
+					it.Relation = p.Relation(n.Model)
+					it.Description = n.Model.Description
+				}
+				items = append(items, it)
+			}
+			if a.json || output == "json" {
+				if items == nil {
+					items = []item{}
+				}
+				return a.printJSON(items)
+			}
+			for _, it := range items {
+				switch output {
+				case "path":
+					fmt.Fprintln(a.stdout, it.Path)
+				case "name":
+					fmt.Fprintln(a.stdout, it.Name)
+				default:
+					fmt.Fprintf(a.stdout, "%-9s %s\n", it.ResourceType, it.Name)
+				}
+			}
+			return nil
+		},
+	}
+	selectFlags(c, &sel, &exc)
+	c.Flags().StringArrayVar(&types, "resource-type", nil, "only these types: model, seed, source, test, exposure")
+	c.Flags().StringVarP(&output, "output", "o", "", "name, path or json")
+	return c
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,319 @@
+package engine
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/stratadata/strata/models"
+)
+
+// build materializes a model or seed and records the task in the same transaction.
+func (r *runner) build(ctx context.Context, t *Task) error {
+	p := r.plan.Project
+	m := t.node.Model
+	schema, ident := p.Schema(m), m.Identifier()
+	rel := models.Quote(schema) + "." + models.Quote(ident)
+	existing := r.w.kind(schema, ident)
+	fail := func(err error) error { return &SQLError{Node: t.Name, Path: t.Path, Err: err} }
+
+	conn, err := r.w.DB.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			_ = tx.Rollback()
+		}
+	}()
+	for _, h := range m.Config.PreHook {
+		q, err := p.RenderHook(m, h)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return fail(fmt.Errorf("pre-hook: %w", err))
+		}
+	}
+	var rows int64
+	kind := "table"
+	switch m.Kind {
+	case models.KindSeed:
+		rows, err = r.replaceTable(ctx, tx, rel, existing, seedSQL(p, m))
+	case models.KindView:
+		kind = "view"
+		if existing == "table" {
+			if _, err = tx.ExecContext(ctx, "DROP TABLE "+rel); err != nil {
+				return fail(err)
+			}
+		}
+		var q string
+		if q, err = p.Compile(m, models.CompileOptions{}); err == nil {
+			_, err = tx.ExecContext(ctx, "CREATE OR REPLACE VIEW "+rel+" AS\n"+q)
+		}
+	case models.KindTable:
+		var q string
+		if q, err = p.Compile(m, models.CompileOptions{}); err == nil {
+			rows, err = r.replaceTable(ctx, tx, rel, existing, q)
+		}
+	case models.KindIncremental:
+		full := r.plan.FullRefresh
+		if m.Config.FullRefresh != nil {
+			full = *m.Config.FullRefresh
+		}
+		if existing != "table" || full {
+			var q string
+			if q, err = p.Compile(m, models.CompileOptions{}); err == nil {
+				rows, err = r.replaceTable(ctx, tx, rel, existing, q)
+			}
+		} else {
+			rows, err = r.incremental(ctx, tx, t, rel)
+		}
+	default:
+		err = fmt.Errorf("cannot build materialization %q", m.Kind)
+	}
+	if err != nil {
+		return fail(err)
+	}
+	for _, h := range m.Config.PostHook {
+		q, err := p.RenderHook(m, h)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return fail(fmt.Errorf("post-hook: %w", err))
+		}
+	}
+	t.Rows = rows
+	t.Status = StatusSuccess
+	t.Ended = time.Now().UTC()
+	if err := recordTask(ctx, tx, r.res.RunID, t); err != nil {
+		t.Status = StatusRunning
+		return fmt.Errorf("record task: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Status = StatusRunning
+		return fail(err)
+	}
+	committed = true
+	r.w.setKind(schema, ident, kind)
+	return nil
+}
+
+// replaceTable swaps a table's contents for a query's, inside the caller's transaction:
+// if the query fails, the old table stays as it was.
+func (r *runner) replaceTable(ctx context.Context, tx *sql.Tx, rel, existing, q string) (int64, error) {
+	if existing == "view" {
+		if _, err := tx.ExecContext(ctx, "DROP VIEW "+rel); err != nil {
+			return 0, err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, "CREATE OR REPLACE TABLE "+rel+" AS\n"+q); err != nil {
+		return 0, err
+	}
+	var n int64
+	err := tx.QueryRowContext(ctx, "SELECT count(*) FROM "+rel).Scan(&n)
+	return n, err
+}
+
+// seedSQL reads a seed's CSV with DuckDB's typed CSV reader.
+func seedSQL(p *models.Project, m *models.Model) string {
+	path := strings.ReplaceAll(filepath.Join(p.Dir, m.Path), "'", "''")
+	opts := []string{"header = true", "auto_detect = true"}
+	if d := m.Config.Delimiter; d != "" {
+		opts = append(opts, "delim = '"+strings.ReplaceAll(d, "'", "''")+"'")
+	}
+	if len(m.Config.ColumnTypes) > 0 {
+		keys := make([]string, 0, len(m.Config.ColumnTypes))
+		for k := range m.Config.ColumnTypes {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		var types []string
+		for _, k := range keys {
+			types = append(types, fmt.Sprintf("'%s': '%s'", strings.ReplaceAll(k, "'", "''"), strings.ReplaceAll(m.Config.ColumnTypes[k], "'", "''")))
+		}
+		opts = append(opts, "types = {"+strings.Join(types, ", ")+"}")
+	}
+	return fmt.Sprintf("SELECT * FROM read_csv('%s', %s)", path, strings.Join(opts, ", "))
+}
+
+// incremental applies a model's new rows to its existing table with its strategy.
+func (r *runner) incremental(ctx context.Context, tx *sql.Tx, t *Task, rel string) (int64, error) {
+	p := r.plan.Project
+	m := t.node.Model
+	q, err := p.Compile(m, models.CompileOptions{Incremental: true})
+	if err != nil {
+		return 0, err
+	}
+	tmp := "__strata_new_" + strings.Map(func(c rune) rune {
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' {
+			return c
+		}
+		return '_'
+	}, m.Name)
+	qtmp := models.Quote(tmp)
+	if _, err := tx.ExecContext(ctx, "CREATE OR REPLACE TEMP TABLE "+qtmp+" AS\n"+q); err != nil {
+		return 0, err
+	}
+	defer tx.ExecContext(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS "+qtmp)
+	newCols, err := columns(ctx, tx, "temp", "main", tmp)
+	if err != nil {
+		return 0, err
+	}
+	oldCols, err := columns(ctx, tx, "", p.Schema(m), m.Identifier())
+	if err != nil {
+		return 0, err
+	}
+	var added, missing []string
+	for _, c := range newCols {
+		if !containsFold(oldCols, c.name) {
+			added = append(added, c.name)
+		}
+	}
+	for _, c := range oldCols {
+		if !containsFold(newCols, c.name) {
+			missing = append(missing, c.name)
+		}
+	}
+	switch m.Config.OnSchemaChange {
+	case "fail":
+		if len(added)+len(missing) > 0 {
+			return 0, fmt.Errorf("on_schema_change=fail: columns changed (new: %v, gone: %v); run with --full-refresh or change on_schema_change", added, missing)
+		}
+	case "append_new_columns":
+		for _, c := range newCols {
+			if contains(added, c.name) {
+				if _, err := tx.ExecContext(ctx, fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s", rel, models.Quote(c.name), c.typ)); err != nil {
+					return 0, err
+				}
+			}
+		}
+		added = nil
+	}
+	var cols []string
+	for _, c := range newCols {
+		if !contains(added, c.name) {
+			cols = append(cols, models.Quote(c.name))
+		}
+	}
+	list := strings.Join(cols, ", ")
+	keys := m.Config.UniqueKey
+	var total int64
+	exec := func(q string) error {
+		res, err := tx.ExecContext(ctx, q)
+		if err != nil {
+			return err
+		}
+		n, _ := res.RowsAffected()
+		total += n
+		return nil
+	}
+	switch m.Config.IncrementalStrategy {
+	case "append":
+		err = exec(fmt.Sprintf("INSERT INTO %s (%s) SELECT %s FROM %s", rel, list, list, qtmp))
+	case "delete+insert":
+		var on []string
+		for _, k := range keys {
+			on = append(on, fmt.Sprintf("%s.%s = src.%s", rel, models.Quote(k), models.Quote(k)))
+		}
+		if _, err = tx.ExecContext(ctx, fmt.Sprintf("DELETE FROM %s USING %s AS src WHERE %s", rel, qtmp, strings.Join(on, " AND "))); err == nil {
+			err = exec(fmt.Sprintf("INSERT INTO %s (%s) SELECT %s FROM %s", rel, list, list, qtmp))
+		}
+	case "merge":
+		var on, set, vals []string
+		for _, k := range keys {
+			on = append(on, fmt.Sprintf("tgt.%s = src.%s", models.Quote(k), models.Quote(k)))
+		}
+		for _, c := range cols {
+			set = append(set, fmt.Sprintf("%s = src.%s", c, c))
+			vals = append(vals, "src."+c)
+		}
+		err = exec(fmt.Sprintf("MERGE INTO %s AS tgt USING %s AS src ON %s\nWHEN MATCHED THEN UPDATE SET %s\nWHEN NOT MATCHED THEN INSERT (%s) VALUES (%s)",
+			rel, qtmp, strings.Join(on, " AND "), strings.Join(set, ", "), list, strings.Join(vals, ", ")))
+	default:
+		err = fmt.Errorf("unknown incremental_strategy %q", m.Config.IncrementalStrategy)
+	}
+	return total, err
+}
+
+type column struct{ name, typ string }
+
+// columns lists a relation's columns in order.
+func columns(ctx context.Context, tx *sql.Tx, database, schema, table string) ([]column, error) {
+	q := `SELECT column_name, data_type FROM duckdb_columns() WHERE schema_name = ? AND table_name = ?`
+	args := []any{schema, table}
+	if database != "" {
+		q += ` AND database_name = ?`
+		args = append(args, database)
+	} else {
+		q += ` AND database_name = current_database()`
+	}
+	rows, err := tx.QueryContext(ctx, q+` ORDER BY column_index`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []column
+	for rows.Next() {
+		var c column
+		if err := rows.Scan(&c.name, &c.typ); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+func containsFold(cols []column, name string) bool {
+	for _, c := range cols {
+		if strings.EqualFold(c.name, name) {
+			return true
+		}
+	}
+	return false
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// runTest counts a test's failing rows and records the outcome.
+func (r *runner) runTest(ctx context.Context, t *Task) error {
+	q, err := r.plan.Project.CompileTest(t.node.Test)
+	if err != nil {
+		return err
+	}
+	var n int64
+	if err := r.w.DB.QueryRowContext(ctx, "SELECT count(*) FROM (\n"+q+"\n) AS strata_test").Scan(&n); err != nil {
+		return &SQLError{Node: t.Name, Path: t.Path, Err: err}
+	}
+	t.Rows = n
+	t.Ended = time.Now().UTC()
+	switch {
+	case n == 0:
+		t.Status = StatusPass
+	case t.node.Test.Severity == "warn":
+		t.Status = StatusWarn
+		t.Message = fmt.Sprintf("%d failing rows", n)
+	default:
+		t.Status = StatusFail
+		t.Message = fmt.Sprintf("%d failing rows", n)
+	}
+	return recordTask(ctx, r.w.DB, r.res.RunID, t)
+}

@@ -1,0 +1,246 @@
+package engine
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/stratadata/strata/lineage"
+	"github.com/stratadata/strata/models"
+)
+
+// Command is what a plan does with the nodes it selects.
+type Command string
+
+// The commands, as dbt names them.
+const (
+	CommandRun   Command = "run"   // models
+	CommandSeed  Command = "seed"  // seeds
+	CommandTest  Command = "test"  // tests
+	CommandBuild Command = "build" // seeds, models and tests, each model's tests right after it
+)
+
+// Resource is what a task builds or checks.
+type Resource string
+
+// The task resources.
+const (
+	ResourceModel Resource = "model"
+	ResourceSeed  Resource = "seed"
+	ResourceTest  Resource = "test"
+)
+
+// Status is a task's state.
+type Status string
+
+// Task states. Models and seeds end success, error or skipped; tests pass, fail, warn,
+// error or skipped.
+const (
+	StatusPending Status = "pending"
+	StatusRunning Status = "running"
+	StatusSuccess Status = "success"
+	StatusError   Status = "error"
+	StatusSkipped Status = "skipped"
+	StatusPass    Status = "pass"
+	StatusFail    Status = "fail"
+	StatusWarn    Status = "warn"
+)
+
+// Task is one unit of work: building a model or seed, or running a test.
+type Task struct {
+	ID           string // the graph node ID
+	Name         string
+	Resource     Resource
+	Materialized string
+	Path         string
+	Relation     string
+	Fingerprint  string
+	Deps         []*Task // tasks of this plan that must succeed first
+
+	Status  Status
+	Message string // the error, or why it was skipped, or the failing row count
+	Rows    int64
+	Started time.Time
+	Ended   time.Time
+
+	node *lineage.Node
+	kids []*Task
+}
+
+// Duration is how long the task ran.
+func (t *Task) Duration() time.Duration {
+	if t.Ended.IsZero() || t.Started.IsZero() {
+		return 0
+	}
+	return t.Ended.Sub(t.Started)
+}
+
+// PlanOptions say what to plan.
+type PlanOptions struct {
+	Command     Command
+	Select      []string
+	Exclude     []string
+	FullRefresh bool
+}
+
+// Plan is the ordered set of tasks a command will run.
+type Plan struct {
+	Command     Command
+	Selector    string
+	FullRefresh bool
+	Tasks       []*Task // in topological order
+	Project     *models.Project
+	Graph       *lineage.Graph
+}
+
+// NewPlan selects nodes and orders their tasks. Unselected upstream models are assumed
+// built; ephemeral models are inlined where used and get no task.
+func NewPlan(g *lineage.Graph, opts PlanOptions) (*Plan, error) {
+	ids, err := g.Select(opts.Select, opts.Exclude)
+	if err != nil {
+		return nil, err
+	}
+	p := &Plan{Command: opts.Command, FullRefresh: opts.FullRefresh, Project: g.Project, Graph: g,
+		Selector: strings.TrimSpace(strings.Join(opts.Select, " ") + excludeText(opts.Exclude))}
+	fps := fingerprints(g)
+	byID := map[string]*Task{}
+	for _, id := range g.Sorted(ids) {
+		n := g.Node(id)
+		var t *Task
+		switch n.Type {
+		case lineage.TypeModel:
+			if n.Model.Kind == models.KindEphemeral || (opts.Command != CommandRun && opts.Command != CommandBuild) {
+				continue
+			}
+			t = &Task{Resource: ResourceModel, Materialized: string(n.Model.Kind), Relation: g.Project.Relation(n.Model)}
+		case lineage.TypeSeed:
+			if opts.Command != CommandSeed && opts.Command != CommandBuild {
+				continue
+			}
+			t = &Task{Resource: ResourceSeed, Materialized: "seed", Relation: g.Project.Relation(n.Model)}
+		case lineage.TypeTest:
+			if opts.Command != CommandTest && opts.Command != CommandBuild {
+				continue
+			}
+			t = &Task{Resource: ResourceTest}
+		default:
+			continue
+		}
+		t.ID, t.Name, t.Path, t.node, t.Status = id, n.Name, n.Path, n, StatusPending
+		t.Fingerprint = fps[id]
+		byID[id] = t
+		p.Tasks = append(p.Tasks, t)
+	}
+	for _, t := range p.Tasks {
+		for _, pid := range g.Parents(t.ID) {
+			if d, ok := byID[pid]; ok {
+				t.Deps = append(t.Deps, d)
+			}
+		}
+		if opts.Command == CommandBuild && t.Resource != ResourceTest {
+			t.Deps = append(t.Deps, gatingTests(g, t, byID)...)
+		}
+	}
+	for _, t := range p.Tasks {
+		for _, d := range t.Deps {
+			d.kids = append(d.kids, t)
+		}
+	}
+	return p, nil
+}
+
+func excludeText(ex []string) string {
+	if len(ex) == 0 {
+		return ""
+	}
+	return " --exclude " + strings.Join(ex, " ")
+}
+
+// gatingTests are the tests a model waits for in build: the tests of its parents whose
+// every dependency comes before the model in topological order (so no wait can loop).
+func gatingTests(g *lineage.Graph, t *Task, byID map[string]*Task) []*Task {
+	var out []*Task
+	rank := g.Rank(t.ID)
+	for _, pid := range g.Parents(t.ID) {
+		for _, kid := range g.Children(pid) {
+			tt, ok := byID[kid]
+			if !ok || tt.Resource != ResourceTest {
+				continue
+			}
+			ok = true
+			for _, dep := range g.Parents(kid) {
+				if dep == t.ID || g.Rank(dep) >= rank {
+					ok = false
+					break
+				}
+			}
+			if ok && !containsTask(out, tt) {
+				out = append(out, tt)
+			}
+		}
+	}
+	return out
+}
+
+func containsTask(list []*Task, t *Task) bool {
+	for _, x := range list {
+		if x == t {
+			return true
+		}
+	}
+	return false
+}
+
+// fingerprints hashes every model's compiled SQL and config with its parents' fingerprints,
+// in topological order: a change anywhere upstream changes everything below it.
+func fingerprints(g *lineage.Graph) map[string]string {
+	out := map[string]string{}
+	for _, n := range g.Nodes() {
+		if n.Model == nil {
+			continue
+		}
+		h := sha256.New()
+		sql, _ := g.Project.Compile(n.Model, models.CompileOptions{})
+		h.Write([]byte(sql))
+		h.Write([]byte{0})
+		h.Write([]byte(n.Model.Raw()))
+		cfg, _ := json.Marshal(n.Model.Config.Raw) // map keys are sorted by encoding/json
+		h.Write(cfg)
+		parents := append([]string(nil), g.Parents(n.ID)...)
+		sort.Strings(parents)
+		for _, p := range parents {
+			h.Write([]byte(out[p]))
+		}
+		out[n.ID] = hex.EncodeToString(h.Sum(nil))[:16]
+	}
+	return out
+}
+
+// Schemas returns the schemas the plan's models write to.
+func (p *Plan) Schemas() []string {
+	set := map[string]bool{}
+	for _, t := range p.Tasks {
+		if t.node.Model != nil {
+			set[p.Project.Schema(t.node.Model)] = true
+		}
+	}
+	out := make([]string, 0, len(set))
+	for s := range set {
+		out = append(out, s)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// String renders the plan one task per line, for --dry-run style listings.
+func (p *Plan) String() string {
+	var b strings.Builder
+	for i, t := range p.Tasks {
+		fmt.Fprintf(&b, "%3d  %-6s %-12s %s\n", i+1, t.Resource, t.Materialized, t.Name)
+	}
+	return b.String()
+}
