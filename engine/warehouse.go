@@ -41,11 +41,12 @@ func OpenPath(ctx context.Context, path, dir string) (*Warehouse, error) {
 		return nil, err
 	}
 	db, err := sql.Open("duckdb", dsn)
-	if err != nil {
-		return nil, err
+	if err == nil {
+		if err = db.PingContext(ctx); err != nil {
+			db.Close()
+		}
 	}
-	if err := db.PingContext(ctx); err != nil {
-		db.Close()
+	if err != nil {
 		if m := lockRe.FindStringSubmatch(err.Error()); m != nil {
 			return nil, &LockedError{Path: path, Detail: strings.TrimSpace(m[2])}
 		}
