@@ -97,9 +97,9 @@ func (r *runner) build(ctx context.Context, t *Task) error {
 	t.Rows = rows
 	t.Status = StatusSuccess
 	t.Ended = time.Now().UTC()
-	if err := recordTask(ctx, tx, r.res.RunID, t); err != nil {
+	if err := r.commitState(ctx, tx, t); err != nil {
 		t.Status = StatusRunning
-		return fmt.Errorf("record task: %w", err)
+		return err
 	}
 	if err := tx.Commit(); err != nil {
 		t.Status = StatusRunning
@@ -315,5 +315,5 @@ func (r *runner) runTest(ctx context.Context, t *Task) error {
 		t.Status = StatusFail
 		t.Message = fmt.Sprintf("%d failing rows", n)
 	}
-	return recordTask(ctx, r.w.DB, r.res.RunID, t)
+	return r.recordEnd(ctx, t)
 }

@@ -48,6 +48,7 @@ const (
 	StatusPass    Status = "pass"
 	StatusFail    Status = "fail"
 	StatusWarn    Status = "warn"
+	StatusWaiting Status = "waiting_upstream" // a partition check did not pass in time
 )
 
 // Task is one unit of work: building a model or seed, or running a test.
@@ -67,6 +68,10 @@ type Task struct {
 	Started time.Time
 	Ended   time.Time
 
+	Window   *models.Window // the partition, for partitioned models
+	Attempts int
+	Skip     string // for plans listed by --dry-run: why the task will not run
+
 	node *lineage.Node
 	kids []*Task
 }
@@ -85,6 +90,7 @@ type PlanOptions struct {
 	Select      []string
 	Exclude     []string
 	FullRefresh bool
+	Now         time.Time // when partitions are due; time.Now() when zero
 }
 
 // Plan is the ordered set of tasks a command will run.
@@ -92,57 +98,119 @@ type Plan struct {
 	Command     Command
 	Selector    string
 	FullRefresh bool
-	Tasks       []*Task // in topological order
+	Tasks       []*Task // to run, in dependency and time order
+	Skipped     []*Task // not to run, with Skip saying why (backfills)
 	Project     *models.Project
 	Graph       *lineage.Graph
+	Backfill    *Backfill // set when the plan is a backfill's
+
+	fps   map[string]string
+	parts *PartitionState
 }
 
 // NewPlan selects nodes and orders their tasks. Unselected upstream models are assumed
-// built; ephemeral models are inlined where used and get no task.
+// built; ephemeral models are inlined where used and get no task; a partitioned model
+// gets a task for each due window (the latest complete one and its lookback).
 func NewPlan(g *lineage.Graph, opts PlanOptions) (*Plan, error) {
+	now := opts.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	return newPlan(g, opts, func(m *models.Model) []models.Window {
+		return m.Partition().Due(now)
+	}, nil)
+}
+
+// newPlan builds a plan; windows says which partitions of a partitioned model to plan,
+// and keep, when set, may drop a task (returning why) before dependencies are linked.
+func newPlan(g *lineage.Graph, opts PlanOptions, windows func(*models.Model) []models.Window, keep func(*Task) string) (*Plan, error) {
 	ids, err := g.Select(opts.Select, opts.Exclude)
 	if err != nil {
 		return nil, err
 	}
 	p := &Plan{Command: opts.Command, FullRefresh: opts.FullRefresh, Project: g.Project, Graph: g,
 		Selector: strings.TrimSpace(strings.Join(opts.Select, " ") + excludeText(opts.Exclude))}
-	fps := fingerprints(g)
-	byID := map[string]*Task{}
+	p.fps = fingerprints(g)
+	byNode := map[string][]*Task{}
+	byWindow := map[string]map[int64]*Task{}
 	for _, id := range g.Sorted(ids) {
 		n := g.Node(id)
-		var t *Task
+		var proto Task
 		switch n.Type {
 		case lineage.TypeModel:
 			if n.Model.Kind == models.KindEphemeral || (opts.Command != CommandRun && opts.Command != CommandBuild) {
 				continue
 			}
-			t = &Task{Resource: ResourceModel, Materialized: string(n.Model.Kind), Relation: g.Project.Relation(n.Model)}
+			proto = Task{Resource: ResourceModel, Materialized: string(n.Model.Kind), Relation: g.Project.Relation(n.Model)}
 		case lineage.TypeSeed:
 			if opts.Command != CommandSeed && opts.Command != CommandBuild {
 				continue
 			}
-			t = &Task{Resource: ResourceSeed, Materialized: "seed", Relation: g.Project.Relation(n.Model)}
+			proto = Task{Resource: ResourceSeed, Materialized: "seed", Relation: g.Project.Relation(n.Model)}
 		case lineage.TypeTest:
 			if opts.Command != CommandTest && opts.Command != CommandBuild {
 				continue
 			}
-			t = &Task{Resource: ResourceTest}
+			proto = Task{Resource: ResourceTest}
 		default:
 			continue
 		}
-		t.ID, t.Name, t.Path, t.node, t.Status = id, n.Name, n.Path, n, StatusPending
-		t.Fingerprint = fps[id]
-		byID[id] = t
-		p.Tasks = append(p.Tasks, t)
+		proto.ID, proto.Name, proto.Path, proto.node, proto.Status = id, n.Name, n.Path, n, StatusPending
+		proto.Fingerprint = p.fps[id]
+		var tasks []*Task
+		if n.Model != nil && n.Model.Partition() != nil {
+			spec := n.Model.Partition()
+			byWindow[id] = map[int64]*Task{}
+			for _, w := range windows(n.Model) {
+				t := proto
+				w := w
+				t.Window = &w
+				t.ID = id + "@" + spec.Granularity.Name(w.Start)
+				tasks = append(tasks, &t)
+			}
+		} else {
+			t := proto
+			tasks = append(tasks, &t)
+		}
+		for _, t := range tasks {
+			if keep != nil {
+				if why := keep(t); why != "" {
+					t.Skip, t.Status = why, StatusSkipped
+					p.Skipped = append(p.Skipped, t)
+					continue
+				}
+			}
+			if t.Window != nil {
+				byWindow[id][t.Window.Start.Unix()] = t
+			}
+			byNode[id] = append(byNode[id], t)
+			p.Tasks = append(p.Tasks, t)
+		}
 	}
 	for _, t := range p.Tasks {
-		for _, pid := range g.Parents(t.ID) {
-			if d, ok := byID[pid]; ok {
-				t.Deps = append(t.Deps, d)
+		spec := t.partition()
+		for _, pid := range g.Parents(t.node.ID) {
+			parents := byNode[pid]
+			if len(parents) == 0 {
+				continue
 			}
+			pn := g.Node(pid)
+			if spec != nil && pn.Model != nil && pn.Model.Partition() != nil {
+				for _, uw := range upstreamWindows(spec, pn.Model.Partition(), *t.Window) {
+					if d, ok := byWindow[pid][uw.Start.Unix()]; ok {
+						t.Deps = append(t.Deps, d)
+					}
+				}
+				continue
+			}
+			t.Deps = append(t.Deps, parents...)
 		}
 		if opts.Command == CommandBuild && t.Resource != ResourceTest {
-			t.Deps = append(t.Deps, gatingTests(g, t, byID)...)
+			for _, tt := range gatingTests(g, t, byNode) {
+				if !containsTask(t.Deps, tt) {
+					t.Deps = append(t.Deps, tt)
+				}
+			}
 		}
 	}
 	for _, t := range p.Tasks {
@@ -153,6 +221,17 @@ func NewPlan(g *lineage.Graph, opts PlanOptions) (*Plan, error) {
 	return p, nil
 }
 
+// partition returns the task's model's partition spec, or nil.
+func (t *Task) partition() *models.PartitionSpec {
+	if t.Window == nil || t.node.Model == nil {
+		return nil
+	}
+	return t.node.Model.Partition()
+}
+
+// Node returns the graph node the task is for.
+func (t *Task) Node() *lineage.Node { return t.node }
+
 func excludeText(ex []string) string {
 	if len(ex) == 0 {
 		return ""
@@ -162,18 +241,19 @@ func excludeText(ex []string) string {
 
 // gatingTests are the tests a model waits for in build: the tests of its parents whose
 // every dependency comes before the model in topological order (so no wait can loop).
-func gatingTests(g *lineage.Graph, t *Task, byID map[string]*Task) []*Task {
+func gatingTests(g *lineage.Graph, t *Task, byNode map[string][]*Task) []*Task {
 	var out []*Task
-	rank := g.Rank(t.ID)
-	for _, pid := range g.Parents(t.ID) {
+	rank := g.Rank(t.node.ID)
+	for _, pid := range g.Parents(t.node.ID) {
 		for _, kid := range g.Children(pid) {
-			tt, ok := byID[kid]
-			if !ok || tt.Resource != ResourceTest {
+			tts := byNode[kid]
+			if len(tts) != 1 || tts[0].Resource != ResourceTest {
 				continue
 			}
-			ok = true
+			tt := tts[0]
+			ok := true
 			for _, dep := range g.Parents(kid) {
-				if dep == t.ID || g.Rank(dep) >= rank {
+				if dep == t.node.ID || g.Rank(dep) >= rank {
 					ok = false
 					break
 				}
@@ -240,7 +320,18 @@ func (p *Plan) Schemas() []string {
 func (p *Plan) String() string {
 	var b strings.Builder
 	for i, t := range p.Tasks {
-		fmt.Fprintf(&b, "%3d  %-6s %-12s %s\n", i+1, t.Resource, t.Materialized, t.Name)
+		fmt.Fprintf(&b, "%3d  %-6s %-12s %s\n", i+1, t.Resource, t.Materialized, t.Label())
 	}
 	return b.String()
 }
+
+// Label names a task for people: the node, and its partition when it has one.
+func (t *Task) Label() string {
+	if t.Window != nil {
+		return t.Name + " " + t.partition().Granularity.Name(t.Window.Start)
+	}
+	return t.Name
+}
+
+// Fingerprints returns every model's current fingerprint.
+func (p *Plan) Fingerprints() map[string]string { return p.fps }

@@ -17,9 +17,10 @@ type Event struct {
 
 // RunOptions change how a plan runs.
 type RunOptions struct {
-	Threads  int         // tasks run at once; 1 when 0
-	OnEvent  func(Event) // called as each task starts and ends, from one goroutine at a time
-	ReadOnly bool        // reserved: run tests without writing state
+	Threads int           // tasks run at once; 1 when 0
+	OnEvent func(Event)   // called as each task starts and ends, from one goroutine at a time
+	Retries int           // extra attempts after a transient error (a write conflict, I/O); SQL errors never retry
+	Backoff time.Duration // wait before the first retry, doubling each time; 200ms when 0
 }
 
 // Result is what a run did.
@@ -47,7 +48,7 @@ func (r *Result) Count(s Status) int {
 
 // Failed reports whether any model, seed or test failed.
 func (r *Result) Failed() bool {
-	return r.Count(StatusError) > 0 || r.Count(StatusFail) > 0 || r.Err != nil || r.Status == "cancelled"
+	return r.Count(StatusError) > 0 || r.Count(StatusFail) > 0 || r.Count(StatusWaiting) > 0 || r.Err != nil || r.Status == "cancelled"
 }
 
 // Run executes a plan: each task once its dependencies succeed, up to Threads at once. A
@@ -63,10 +64,30 @@ func Run(ctx context.Context, w *Warehouse, plan *Plan, opts RunOptions) (*Resul
 	if err := w.ensureSchemas(ctx, plan.Schemas()); err != nil {
 		return nil, err
 	}
+	parts := plan.parts
+	if parts == nil {
+		for _, t := range plan.Tasks {
+			if t.Window != nil {
+				var err error
+				if parts, err = w.LoadPartitionState(ctx); err != nil {
+					return nil, fmt.Errorf("partition state: %w", err)
+				}
+				break
+			}
+		}
+	}
+	if parts == nil {
+		parts = NewPartitionState()
+	}
 	if err := w.startRun(ctx, res); err != nil {
 		return nil, fmt.Errorf("record run: %w", err)
 	}
-	r := &runner{w: w, plan: plan, opts: opts, res: res}
+	if plan.Backfill != nil {
+		if err := w.startBackfill(ctx, plan); err != nil {
+			return nil, fmt.Errorf("record backfill: %w", err)
+		}
+	}
+	r := &runner{w: w, plan: plan, opts: opts, res: res, parts: parts}
 	r.execute(ctx, threads)
 
 	res.Ended = time.Now().UTC()
@@ -81,6 +102,11 @@ func Run(ctx context.Context, w *Warehouse, plan *Plan, opts RunOptions) (*Resul
 	if err := w.endRun(context.WithoutCancel(ctx), res); err != nil && res.Err == nil {
 		res.Err = fmt.Errorf("record run end: %w", err)
 	}
+	if plan.Backfill != nil {
+		if err := w.endBackfill(context.WithoutCancel(ctx), plan.Backfill, res); err != nil && res.Err == nil {
+			res.Err = fmt.Errorf("record backfill end: %w", err)
+		}
+	}
 	return res, nil
 }
 
@@ -91,9 +117,11 @@ type runner struct {
 	opts RunOptions
 	res  *Result
 
-	mu      sync.Mutex
-	done    int
-	waiting map[*Task]int // unfinished deps
+	mu       sync.Mutex
+	done     int
+	waiting  map[*Task]int // unfinished deps
+	parts    *PartitionState
+	creating map[string]*sync.Mutex // partitioned tables being created, by relation
 }
 
 func (r *runner) execute(ctx context.Context, threads int) {
@@ -154,13 +182,13 @@ func (r *runner) finish(ctx context.Context, t *Task, ready chan<- *Task, finish
 			continue
 		}
 		k.Status = StatusSkipped
-		k.Message = fmt.Sprintf("skipped: upstream %s %s", t.Name, t.Status)
+		k.Message = fmt.Sprintf("skipped: upstream %s %s", t.Label(), t.Status)
 		if t.Status == StatusSkipped {
 			k.Message = t.Message
 		}
 		now := time.Now().UTC()
 		k.Started, k.Ended = now, now
-		if err := recordTask(context.WithoutCancel(ctx), r.w.DB, r.res.RunID, k); err != nil && r.res.Err == nil {
+		if err := r.recordEnd(context.WithoutCancel(ctx), k); err != nil && r.res.Err == nil {
 			r.res.Err = err
 		}
 		r.done++
@@ -187,15 +215,38 @@ func (r *runner) runTask(ctx context.Context, t *Task) {
 	r.mu.Unlock()
 	if ctx.Err() != nil {
 		t.Status, t.Message, t.Ended = StatusSkipped, "cancelled", time.Now().UTC()
-		_ = recordTask(context.WithoutCancel(ctx), r.w.DB, r.res.RunID, t)
+		_ = r.recordEnd(context.WithoutCancel(ctx), t)
 		return
 	}
+	backoff := r.opts.Backoff
+	if backoff == 0 {
+		backoff = 200 * time.Millisecond
+	}
 	var err error
-	switch t.Resource {
-	case ResourceTest:
-		err = r.runTest(ctx, t)
-	default:
-		err = r.build(ctx, t)
+	for attempt := 0; ; attempt++ {
+		t.Attempts = attempt + 1
+		if r.plan.Backfill != nil {
+			if err := setBackfillTask(ctx, r.w.DB, r.plan.Backfill, t); err != nil && r.res.Err == nil {
+				r.mu.Lock()
+				r.res.Err = err
+				r.mu.Unlock()
+			}
+		}
+		switch {
+		case t.Resource == ResourceTest:
+			err = r.runTest(ctx, t)
+		case t.Window != nil:
+			err = r.buildPartition(ctx, t)
+		default:
+			err = r.build(ctx, t)
+		}
+		if err == nil || !transient(err) || attempt >= r.opts.Retries || ctx.Err() != nil {
+			break
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(backoff << attempt):
+		}
 	}
 	t.Ended = time.Now().UTC()
 	if err != nil {
@@ -206,8 +257,41 @@ func (r *runner) runTask(ctx context.Context, t *Task) {
 		} else {
 			t.Message = err.Error()
 		}
-		if rerr := recordTask(context.WithoutCancel(ctx), r.w.DB, r.res.RunID, t); rerr != nil && r.res.Err == nil {
-			r.res.Err = rerr
+	}
+	if t.Status == StatusError || t.Status == StatusWaiting {
+		if t.Window != nil {
+			r.parts.Fail(t.Name, t.Window.Start, t.Message)
+		}
+		if rerr := r.recordEnd(context.WithoutCancel(ctx), t); rerr != nil {
+			r.mu.Lock()
+			if r.res.Err == nil {
+				r.res.Err = rerr
+			}
+			r.mu.Unlock()
 		}
 	}
+}
+
+// recordEnd writes a task that ended without building anything (failed, waiting, skipped).
+func (r *runner) recordEnd(ctx context.Context, t *Task) error {
+	if err := recordTask(ctx, r.w.DB, r.res.RunID, t); err != nil {
+		return err
+	}
+	if r.plan.Backfill != nil {
+		return setBackfillTask(ctx, r.w.DB, r.plan.Backfill, t)
+	}
+	return nil
+}
+
+// commitState writes a finished task's state inside the transaction of its data.
+func (r *runner) commitState(ctx context.Context, tx execer, t *Task) error {
+	if err := recordTask(ctx, tx, r.res.RunID, t); err != nil {
+		return fmt.Errorf("record task: %w", err)
+	}
+	if r.plan.Backfill != nil {
+		if err := setBackfillTask(ctx, tx, r.plan.Backfill, t); err != nil {
+			return fmt.Errorf("record backfill task: %w", err)
+		}
+	}
+	return nil
 }

@@ -38,12 +38,47 @@ CREATE TABLE IF NOT EXISTS _strata.tasks (
 	rows_affected BIGINT,
 	fingerprint   VARCHAR,
 	relation      VARCHAR,
-	message       VARCHAR
+	message       VARCHAR,
+	partition_start TIMESTAMP,
+	attempts      INTEGER
+);
+CREATE TABLE IF NOT EXISTS _strata.partitions (
+	model           VARCHAR,
+	partition_start TIMESTAMP,
+	partition_end   TIMESTAMP,
+	fingerprint     VARCHAR,
+	built_at        TIMESTAMP,
+	rows            BIGINT,
+	run_id          VARCHAR
+);
+CREATE TABLE IF NOT EXISTS _strata.backfills (
+	backfill_id  VARCHAR,
+	selector     VARCHAR,
+	from_ts      TIMESTAMP,
+	to_ts        TIMESTAMP,
+	options      VARCHAR,
+	status       VARCHAR,
+	created_at   TIMESTAMP,
+	updated_at   TIMESTAMP,
+	tasks_total  INTEGER,
+	tasks_done   INTEGER,
+	tasks_failed INTEGER,
+	tasks_waiting INTEGER,
+	runs         INTEGER
+);
+CREATE TABLE IF NOT EXISTS _strata.backfill_tasks (
+	backfill_id     VARCHAR,
+	node            VARCHAR,
+	partition_start TIMESTAMP,
+	status          VARCHAR,
+	attempts        INTEGER,
+	message         VARCHAR,
+	updated_at      TIMESTAMP
 );
 CREATE OR REPLACE VIEW _strata.model_state AS
 	SELECT DISTINCT ON (node) node, relation, materialized, fingerprint, ended_at AS built_at, run_id, rows_affected
 	FROM _strata.tasks
-	WHERE status = 'success' AND resource IN ('model', 'seed')
+	WHERE status = 'success' AND resource IN ('model', 'seed') AND partition_start IS NULL
 	ORDER BY node, ended_at DESC;
 `
 
@@ -86,15 +121,19 @@ type execer interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 
-const insertTask = `INSERT INTO _strata.tasks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+const insertTask = `INSERT INTO _strata.tasks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 func recordTask(ctx context.Context, x execer, runID string, t *Task) error {
 	var msg any
 	if t.Message != "" {
 		msg = t.Message
 	}
-	_, err := x.ExecContext(ctx, insertTask, runID, t.ID, string(t.Resource), t.Materialized, string(t.Status),
-		t.Started, t.Ended, t.Rows, t.Fingerprint, t.Relation, msg)
+	var part any
+	if t.Window != nil {
+		part = t.Window.Start
+	}
+	_, err := x.ExecContext(ctx, insertTask, runID, t.Name, string(t.Resource), t.Materialized, string(t.Status),
+		t.Started, t.Ended, t.Rows, t.Fingerprint, t.Relation, msg, part, t.Attempts)
 	return err
 }
 

@@ -14,6 +14,9 @@ type CompileOptions struct {
 	// Incremental renders is_incremental() as true: the model's table exists and this is
 	// not a full refresh.
 	Incremental bool
+	// Window renders a partitioned model for one partition: partition_start, ds, … take
+	// its values, and refs to models that declare event_time are filtered to the span read.
+	Window *Window
 }
 
 // Quote quotes a SQL identifier for DuckDB.
@@ -79,6 +82,21 @@ func (p *Project) SourceRelation(t *SourceTable) string {
 // this resolved; refs to ephemeral models are inlined as subqueries.
 func (p *Project) Compile(m *Model, opts CompileOptions) (string, error) {
 	sql := m.rendered
+	if opts.Window != nil && m.tmpl != nil {
+		st := &renderState{file: m.Path, raw: m.raw, window: opts.Window, spec: m.partition}
+		out, err := p.renderEnv().render(m.tmpl, m.Name, st)
+		if err != nil {
+			return "", err
+		}
+		if len(st.errs) > 0 {
+			return "", st.errs
+		}
+		read := *opts.Window
+		if m.partition != nil {
+			read = m.partition.ReadWindow(read)
+		}
+		return p.resolve(out, m.Name, 0, &read)
+	}
 	if opts.Incremental && m.Kind == KindIncremental && m.tmpl != nil {
 		st := &renderState{file: m.Path, raw: m.raw, incremental: true}
 		out, err := p.renderEnv().render(m.tmpl, m.Name, st)
@@ -94,6 +112,12 @@ func (p *Project) Compile(m *Model, opts CompileOptions) (string, error) {
 }
 
 func (p *Project) resolvePlaceholders(sql, self string, depth int) (string, error) {
+	return p.resolve(sql, self, depth, nil)
+}
+
+// resolve swaps placeholders for relations; with read set, refs to models that declare
+// event_time become that model filtered to read, as dbt's microbatch does.
+func (p *Project) resolve(sql, self string, depth int, read *Window) (string, error) {
 	if depth > 50 {
 		return "", fmt.Errorf("ephemeral models nest deeper than 50 levels; is there a cycle?")
 	}
@@ -124,11 +148,15 @@ func (p *Project) resolvePlaceholders(sql, self string, depth int) (string, erro
 				return "", fmt.Errorf("unknown ref %q%s", name, didYouMean(name, p.ModelNames()))
 			}
 			if m.Kind == KindEphemeral && name != self {
-				inner, err := p.resolvePlaceholders(m.rendered, name, depth+1)
+				inner, err := p.resolve(m.rendered, name, depth+1, read)
 				if err != nil {
 					return "", err
 				}
 				b.WriteString("(\n" + strings.TrimSpace(inner) + "\n)")
+				continue
+			}
+			if col := str(m.Config.Raw["event_time"]); read != nil && col != "" && name != self {
+				fmt.Fprintf(&b, "(select * from %s where %s >= %s and %s < %s)", p.Relation(m), Quote(col), SQLTimestamp(read.Start), Quote(col), SQLTimestamp(read.End))
 				continue
 			}
 			b.WriteString(p.Relation(m))
@@ -261,14 +289,20 @@ var _ sync.Once
 // RenderHook renders a pre- or post-hook's Jinja (this, ref, var, …) for a model and
 // resolves its relations.
 func (p *Project) RenderHook(m *Model, hook string) (string, error) {
-	if !strings.Contains(hook, "{") {
-		return hook, nil
+	return p.RenderText(m, hook, nil)
+}
+
+// RenderText renders a snippet of Jinja (a hook, a partition check's SQL or file glob) in
+// a model's context, for one partition when w is set, and resolves its relations.
+func (p *Project) RenderText(m *Model, text string, w *Window) (string, error) {
+	if !strings.Contains(text, "{") {
+		return text, nil
 	}
-	t, perr := parseTemplate(m.Path, hook)
+	t, perr := parseTemplate(m.Path, text)
 	if perr != nil {
 		return "", perr
 	}
-	st := &renderState{file: m.Path, raw: hook}
+	st := &renderState{file: m.Path, raw: text, window: w, spec: m.partition}
 	out, err := p.renderEnv().render(t, m.Name, st)
 	if err != nil {
 		return "", err

@@ -52,7 +52,7 @@ var configKeys = map[string]bool{
 }
 
 // materializations are the model kinds strata runs.
-var materializations = []string{"view", "table", "incremental", "ephemeral"}
+var materializations = []string{"view", "table", "incremental", "ephemeral", "partitioned"}
 
 // normalizeKey maps dbt's spellings of a key to one.
 func normalizeKey(k string) string {
@@ -135,7 +135,7 @@ func (c *Config) validate(m *Model) Errors {
 	}
 	if m.Kind != KindSeed {
 		switch c.Materialized {
-		case "view", "table", "incremental", "ephemeral":
+		case "view", "table", "incremental", "ephemeral", "partitioned":
 		case "snapshot", "materialized_view", "dynamic_table":
 			bad("materialized", "model %q: materialized=%q is a dbt feature strata does not support; use %s",
 				m.Name, c.Materialized, strings.Join(materializations, ", "))
@@ -146,11 +146,11 @@ func (c *Config) validate(m *Model) Errors {
 	}
 	if c.Materialized == "incremental" {
 		switch c.IncrementalStrategy {
-		case "append", "merge", "delete+insert":
-		case "microbatch", "insert_overwrite":
-			bad("incremental_strategy", "model %q: incremental_strategy=%q is not supported yet; use append, merge or delete+insert", m.Name, c.IncrementalStrategy)
+		case "append", "merge", "delete+insert", "microbatch":
+		case "insert_overwrite":
+			bad("incremental_strategy", "model %q: incremental_strategy=%q is not supported; use append, merge, delete+insert or microbatch", m.Name, c.IncrementalStrategy)
 		default:
-			bad("incremental_strategy", "model %q: unknown incremental_strategy %q; use append, merge or delete+insert", m.Name, c.IncrementalStrategy)
+			bad("incremental_strategy", "model %q: unknown incremental_strategy %q; use append, merge, delete+insert or microbatch", m.Name, c.IncrementalStrategy)
 		}
 		if (c.IncrementalStrategy == "merge" || c.IncrementalStrategy == "delete+insert") && len(c.UniqueKey) == 0 {
 			bad("incremental_strategy", "model %q: incremental_strategy=%q needs a unique_key", m.Name, c.IncrementalStrategy)

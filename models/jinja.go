@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/nikolalohinski/gonja/v2"
 	"github.com/nikolalohinski/gonja/v2/builtins"
@@ -147,6 +148,8 @@ type renderState struct {
 	sources     []SourceRef
 	errs        Errors
 	incremental bool
+	window      *Window     // the partition being rendered; a sample one at load
+	spec        *PartitionSpec
 }
 
 func (s *renderState) errorf(format string, args ...any) {
@@ -238,6 +241,7 @@ func (re *renderEnv) context(self string, st *renderState) *exec.Context {
 		return "", nil
 	})
 	ctx.Set("is_incremental", func() bool { return st.incremental })
+	setWindowVars(ctx, st)
 	if self != "" {
 		ctx.Set("this", refPlaceholder(self))
 		ctx.Set("model", map[string]any{"name": self, "path": st.file})
@@ -267,3 +271,27 @@ func (re *renderEnv) render(t *exec.Template, self string, st *renderState) (str
 
 // osEnv is the default environment lookup.
 func osEnv(name string) (string, bool) { return os.LookupEnv(name) }
+
+// sampleWindow is the partition rendered at load, when only refs and configs matter.
+var sampleWindow = Window{Start: time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC), End: time.Date(2000, 1, 2, 0, 0, 0, 0, time.UTC)}
+
+// setWindowVars defines a partition's Jinja variables: partition_start and partition_end
+// (SQL literals), ds, ds_nodash, hour, and window_start/window_end for the span read.
+func setWindowVars(ctx *exec.Context, st *renderState) {
+	w := st.window
+	if w == nil {
+		w = &sampleWindow
+	}
+	ctx.Set("partition_start", SQLTimestamp(w.Start))
+	ctx.Set("partition_end", SQLTimestamp(w.End))
+	ctx.Set("ds", w.Start.Format("2006-01-02"))
+	ctx.Set("ds_nodash", w.Start.Format("20060102"))
+	ctx.Set("hour", w.Start.Format("15"))
+	ctx.Set("ts", w.Start.Format("2006-01-02T15:04:05Z"))
+	read := *w
+	if st.spec != nil {
+		read = st.spec.ReadWindow(*w)
+	}
+	ctx.Set("window_start", SQLTimestamp(read.Start))
+	ctx.Set("window_end", SQLTimestamp(read.End))
+}

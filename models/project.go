@@ -17,6 +17,7 @@ const (
 	KindIncremental Kind = "incremental"
 	KindEphemeral   Kind = "ephemeral"
 	KindSeed        Kind = "seed"
+	KindPartitioned Kind = "partitioned"
 )
 
 // Project is a loaded, validated project: every model, seed, source and test, with their
@@ -69,6 +70,7 @@ type Model struct {
 	DependsOn  []string
 	SourceDeps []string
 
+	partition  *PartitionSpec
 	fileConfig configLayer // from the file's config() call
 	propConfig configLayer // from its YAML properties
 

@@ -27,6 +27,12 @@ func (l *loader) applyConfigs() {
 				m.Config.Materialized = "view"
 			}
 			m.Kind = Kind(m.Config.Materialized)
+			if m.Kind == KindPartitioned || (m.Kind == KindIncremental && m.Config.IncrementalStrategy == "microbatch") {
+				spec, errs := parsePartition(m)
+				l.add(errs...)
+				m.partition = spec
+				m.Kind = KindPartitioned
+			}
 			if m.Kind == KindIncremental && m.Config.IncrementalStrategy == "" {
 				m.Config.IncrementalStrategy = "append"
 				if len(m.Config.UniqueKey) > 0 {

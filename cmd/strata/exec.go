@@ -67,19 +67,22 @@ func (a *app) execCmd(command engine.Command) *cobra.Command {
 	return c
 }
 
-// progress prints task events: a live line on a terminal, plain lines otherwise, JSON lines
-// with --json.
+// progress prints task events: with --json one JSON line per finished task; on a terminal
+// a line per task, or for long runs a bar with done/failed/waiting counts and an ETA
+// (failures still get their own line); otherwise plain lines.
 type progress struct {
-	a     *app
-	total int
-	tty   bool
-	mu    sync.Mutex
-	start time.Time
-	n     int
+	a      *app
+	total  int
+	tty    bool
+	bar    bool
+	mu     sync.Mutex
+	start  time.Time
+	counts map[engine.Status]int
 }
 
 func newProgress(a *app, total int) *progress {
-	return &progress{a: a, total: total, tty: !a.json && isTerminal(a.stdout), start: time.Now()}
+	tty := !a.json && isTerminal(a.stdout)
+	return &progress{a: a, total: total, tty: tty, bar: tty && total > 30, start: time.Now(), counts: map[engine.Status]int{}}
 }
 
 func (p *progress) event(e engine.Event) {
@@ -94,17 +97,38 @@ func (p *progress) event(e engine.Event) {
 		return
 	}
 	if t.Status == engine.StatusRunning {
-		if p.tty {
-			fmt.Fprintf(p.a.stdout, "\r\033[K[%d/%d] running %s %s", e.Done, e.Total, t.Resource, t.Name)
+		if p.tty && !p.bar {
+			fmt.Fprintf(p.a.stdout, "\r\033[K[%d/%d] running %s %s", e.Done, e.Total, t.Resource, t.Label())
 		}
 		return
 	}
+	p.counts[t.Status]++
 	if p.tty {
 		fmt.Fprint(p.a.stdout, "\r\033[K")
 	}
-	p.n++
-	fmt.Fprintf(p.a.stdout, "%*d of %d %-7s %-12s %s%s\n", len(fmt.Sprint(e.Total)), e.Done, e.Total,
-		statusWord(t.Status), kindWord(t), t.Name, detail(t))
+	bad := t.Status == engine.StatusError || t.Status == engine.StatusFail || t.Status == engine.StatusWaiting
+	if !p.bar || bad {
+		fmt.Fprintf(p.a.stdout, "%*d of %d %-7s %-12s %s%s\n", len(fmt.Sprint(e.Total)), e.Done, e.Total,
+			statusWord(t.Status), kindWord(t), t.Label(), detail(t))
+	}
+	if p.bar {
+		fmt.Fprint(p.a.stdout, p.barLine(e.Done, e.Total))
+	}
+}
+
+// barLine draws [#####.....] done/total with counts and the time left at the current pace.
+func (p *progress) barLine(done, total int) string {
+	const width = 30
+	filled := width * done / max(total, 1)
+	eta := "?"
+	if done > 0 {
+		left := time.Duration(float64(time.Since(p.start)) / float64(done) * float64(total-done))
+		eta = left.Round(time.Second).String()
+	}
+	return fmt.Sprintf("[%s%s] %d/%d · %d ok · %d failed · %d waiting · %d skipped · ETA %s",
+		strings.Repeat("#", filled), strings.Repeat(".", width-filled), done, total,
+		p.counts[engine.StatusSuccess]+p.counts[engine.StatusPass]+p.counts[engine.StatusWarn],
+		p.counts[engine.StatusError]+p.counts[engine.StatusFail], p.counts[engine.StatusWaiting], p.counts[engine.StatusSkipped], eta)
 }
 
 func statusWord(s engine.Status) string {
@@ -121,6 +145,8 @@ func statusWord(s engine.Status) string {
 		return "ERROR"
 	case engine.StatusSkipped:
 		return "SKIP"
+	case engine.StatusWaiting:
+		return "WAIT"
 	}
 	return strings.ToUpper(string(s))
 }
@@ -156,7 +182,7 @@ func detail(t *engine.Task) string {
 
 func taskJSON(t *engine.Task, done, total int) map[string]any {
 	m := map[string]any{
-		"event": "task", "node": t.Name, "resource": t.Resource, "status": t.Status,
+		"event": "task", "node": t.Name, "resource": t.Resource, "status": t.Status, "attempts": t.Attempts,
 		"done": done, "total": total, "duration_s": t.Duration().Seconds(),
 	}
 	if t.Materialized != "" {
@@ -171,12 +197,15 @@ func taskJSON(t *engine.Task, done, total int) map[string]any {
 	if t.Message != "" {
 		m["message"] = t.Message
 	}
+	if t.Window != nil {
+		m["partition"] = partName(t)
+	}
 	return m
 }
 
 func (p *progress) summary(res *engine.Result) {
 	counts := map[string]int{}
-	for _, s := range []engine.Status{engine.StatusSuccess, engine.StatusPass, engine.StatusWarn, engine.StatusError, engine.StatusFail, engine.StatusSkipped} {
+	for _, s := range []engine.Status{engine.StatusSuccess, engine.StatusPass, engine.StatusWarn, engine.StatusError, engine.StatusFail, engine.StatusSkipped, engine.StatusWaiting} {
 		counts[string(s)] = res.Count(s)
 	}
 	if p.a.json {
@@ -189,9 +218,16 @@ func (p *progress) summary(res *engine.Result) {
 		return
 	}
 	var w io.Writer = p.a.stdout
-	fmt.Fprintf(w, "\nrun %s %s in %.2fs: %d ok, %d pass, %d warn, %d error, %d fail, %d skipped\n",
+	if p.bar {
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintf(w, "\nrun %s %s in %.2fs: %d ok, %d pass, %d warn, %d error, %d fail, %d skipped",
 		res.RunID, res.Status, res.Ended.Sub(res.Started).Seconds(),
 		counts["success"], counts["pass"], counts["warn"], counts["error"], counts["fail"], counts["skipped"])
+	if n := counts["waiting_upstream"]; n > 0 {
+		fmt.Fprintf(w, ", %d waiting_upstream", n)
+	}
+	fmt.Fprintln(w)
 	if res.Err != nil {
 		fmt.Fprintln(p.a.stderr, "error:", res.Err)
 	}

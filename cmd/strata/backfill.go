@@ -1,0 +1,142 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/stratadata/strata/engine"
+)
+
+// backfillCmd runs the selected partitioned models over a date range, durably.
+func (a *app) backfillCmd() *cobra.Command {
+	var sel, exc []string
+	var from, to, reprocess, resume string
+	var dryRun, force bool
+	var parallel, retries int
+	c := &cobra.Command{
+		Use:   "backfill [SELECTOR...] --from DATE --to DATE",
+		Short: "Build the selected models' partitions over a date range; resumable after any crash",
+		Long: `Build every partition of the selected models whose start lies between --from and --to
+(both included, as you read them: --to 2024-03-31 includes that whole day), in dependency
+and time order. Partitions already built from the current model are skipped unless
+--force or --reprocess says otherwise. The backfill is recorded when it starts and every
+task as it changes: after a crash, run the same command again, or --resume ID.`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			sel = append(sel, args...)
+			if resume == "" && (from == "" || to == "") {
+				return &usageError{"backfill needs --from and --to (e.g. --from 2024-01-01 --to 2024-03-31), or --resume ID"}
+			}
+			if resume == "" && len(sel) == 0 {
+				return &usageError{"backfill needs a selector: the models to backfill (e.g. events_daily+)"}
+			}
+			opts := engine.BackfillOptions{Select: sel, Exclude: exc, Force: force, Reprocess: reprocess}
+			if resume == "" {
+				f, t, end, err := engine.ParseRange(from, to)
+				if err != nil {
+					return &usageError{err.Error()}
+				}
+				opts.From, opts.To, opts.ToEnd = f, t, end
+			}
+			p, g, err := a.load()
+			if err != nil {
+				return err
+			}
+			w, err := a.openWarehouse(ctx, p)
+			if err != nil {
+				return err
+			}
+			defer w.Close()
+			plan, err := engine.PlanBackfill(ctx, w, g, opts, resume)
+			if err != nil {
+				if strings.HasPrefix(err.Error(), "--reprocess") || strings.HasPrefix(err.Error(), "no backfill") {
+					return &usageError{err.Error()}
+				}
+				return err
+			}
+			bf := plan.Backfill
+			if dryRun {
+				return a.printBackfillPlan(plan)
+			}
+			if !a.json {
+				verb := "starting"
+				if bf.Resumed {
+					verb = "resuming"
+				}
+				fmt.Fprintf(a.stdout, "%s backfill %s: %d tasks to run, %d skipped\n", verb, bf.ID, len(plan.Tasks), len(plan.Skipped))
+			}
+			threads := parallel
+			if threads == 0 {
+				threads = a.threadsFor(p)
+			}
+			pr := newProgress(a, len(plan.Tasks))
+			res, err := engine.Run(ctx, w, plan, engine.RunOptions{Threads: threads, OnEvent: pr.event, Retries: retries})
+			if err != nil {
+				return err
+			}
+			pr.summary(res)
+			if !a.json {
+				fmt.Fprintf(a.stdout, "backfill %s %s\n", bf.ID, bf.Status)
+				if bf.Status != "success" {
+					fmt.Fprintf(a.stdout, "rerun the same command, or `strata backfill --resume %s`, to finish it\n", bf.ID)
+				}
+			}
+			if res.Failed() {
+				return &exitError{exitFailed}
+			}
+			return nil
+		},
+	}
+	selectFlags(c, &sel, &exc)
+	f := c.Flags()
+	f.StringVar(&from, "from", "", "first partition (2024-01-01, 2024-01-01T03, 2024-01)")
+	f.StringVar(&to, "to", "", "last partition, included")
+	f.BoolVar(&dryRun, "dry-run", false, "print the plan (what runs, what is skipped and why) and stop")
+	f.IntVar(&parallel, "parallel", 0, "partitions built at once (default: --threads)")
+	f.BoolVar(&force, "force", false, "rebuild partitions that are already done")
+	f.StringVar(&reprocess, "reprocess", "", "run only partitions that are failed, missing or stale (or all)")
+	f.StringVar(&resume, "resume", "", "continue the backfill with this ID")
+	f.IntVar(&retries, "retries", 2, "extra attempts after a transient error (SQL errors never retry)")
+	return c
+}
+
+func (a *app) printBackfillPlan(plan *engine.Plan) error {
+	bf := plan.Backfill
+	if a.json {
+		type row struct {
+			Node      string `json:"node"`
+			Partition string `json:"partition,omitempty"`
+			Action    string `json:"action"`
+			Reason    string `json:"reason,omitempty"`
+			Deps      int    `json:"depends_on"`
+		}
+		var rows []row
+		for _, t := range plan.Tasks {
+			rows = append(rows, row{Node: t.Name, Partition: partName(t), Action: "run", Deps: len(t.Deps)})
+		}
+		for _, t := range plan.Skipped {
+			rows = append(rows, row{Node: t.Name, Partition: partName(t), Action: "skip", Reason: t.Skip})
+		}
+		if rows == nil {
+			rows = []row{}
+		}
+		return a.printJSON(map[string]any{"backfill_id": bf.ID, "resumed": bf.Resumed, "run": len(plan.Tasks), "skip": len(plan.Skipped), "tasks": rows})
+	}
+	fmt.Fprintf(a.stdout, "backfill %s (dry run): %d tasks to run, %d skipped\n", bf.ID, len(plan.Tasks), len(plan.Skipped))
+	for i, t := range plan.Tasks {
+		fmt.Fprintf(a.stdout, "%5d  run   %s\n", i+1, t.Label())
+	}
+	for _, t := range plan.Skipped {
+		fmt.Fprintf(a.stdout, "       skip  %s: %s\n", t.Label(), t.Skip)
+	}
+	return nil
+}
+
+func partName(t *engine.Task) string {
+	if t.Window == nil {
+		return ""
+	}
+	return strings.TrimPrefix(t.Label(), t.Name+" ")
+}

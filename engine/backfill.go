@@ -1,0 +1,385 @@
+package engine
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/stratadata/strata/lineage"
+	"github.com/stratadata/strata/models"
+)
+
+// Reprocess modes: which already-attempted partitions a backfill runs again.
+const (
+	ReprocessDefault = ""        // everything not done: missing, stale and failed
+	ReprocessFailed  = "failed"  // only partitions whose last attempt failed
+	ReprocessMissing = "missing" // only partitions never built
+	ReprocessStale   = "stale"   // only partitions built from an older model or upstream
+	ReprocessAll     = "all"     // everything, like --force
+)
+
+// BackfillOptions say what a backfill covers.
+type BackfillOptions struct {
+	Select    []string  `json:"select"`
+	Exclude   []string  `json:"exclude,omitempty"`
+	From      time.Time `json:"from"`
+	To        time.Time `json:"to"` // the start of the last partition named, as the user wrote it
+	ToEnd     time.Time `json:"to_end"`
+	Force     bool      `json:"force,omitempty"`
+	Reprocess string    `json:"reprocess,omitempty"`
+}
+
+// Backfill is a durable run over a date range: recorded when it starts, every task's state
+// written as it changes, resumable after any crash.
+type Backfill struct {
+	ID      string
+	Options BackfillOptions
+	Status  string
+	Created time.Time
+	Resumed bool // an earlier, unfinished backfill is being continued
+
+	done map[string]bool // task IDs done by this backfill already
+	seen map[string]bool // task IDs recorded in _strata.backfill_tasks
+}
+
+// ParseRange reads --from and --to: each names a partition as a user reads it (2024-01-01,
+// 2024-01-01T03, 2024-01), and the range includes both, to the end of what --to names.
+func ParseRange(from, to string) (time.Time, time.Time, time.Time, error) {
+	f, err := models.ParseTime(from)
+	if err != nil {
+		return time.Time{}, time.Time{}, time.Time{}, fmt.Errorf("--from: %w", err)
+	}
+	t, err := models.ParseTime(to)
+	if err != nil {
+		return time.Time{}, time.Time{}, time.Time{}, fmt.Errorf("--to: %w", err)
+	}
+	var end time.Time
+	switch len(strings.TrimSpace(to)) {
+	case len("2006-01"):
+		end = t.AddDate(0, 1, 0)
+	case len("2006-01-02"):
+		end = t.AddDate(0, 0, 1)
+	case len("2006-01-02T15"):
+		end = t.Add(time.Hour)
+	default:
+		end = t.Add(time.Second)
+	}
+	if !f.Before(end) {
+		return time.Time{}, time.Time{}, time.Time{}, fmt.Errorf("--from %s is after --to %s", from, to)
+	}
+	return f, t, end, nil
+}
+
+// PlanBackfill plans a backfill: the selected models' partitions whose start lies in the
+// range, in dependency and time order, minus those already done (unless forced). With
+// resume set, it continues that backfill; otherwise an unfinished backfill with the same
+// options is continued, so rerunning the same command finishes the job.
+func PlanBackfill(ctx context.Context, w *Warehouse, g *lineage.Graph, opts BackfillOptions, resume string) (*Plan, error) {
+	bf, err := w.findBackfill(ctx, opts, resume)
+	if err != nil {
+		return nil, err
+	}
+	opts = bf.Options
+	switch opts.Reprocess {
+	case ReprocessDefault, ReprocessFailed, ReprocessMissing, ReprocessStale, ReprocessAll:
+	default:
+		return nil, fmt.Errorf("--reprocess %q: use failed, missing, stale or all", opts.Reprocess)
+	}
+	state, err := w.LoadPartitionState(ctx)
+	if err != nil {
+		return nil, err
+	}
+	fps := fingerprints(g)
+	windows := func(m *models.Model) []models.Window {
+		spec := m.Partition()
+		from := spec.Granularity.Floor(opts.From)
+		if from.Before(spec.Start) {
+			from = spec.Start
+		}
+		var out []models.Window
+		for s := from; s.Before(opts.ToEnd); s = spec.Granularity.Add(s, 1) {
+			out = append(out, models.Window{Start: s, End: spec.Granularity.Add(s, 1)})
+		}
+		return out
+	}
+	keep := func(t *Task) string {
+		if bf.done[t.ID] {
+			return "done in this backfill"
+		}
+		if t.Window == nil || opts.Force || opts.Reprocess == ReprocessAll {
+			return ""
+		}
+		info := state.Status(g, fps, t.node.ID, *t.Window)
+		switch opts.Reprocess {
+		case ReprocessFailed, ReprocessMissing, ReprocessStale:
+			if string(info.Status) != opts.Reprocess {
+				return fmt.Sprintf("%s, not %s", info.Status, opts.Reprocess)
+			}
+			return ""
+		}
+		if info.Status == PartDone {
+			return "already done (built " + info.Record.BuiltAt.Format("2006-01-02 15:04:05") + ", fingerprint current)"
+		}
+		return ""
+	}
+	plan, err := newPlan(g, PlanOptions{Command: CommandRun, Select: opts.Select, Exclude: opts.Exclude}, windows, keep)
+	if err != nil {
+		return nil, err
+	}
+	plan.Backfill = bf
+	plan.Selector = strings.Join(opts.Select, " ") + excludeText(opts.Exclude)
+	plan.parts = state
+	if len(plan.Tasks)+len(plan.Skipped) == 0 {
+		return nil, fmt.Errorf("the selection %q has no models to backfill", strings.Join(opts.Select, " "))
+	}
+	return plan, nil
+}
+
+// findBackfill returns the backfill to continue (by ID, or an unfinished one with the same
+// options), or a new one.
+func (w *Warehouse) findBackfill(ctx context.Context, opts BackfillOptions, resume string) (*Backfill, error) {
+	if resume == "" {
+		key, _ := json.Marshal(opts)
+		var id string
+		err := w.DB.QueryRowContext(ctx, `SELECT backfill_id FROM _strata.backfills WHERE options = ? AND status <> 'success'
+			ORDER BY created_at DESC LIMIT 1`, string(key)).Scan(&id)
+		if err == sql.ErrNoRows {
+			b := make([]byte, 3)
+			_, _ = rand.Read(b)
+			now := time.Now().UTC()
+			return &Backfill{ID: "bf-" + now.Format("20060102-150405") + "-" + hex.EncodeToString(b), Options: opts,
+				Status: "new", Created: now, done: map[string]bool{}, seen: map[string]bool{}}, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		resume = id
+	}
+	bf := &Backfill{ID: resume, Resumed: true, done: map[string]bool{}, seen: map[string]bool{}}
+	var optJSON string
+	err := w.DB.QueryRowContext(ctx, `SELECT options, status, created_at FROM _strata.backfills WHERE backfill_id = ?`, resume).
+		Scan(&optJSON, &bf.Status, &bf.Created)
+	if err == sql.ErrNoRows {
+		return nil, fmt.Errorf("no backfill %q; `strata backfills` lists them", resume)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(optJSON), &bf.Options); err != nil {
+		return nil, fmt.Errorf("backfill %s: bad options: %w", resume, err)
+	}
+	rows, err := w.DB.QueryContext(ctx, `SELECT node, partition_start, status FROM _strata.backfill_tasks WHERE backfill_id = ?`, resume)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	g := map[string]models.Granularity{}
+	_ = g
+	for rows.Next() {
+		var node, status string
+		var start sql.NullTime
+		if err := rows.Scan(&node, &start, &status); err != nil {
+			return nil, err
+		}
+		id := taskKey(node, start)
+		bf.seen[id] = true
+		if status == string(StatusSuccess) {
+			bf.done[id] = true
+		}
+	}
+	return bf, rows.Err()
+}
+
+// taskKey identifies a backfill task in _strata.backfill_tasks terms.
+func taskKey(node string, start sql.NullTime) string {
+	if !start.Valid {
+		return node
+	}
+	return node + "@" + start.Time.UTC().Format(time.RFC3339)
+}
+
+func (t *Task) backfillKey() string {
+	if t.Window == nil {
+		return t.Name
+	}
+	return t.Name + "@" + t.Window.Start.UTC().Format(time.RFC3339)
+}
+
+// startBackfill records the backfill and its tasks before any runs.
+func (w *Warehouse) startBackfill(ctx context.Context, plan *Plan) error {
+	bf := plan.Backfill
+	now := time.Now().UTC()
+	tx, err := w.DB.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if !bf.Resumed {
+		key, _ := json.Marshal(bf.Options)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO _strata.backfills VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?, 0, 0, 0, 0)`,
+			bf.ID, plan.Selector, bf.Options.From, bf.Options.To, string(key), now, now, len(plan.Tasks)); err != nil {
+			return err
+		}
+	} else if _, err := tx.ExecContext(ctx, `UPDATE _strata.backfills SET status = 'running', updated_at = ? WHERE backfill_id = ?`, now, bf.ID); err != nil {
+		return err
+	}
+	var vals []string
+	var args []any
+	flush := func() error {
+		if len(vals) == 0 {
+			return nil
+		}
+		_, err := tx.ExecContext(ctx, "INSERT INTO _strata.backfill_tasks VALUES "+strings.Join(vals, ", "), args...)
+		vals, args = vals[:0], args[:0]
+		return err
+	}
+	for _, t := range plan.Tasks {
+		if bf.seen[t.backfillKey()] {
+			continue
+		}
+		var start any
+		if t.Window != nil {
+			start = t.Window.Start
+		}
+		vals = append(vals, "(?, ?, ?, 'pending', 0, NULL, ?)")
+		args = append(args, bf.ID, t.Name, start, now)
+		if len(vals) == 500 {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// setBackfillTask writes a backfill task's state.
+func setBackfillTask(ctx context.Context, x execer, bf *Backfill, t *Task) error {
+	var start any
+	if t.Window != nil {
+		start = t.Window.Start
+	}
+	var msg any
+	if t.Message != "" {
+		msg = t.Message
+	}
+	_, err := x.ExecContext(ctx, `UPDATE _strata.backfill_tasks SET status = ?, attempts = ?, message = ?, updated_at = ?
+		WHERE backfill_id = ? AND node = ? AND partition_start IS NOT DISTINCT FROM ?`,
+		string(t.Status), t.Attempts, msg, time.Now().UTC(), bf.ID, t.Name, start)
+	return err
+}
+
+// endBackfill writes the backfill's outcome and counts.
+func (w *Warehouse) endBackfill(ctx context.Context, bf *Backfill, res *Result) error {
+	var total, done, failed, waiting int
+	err := w.DB.QueryRowContext(ctx, `SELECT count(*), count(*) FILTER (status = 'success'),
+		count(*) FILTER (status IN ('error', 'skipped')), count(*) FILTER (status = 'waiting_upstream')
+		FROM _strata.backfill_tasks WHERE backfill_id = ?`, bf.ID).Scan(&total, &done, &failed, &waiting)
+	if err != nil {
+		return err
+	}
+	status := "success"
+	switch {
+	case res.Status == "cancelled":
+		status = "interrupted"
+	case failed > 0:
+		status = "failed"
+	case waiting > 0:
+		status = "waiting"
+	case done < total:
+		status = "incomplete"
+	}
+	bf.Status = status
+	_, err = w.DB.ExecContext(ctx, `UPDATE _strata.backfills SET status = ?, updated_at = ?, tasks_total = ?, tasks_done = ?,
+		tasks_failed = ?, tasks_waiting = ?, runs = coalesce(runs, 0) + 1 WHERE backfill_id = ?`,
+		status, time.Now().UTC(), total, done, failed, waiting, bf.ID)
+	return err
+}
+
+// BackfillRecord is a backfill as listed by `strata backfills`.
+type BackfillRecord struct {
+	ID       string    `json:"backfill_id"`
+	Selector string    `json:"selector"`
+	From     time.Time `json:"from"`
+	To       time.Time `json:"to"`
+	Status   string    `json:"status"`
+	Created  time.Time `json:"created_at"`
+	Updated  time.Time `json:"updated_at"`
+	Total    int       `json:"tasks_total"`
+	Done     int       `json:"tasks_done"`
+	Failed   int       `json:"tasks_failed"`
+	Waiting  int       `json:"tasks_waiting"`
+	Runs     int       `json:"runs"`
+	Options  string    `json:"options"`
+}
+
+// Backfills lists backfills, newest first. A backfill still marked running when the
+// warehouse could be opened was cut off (only one process writes at a time): it is
+// reported as interrupted.
+func (w *Warehouse) Backfills(ctx context.Context, id string) ([]BackfillRecord, error) {
+	q := `SELECT backfill_id, selector, from_ts, to_ts, status, created_at, updated_at, coalesce(tasks_total, 0),
+		coalesce(tasks_done, 0), coalesce(tasks_failed, 0), coalesce(tasks_waiting, 0), coalesce(runs, 0), options FROM _strata.backfills`
+	var args []any
+	if id != "" {
+		q += ` WHERE backfill_id = ? OR backfill_id LIKE ?`
+		args = append(args, id, id+"%")
+	}
+	rows, err := w.DB.QueryContext(ctx, q+` ORDER BY created_at DESC`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []BackfillRecord
+	for rows.Next() {
+		var b BackfillRecord
+		if err := rows.Scan(&b.ID, &b.Selector, &b.From, &b.To, &b.Status, &b.Created, &b.Updated, &b.Total, &b.Done, &b.Failed, &b.Waiting, &b.Runs, &b.Options); err != nil {
+			return nil, err
+		}
+		if b.Status == "running" {
+			b.Status = "interrupted"
+		}
+		out = append(out, b)
+	}
+	return out, rows.Err()
+}
+
+// BackfillTask is one task of a backfill as recorded.
+type BackfillTask struct {
+	Node      string     `json:"node"`
+	Partition *time.Time `json:"partition_start,omitempty"`
+	Status    string     `json:"status"`
+	Attempts  int        `json:"attempts"`
+	Message   string     `json:"message,omitempty"`
+	Updated   time.Time  `json:"updated_at"`
+}
+
+// BackfillTasks returns a backfill's tasks in partition order.
+func (w *Warehouse) BackfillTasks(ctx context.Context, id string) ([]BackfillTask, error) {
+	rows, err := w.DB.QueryContext(ctx, `SELECT node, partition_start, status, attempts, coalesce(message, ''), updated_at
+		FROM _strata.backfill_tasks WHERE backfill_id = ? ORDER BY partition_start NULLS LAST, node`, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []BackfillTask
+	for rows.Next() {
+		var t BackfillTask
+		var p sql.NullTime
+		if err := rows.Scan(&t.Node, &p, &t.Status, &t.Attempts, &t.Message, &t.Updated); err != nil {
+			return nil, err
+		}
+		if p.Valid {
+			pt := p.Time.UTC()
+			t.Partition = &pt
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,144 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/stratadata/strata/models"
+)
+
+// buildPartition writes one partition: after its checks pass, the window's rows are
+// replaced and its state recorded in one transaction, so re-running is always safe and a
+// crash leaves either the old window or the new one, never both or neither.
+func (r *runner) buildPartition(ctx context.Context, t *Task) error {
+	p := r.plan.Project
+	m := t.node.Model
+	spec := m.Partition()
+	miss, err := r.runChecks(ctx, t)
+	if err != nil {
+		return err
+	}
+	if miss != "" {
+		t.Status, t.Message = StatusWaiting, miss
+		return nil
+	}
+	q, err := p.Compile(m, models.CompileOptions{Window: t.Window})
+	if err != nil {
+		return err
+	}
+	schema, ident := p.Schema(m), m.Identifier()
+	rel := models.Quote(schema) + "." + models.Quote(ident)
+	fail := func(err error) error { return &SQLError{Node: t.Label(), Path: t.Path, Err: err} }
+	if err := r.createPartitioned(ctx, m, schema, ident, rel, q); err != nil {
+		return fail(err)
+	}
+	conn, err := r.w.DB.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			_ = tx.Rollback()
+		}
+	}()
+	col := models.Quote(spec.Column)
+	ps, pe := models.SQLTimestamp(t.Window.Start), models.SQLTimestamp(t.Window.End)
+	inWindow := fmt.Sprintf("%s >= %s AND %s < %s", col, ps, col, pe)
+	if _, err := tx.ExecContext(ctx, "DELETE FROM "+rel+" WHERE "+inWindow); err != nil {
+		return fail(err)
+	}
+	outside := fmt.Sprintf("error('%s returned a row with %s outside its partition [%s, %s): filter on partition_start and partition_end')",
+		t.Name, spec.Column, t.Window.Start.Format(time.DateTime), t.Window.End.Format(time.DateTime))
+	res, err := tx.ExecContext(ctx, fmt.Sprintf("INSERT INTO %s BY NAME SELECT * FROM (\n%s\n) AS strata_partition WHERE CASE WHEN %s THEN true ELSE %s END",
+		rel, q, inWindow, outside))
+	if err != nil {
+		return fail(err)
+	}
+	t.Rows, _ = res.RowsAffected()
+	now := time.Now().UTC()
+	if _, err := tx.ExecContext(ctx, `DELETE FROM _strata.partitions WHERE model = ? AND partition_start = ?`, t.Name, t.Window.Start); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO _strata.partitions VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		t.Name, t.Window.Start, t.Window.End, t.Fingerprint, now, t.Rows, r.res.RunID); err != nil {
+		return err
+	}
+	t.Status, t.Ended = StatusSuccess, now
+	if err := r.commitState(ctx, tx, t); err != nil {
+		t.Status = StatusRunning
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		t.Status = StatusRunning
+		return fail(err)
+	}
+	committed = true
+	r.parts.Put(t.Name, PartitionRecord{Start: t.Window.Start, End: t.Window.End, Fingerprint: t.Fingerprint, BuiltAt: now, Rows: t.Rows, RunID: r.res.RunID})
+	return nil
+}
+
+// createPartitioned creates a partitioned model's empty table the first time, once per
+// model even when its partitions run in parallel.
+func (r *runner) createPartitioned(ctx context.Context, m *models.Model, schema, ident, rel, q string) error {
+	if r.w.kind(schema, ident) == "table" {
+		return nil
+	}
+	r.mu.Lock()
+	if r.creating == nil {
+		r.creating = map[string]*sync.Mutex{}
+	}
+	mu := r.creating[rel]
+	if mu == nil {
+		mu = &sync.Mutex{}
+		r.creating[rel] = mu
+	}
+	r.mu.Unlock()
+	mu.Lock()
+	defer mu.Unlock()
+	existing := r.w.kind(schema, ident)
+	if existing == "table" {
+		return nil
+	}
+	stmts := []string{}
+	if existing == "view" {
+		stmts = append(stmts, "DROP VIEW "+rel)
+	}
+	stmts = append(stmts, "CREATE TABLE IF NOT EXISTS "+rel+" AS SELECT * FROM (\n"+q+"\n) AS strata_partition LIMIT 0")
+	for _, s := range stmts {
+		if _, err := r.w.DB.ExecContext(ctx, s); err != nil {
+			return err
+		}
+	}
+	r.w.setKind(schema, ident, "table")
+	return nil
+}
+
+// transient reports whether an error may pass on retry (a write conflict, an I/O hiccup),
+// as opposed to an error in the SQL, which never does.
+func transient(err error) bool {
+	if err == nil {
+		return false
+	}
+	s := err.Error()
+	for _, sqlErr := range []string{"Parser Error", "Binder Error", "Catalog Error", "Conversion Error",
+		"Invalid Input Error", "Constraint Error", "Out of Range Error", "Not implemented Error", "outside its partition"} {
+		if strings.Contains(s, sqlErr) {
+			return false
+		}
+	}
+	for _, t := range []string{"Transaction conflict", "write-write conflict", "Conflict on", "IO Error", "database is locked", "TransactionContext Error"} {
+		if strings.Contains(s, t) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,281 @@
+package engine
+
+import (
+	"context"
+	"database/sql"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/stratadata/strata/lineage"
+	"github.com/stratadata/strata/models"
+)
+
+// PartitionRecord is one built partition of a model.
+type PartitionRecord struct {
+	Start, End  time.Time
+	Fingerprint string
+	BuiltAt     time.Time
+	Rows        int64
+	RunID       string
+}
+
+// modelParts is one model's built partitions, sorted by start, for binary search and merges.
+type modelParts struct {
+	starts []int64 // unix seconds
+	recs   []PartitionRecord
+}
+
+func (mp *modelParts) find(start time.Time) (int, bool) {
+	u := start.Unix()
+	i := sort.Search(len(mp.starts), func(i int) bool { return mp.starts[i] >= u })
+	return i, i < len(mp.starts) && mp.starts[i] == u
+}
+
+// PartitionState is every model's built partitions and failed attempts, kept current as a
+// run writes. It is safe for concurrent use.
+type PartitionState struct {
+	mu     sync.RWMutex
+	models map[string]*modelParts
+	failed map[string]map[int64]string // model → start → last failure message, when after the last build
+}
+
+// NewPartitionState returns an empty state.
+func NewPartitionState() *PartitionState {
+	return &PartitionState{models: map[string]*modelParts{}, failed: map[string]map[int64]string{}}
+}
+
+// Get returns the record of a built partition.
+func (s *PartitionState) Get(model string, start time.Time) (PartitionRecord, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	mp := s.models[model]
+	if mp == nil {
+		return PartitionRecord{}, false
+	}
+	i, ok := mp.find(start)
+	if !ok {
+		return PartitionRecord{}, false
+	}
+	return mp.recs[i], true
+}
+
+// Put records a built partition, replacing an older build of the same window.
+func (s *PartitionState) Put(model string, r PartitionRecord) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	mp := s.models[model]
+	if mp == nil {
+		mp = &modelParts{}
+		s.models[model] = mp
+	}
+	i, ok := mp.find(r.Start)
+	if ok {
+		mp.recs[i] = r
+	} else {
+		mp.starts = append(mp.starts, 0)
+		mp.recs = append(mp.recs, PartitionRecord{})
+		copy(mp.starts[i+1:], mp.starts[i:])
+		copy(mp.recs[i+1:], mp.recs[i:])
+		mp.starts[i], mp.recs[i] = r.Start.Unix(), r
+	}
+	if f := s.failed[model]; f != nil {
+		delete(f, r.Start.Unix())
+	}
+}
+
+// Fail records that a partition's last attempt failed (or waited on upstream).
+func (s *PartitionState) Fail(model string, start time.Time, msg string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.failed[model] == nil {
+		s.failed[model] = map[int64]string{}
+	}
+	s.failed[model][start.Unix()] = msg
+}
+
+// Failure returns the message of a partition's failed last attempt, if it failed.
+func (s *PartitionState) Failure(model string, start time.Time) (string, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	msg, ok := s.failed[model][start.Unix()]
+	return msg, ok
+}
+
+// Missing returns the windows of g from from to to (both included) that model has not
+// built, by merging the expected starts with the sorted built ones.
+func (s *PartitionState) Missing(model string, g models.Granularity, from, to time.Time) []models.Window {
+	s.mu.RLock()
+	mp := s.models[model]
+	var built []int64
+	if mp != nil {
+		built = mp.starts
+	}
+	s.mu.RUnlock()
+	var out []models.Window
+	j := 0
+	switch g {
+	case models.Hour, models.Day:
+		step := int64(3600)
+		if g == models.Day {
+			step = 86400
+		}
+		end := to.Unix()
+		for u := g.Floor(from).Unix(); u <= end; u += step {
+			for j < len(built) && built[j] < u {
+				j++
+			}
+			if j < len(built) && built[j] == u {
+				continue
+			}
+			out = append(out, models.Window{Start: time.Unix(u, 0).UTC(), End: time.Unix(u+step, 0).UTC()})
+		}
+	default:
+		for _, w := range g.Windows(from, to) {
+			u := w.Start.Unix()
+			for j < len(built) && built[j] < u {
+				j++
+			}
+			if j < len(built) && built[j] == u {
+				continue
+			}
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// LoadPartitionState reads the built partitions and the failures after them.
+func (w *Warehouse) LoadPartitionState(ctx context.Context) (*PartitionState, error) {
+	s := NewPartitionState()
+	rows, err := w.DB.QueryContext(ctx, `SELECT model, partition_start, partition_end, coalesce(fingerprint, ''), built_at, coalesce(rows, 0), coalesce(run_id, '')
+		FROM _strata.partitions ORDER BY model, partition_start`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var m string
+		var r PartitionRecord
+		if err := rows.Scan(&m, &r.Start, &r.End, &r.Fingerprint, &r.BuiltAt, &r.Rows, &r.RunID); err != nil {
+			return nil, err
+		}
+		r.Start, r.End, r.BuiltAt = r.Start.UTC(), r.End.UTC(), r.BuiltAt.UTC()
+		mp := s.models[m]
+		if mp == nil {
+			mp = &modelParts{}
+			s.models[m] = mp
+		}
+		mp.starts = append(mp.starts, r.Start.Unix())
+		mp.recs = append(mp.recs, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	frows, err := w.DB.QueryContext(ctx, `SELECT t.node, t.partition_start, arg_max(t.status, t.ended_at), arg_max(coalesce(t.message, ''), t.ended_at), max(t.ended_at)
+		FROM _strata.tasks t WHERE t.partition_start IS NOT NULL GROUP BY ALL`)
+	if err != nil {
+		return nil, err
+	}
+	defer frows.Close()
+	for frows.Next() {
+		var m, status, msg string
+		var start time.Time
+		var ended sql.NullTime
+		if err := frows.Scan(&m, &start, &status, &msg, &ended); err != nil {
+			return nil, err
+		}
+		if status == string(StatusError) || status == string(StatusWaiting) {
+			if rec, ok := s.Get(m, start.UTC()); !ok || (ended.Valid && ended.Time.After(rec.BuiltAt)) {
+				s.Fail(m, start.UTC(), msg)
+			}
+		}
+	}
+	return s, frows.Err()
+}
+
+// PartitionStatus says where one partition stands.
+type PartitionStatus string
+
+// Partition statuses.
+const (
+	PartDone    PartitionStatus = "done"
+	PartMissing PartitionStatus = "missing"
+	PartStale   PartitionStatus = "stale"
+	PartFailed  PartitionStatus = "failed"
+)
+
+// PartitionInfo is one partition's status with why.
+type PartitionInfo struct {
+	Model   string           `json:"model"`
+	Name    string           `json:"partition"`
+	Window  models.Window    `json:"-"`
+	Status  PartitionStatus  `json:"status"`
+	Reason  string           `json:"reason,omitempty"`
+	Record  *PartitionRecord `json:"-"`
+	BuiltAt *time.Time       `json:"built_at,omitempty"`
+	Rows    int64            `json:"rows"`
+}
+
+// Status tells whether a partition is done, missing, stale (built from an older
+// fingerprint, or before an upstream partition it read was rebuilt) or failed.
+func (s *PartitionState) Status(g *lineage.Graph, fps map[string]string, model string, w models.Window) PartitionInfo {
+	m := g.Node(model).Model
+	spec := m.Partition()
+	info := PartitionInfo{Model: model, Name: spec.Granularity.Name(w.Start), Window: w}
+	rec, ok := s.Get(model, w.Start)
+	if msg, failed := s.Failure(model, w.Start); failed {
+		info.Status, info.Reason = PartFailed, firstLine(msg)
+		if ok {
+			info.Record, info.BuiltAt, info.Rows = &rec, &rec.BuiltAt, rec.Rows
+		}
+		return info
+	}
+	if !ok {
+		info.Status = PartMissing
+		return info
+	}
+	info.Record, info.BuiltAt, info.Rows = &rec, &rec.BuiltAt, rec.Rows
+	if fp := fps[model]; fp != "" && rec.Fingerprint != fp {
+		info.Status, info.Reason = PartStale, "built from an older version of the model or its upstream (fingerprint "+rec.Fingerprint+", now "+fp+")"
+		return info
+	}
+	for _, pid := range g.Parents(model) {
+		pn := g.Node(pid)
+		if pn.Model == nil || pn.Model.Partition() == nil {
+			continue
+		}
+		for _, uw := range upstreamWindows(spec, pn.Model.Partition(), w) {
+			if ur, ok := s.Get(pid, uw.Start); ok && ur.BuiltAt.After(rec.BuiltAt) {
+				info.Status = PartStale
+				info.Reason = "upstream " + pid + " " + pn.Model.Partition().Granularity.Name(uw.Start) + " was rebuilt after it"
+				return info
+			}
+		}
+	}
+	info.Status = PartDone
+	return info
+}
+
+// upstreamWindows maps a partition to the upstream partitions it reads: those of the
+// upstream's grain overlapping the span the partition reads, from the upstream's start.
+func upstreamWindows(spec, up *models.PartitionSpec, w models.Window) []models.Window {
+	read := spec.ReadWindow(w)
+	var out []models.Window
+	for s := up.Granularity.Floor(read.Start); s.Before(read.End); s = up.Granularity.Add(s, 1) {
+		if s.Before(up.Start) {
+			continue
+		}
+		out = append(out, models.Window{Start: s, End: up.Granularity.Add(s, 1)})
+	}
+	return out
+}
+
+func firstLine(s string) string {
+	for i, c := range s {
+		if c == '\n' {
+			return s[:i]
+		}
+	}
+	return s
+}
