@@ -173,13 +173,11 @@ func (w *Warehouse) findBackfill(ctx context.Context, opts BackfillOptions, resu
 	if err := json.Unmarshal([]byte(optJSON), &bf.Options); err != nil {
 		return nil, fmt.Errorf("backfill %s: bad options: %w", resume, err)
 	}
-	rows, err := w.DB.QueryContext(ctx, `SELECT node, partition_start, status FROM _strata.backfill_tasks WHERE backfill_id = ?`, resume)
+	rows, err := w.DB.QueryContext(ctx, `SELECT node, partition_start, status FROM (`+backfillTaskState+`)`, resume)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	g := map[string]models.Granularity{}
-	_ = g
 	for rows.Next() {
 		var node, status string
 		var start sql.NullTime
@@ -210,7 +208,7 @@ func (t *Task) backfillKey() string {
 	return t.Name + "@" + t.Window.Start.UTC().Format(time.RFC3339)
 }
 
-// startBackfill records the backfill and its tasks before any runs.
+// startBackfill records the backfill and the tasks it plans before any runs.
 func (w *Warehouse) startBackfill(ctx context.Context, plan *Plan) error {
 	bf := plan.Backfill
 	now := time.Now().UTC()
@@ -246,8 +244,8 @@ func (w *Warehouse) startBackfill(ctx context.Context, plan *Plan) error {
 		if t.Window != nil {
 			start = t.Window.Start
 		}
-		vals = append(vals, "(?, ?, ?, 'pending', 0, NULL, ?)")
-		args = append(args, bf.ID, t.Name, start, now)
+		vals = append(vals, "(?, ?, ?)")
+		args = append(args, bf.ID, t.Name, start)
 		if len(vals) == 500 {
 			if err := flush(); err != nil {
 				return err
@@ -260,28 +258,27 @@ func (w *Warehouse) startBackfill(ctx context.Context, plan *Plan) error {
 	return tx.Commit()
 }
 
-// setBackfillTask writes a backfill task's state.
-func setBackfillTask(ctx context.Context, x execer, bf *Backfill, t *Task) error {
-	var start any
-	if t.Window != nil {
-		start = t.Window.Start
-	}
-	var msg any
-	if t.Message != "" {
-		msg = t.Message
-	}
-	_, err := x.ExecContext(ctx, `UPDATE _strata.backfill_tasks SET status = ?, attempts = ?, message = ?, updated_at = ?
-		WHERE backfill_id = ? AND node = ? AND partition_start IS NOT DISTINCT FROM ?`,
-		string(t.Status), t.Attempts, msg, time.Now().UTC(), bf.ID, t.Name, start)
-	return err
-}
+// backfillTaskState is each planned task of a backfill with the outcome of its latest
+// attempt in the backfill's runs (pending when none).
+const backfillTaskState = `
+	SELECT bt.node, bt.partition_start,
+		coalesce(arg_max(t.status, t.ended_at), 'pending') AS status,
+		coalesce(sum(t.attempts), 0)::INTEGER AS attempts,
+		coalesce(arg_max(t.message, t.ended_at), '') AS message,
+		max(t.ended_at) AS updated_at
+	FROM _strata.backfill_tasks bt
+	LEFT JOIN (
+		SELECT t.* FROM _strata.tasks t JOIN _strata.runs r USING (run_id) WHERE r.backfill_id = $1
+	) t ON t.node = bt.node AND t.partition_start IS NOT DISTINCT FROM bt.partition_start
+	WHERE bt.backfill_id = $1
+	GROUP BY bt.node, bt.partition_start`
 
 // endBackfill writes the backfill's outcome and counts.
 func (w *Warehouse) endBackfill(ctx context.Context, bf *Backfill, res *Result) error {
 	var total, done, failed, waiting int
 	err := w.DB.QueryRowContext(ctx, `SELECT count(*), count(*) FILTER (status = 'success'),
 		count(*) FILTER (status IN ('error', 'skipped')), count(*) FILTER (status = 'waiting_upstream')
-		FROM _strata.backfill_tasks WHERE backfill_id = ?`, bf.ID).Scan(&total, &done, &failed, &waiting)
+		FROM (`+backfillTaskState+`)`, bf.ID).Scan(&total, &done, &failed, &waiting)
 	if err != nil {
 		return err
 	}
@@ -357,13 +354,13 @@ type BackfillTask struct {
 	Status    string     `json:"status"`
 	Attempts  int        `json:"attempts"`
 	Message   string     `json:"message,omitempty"`
-	Updated   time.Time  `json:"updated_at"`
+	Updated   *time.Time `json:"updated_at,omitempty"`
 }
 
 // BackfillTasks returns a backfill's tasks in partition order.
 func (w *Warehouse) BackfillTasks(ctx context.Context, id string) ([]BackfillTask, error) {
-	rows, err := w.DB.QueryContext(ctx, `SELECT node, partition_start, status, attempts, coalesce(message, ''), updated_at
-		FROM _strata.backfill_tasks WHERE backfill_id = ? ORDER BY partition_start NULLS LAST, node`, id)
+	rows, err := w.DB.QueryContext(ctx, `SELECT node, partition_start, status, attempts, message, updated_at
+		FROM (`+backfillTaskState+`) ORDER BY partition_start NULLS LAST, node`, id)
 	if err != nil {
 		return nil, err
 	}
@@ -371,9 +368,12 @@ func (w *Warehouse) BackfillTasks(ctx context.Context, id string) ([]BackfillTas
 	var out []BackfillTask
 	for rows.Next() {
 		var t BackfillTask
-		var p sql.NullTime
-		if err := rows.Scan(&t.Node, &p, &t.Status, &t.Attempts, &t.Message, &t.Updated); err != nil {
+		var p, u sql.NullTime
+		if err := rows.Scan(&t.Node, &p, &t.Status, &t.Attempts, &t.Message, &u); err != nil {
 			return nil, err
+		}
+		if u.Valid {
+			t.Updated = &u.Time
 		}
 		if p.Valid {
 			pt := p.Time.UTC()

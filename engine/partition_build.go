@@ -65,13 +65,6 @@ func (r *runner) buildPartition(ctx context.Context, t *Task) error {
 	}
 	t.Rows, _ = res.RowsAffected()
 	now := time.Now().UTC()
-	if _, err := tx.ExecContext(ctx, `DELETE FROM _strata.partitions WHERE model = ? AND partition_start = ?`, t.Name, t.Window.Start); err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO _strata.partitions VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		t.Name, t.Window.Start, t.Window.End, t.Fingerprint, now, t.Rows, r.res.RunID); err != nil {
-		return err
-	}
 	t.Status, t.Ended = StatusSuccess, now
 	if err := r.commitState(ctx, tx, t); err != nil {
 		t.Status = StatusRunning

@@ -32,7 +32,8 @@ type Result struct {
 	Started  time.Time
 	Ended    time.Time
 	Tasks    []*Task
-	Err      error // a failure outside any task (state could not be written, …)
+	Backfill string // the backfill this run belongs to
+	Err      error  // a failure outside any task (state could not be written, …)
 }
 
 // Count returns how many tasks ended with a status.
@@ -58,6 +59,9 @@ func Run(ctx context.Context, w *Warehouse, plan *Plan, opts RunOptions) (*Resul
 	threads := max(opts.Threads, 1)
 	now := time.Now().UTC()
 	res := &Result{RunID: newRunID(now), Command: plan.Command, Selector: plan.Selector, Started: now, Tasks: plan.Tasks}
+	if plan.Backfill != nil {
+		res.Backfill = plan.Backfill.ID
+	}
 	if err := w.loadCatalog(ctx); err != nil {
 		return nil, err
 	}
@@ -79,13 +83,13 @@ func Run(ctx context.Context, w *Warehouse, plan *Plan, opts RunOptions) (*Resul
 	if parts == nil {
 		parts = NewPartitionState()
 	}
-	if err := w.startRun(ctx, res); err != nil {
-		return nil, fmt.Errorf("record run: %w", err)
-	}
 	if plan.Backfill != nil {
 		if err := w.startBackfill(ctx, plan); err != nil {
 			return nil, fmt.Errorf("record backfill: %w", err)
 		}
+	}
+	if err := w.startRun(ctx, res); err != nil {
+		return nil, fmt.Errorf("record run: %w", err)
 	}
 	r := &runner{w: w, plan: plan, opts: opts, res: res, parts: parts}
 	r.execute(ctx, threads)
@@ -225,13 +229,6 @@ func (r *runner) runTask(ctx context.Context, t *Task) {
 	var err error
 	for attempt := 0; ; attempt++ {
 		t.Attempts = attempt + 1
-		if r.plan.Backfill != nil {
-			if err := setBackfillTask(ctx, r.w.DB, r.plan.Backfill, t); err != nil && r.res.Err == nil {
-				r.mu.Lock()
-				r.res.Err = err
-				r.mu.Unlock()
-			}
-		}
 		switch {
 		case t.Resource == ResourceTest:
 			err = r.runTest(ctx, t)
@@ -274,24 +271,15 @@ func (r *runner) runTask(ctx context.Context, t *Task) {
 
 // recordEnd writes a task that ended without building anything (failed, waiting, skipped).
 func (r *runner) recordEnd(ctx context.Context, t *Task) error {
-	if err := recordTask(ctx, r.w.DB, r.res.RunID, t); err != nil {
-		return err
-	}
-	if r.plan.Backfill != nil {
-		return setBackfillTask(ctx, r.w.DB, r.plan.Backfill, t)
-	}
-	return nil
+	return recordTask(ctx, r.w.DB, r.res.RunID, t)
 }
 
-// commitState writes a finished task's state inside the transaction of its data.
+// commitState writes a finished task's row inside the transaction of its data. The task
+// log is the only state: partitions and backfill progress are read from it, so there is
+// one row to write per task and it can never disagree with the data.
 func (r *runner) commitState(ctx context.Context, tx execer, t *Task) error {
 	if err := recordTask(ctx, tx, r.res.RunID, t); err != nil {
 		return fmt.Errorf("record task: %w", err)
-	}
-	if r.plan.Backfill != nil {
-		if err := setBackfillTask(ctx, tx, r.plan.Backfill, t); err != nil {
-			return fmt.Errorf("record backfill task: %w", err)
-		}
 	}
 	return nil
 }

@@ -25,7 +25,8 @@ CREATE TABLE IF NOT EXISTS _strata.runs (
 	tasks_ok    INTEGER,
 	tasks_error INTEGER,
 	tasks_skipped INTEGER,
-	error       VARCHAR
+	error       VARCHAR,
+	backfill_id VARCHAR
 );
 CREATE TABLE IF NOT EXISTS _strata.tasks (
 	run_id        VARCHAR,
@@ -40,16 +41,8 @@ CREATE TABLE IF NOT EXISTS _strata.tasks (
 	relation      VARCHAR,
 	message       VARCHAR,
 	partition_start TIMESTAMP,
+	partition_end TIMESTAMP,
 	attempts      INTEGER
-);
-CREATE TABLE IF NOT EXISTS _strata.partitions (
-	model           VARCHAR,
-	partition_start TIMESTAMP,
-	partition_end   TIMESTAMP,
-	fingerprint     VARCHAR,
-	built_at        TIMESTAMP,
-	rows            BIGINT,
-	run_id          VARCHAR
 );
 CREATE TABLE IF NOT EXISTS _strata.backfills (
 	backfill_id  VARCHAR,
@@ -69,12 +62,16 @@ CREATE TABLE IF NOT EXISTS _strata.backfills (
 CREATE TABLE IF NOT EXISTS _strata.backfill_tasks (
 	backfill_id     VARCHAR,
 	node            VARCHAR,
-	partition_start TIMESTAMP,
-	status          VARCHAR,
-	attempts        INTEGER,
-	message         VARCHAR,
-	updated_at      TIMESTAMP
+	partition_start TIMESTAMP
 );
+-- A partition's state is its latest successful task: the task row commits with the data.
+CREATE OR REPLACE VIEW _strata.partitions AS
+	SELECT node AS model, partition_start, arg_max(partition_end, ended_at) AS partition_end,
+		arg_max(fingerprint, ended_at) AS fingerprint, max(ended_at) AS built_at,
+		arg_max(rows_affected, ended_at) AS rows, arg_max(run_id, ended_at) AS run_id
+	FROM _strata.tasks
+	WHERE status = 'success' AND partition_start IS NOT NULL
+	GROUP BY node, partition_start;
 CREATE OR REPLACE VIEW _strata.model_state AS
 	SELECT DISTINCT ON (node) node, relation, materialized, fingerprint, ended_at AS built_at, run_id, rows_affected
 	FROM _strata.tasks
@@ -100,8 +97,12 @@ func newRunID(now time.Time) string {
 }
 
 func (w *Warehouse) startRun(ctx context.Context, r *Result) error {
-	_, err := w.DB.ExecContext(ctx, `INSERT INTO _strata.runs (run_id, command, selector, started_at, status, tasks_total)
-		VALUES (?, ?, ?, ?, 'running', ?)`, r.RunID, r.Command, r.Selector, r.Started, len(r.Tasks))
+	var bf any
+	if r.Backfill != "" {
+		bf = r.Backfill
+	}
+	_, err := w.DB.ExecContext(ctx, `INSERT INTO _strata.runs (run_id, command, selector, started_at, status, tasks_total, backfill_id)
+		VALUES (?, ?, ?, ?, 'running', ?, ?)`, r.RunID, r.Command, r.Selector, r.Started, len(r.Tasks), bf)
 	return err
 }
 
@@ -121,19 +122,19 @@ type execer interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 
-const insertTask = `INSERT INTO _strata.tasks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+const insertTask = `INSERT INTO _strata.tasks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 func recordTask(ctx context.Context, x execer, runID string, t *Task) error {
 	var msg any
 	if t.Message != "" {
 		msg = t.Message
 	}
-	var part any
+	var part, partEnd any
 	if t.Window != nil {
-		part = t.Window.Start
+		part, partEnd = t.Window.Start, t.Window.End
 	}
 	_, err := x.ExecContext(ctx, insertTask, runID, t.Name, string(t.Resource), t.Materialized, string(t.Status),
-		t.Started, t.Ended, t.Rows, t.Fingerprint, t.Relation, msg, part, t.Attempts)
+		t.Started, t.Ended, t.Rows, t.Fingerprint, t.Relation, msg, part, partEnd, t.Attempts)
 	return err
 }
 
