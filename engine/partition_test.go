@@ -114,10 +114,10 @@ func TestChecks(t *testing.T) {
 select {{ partition_start }} as d`
 	}
 	dir := testproj.Write(t, map[string]string{
-		"models/by_sql.sql":    model(`{'sql': "select count(*) > 0 from range(10) r(i) where i = {{ ds_nodash[-1:] }}"}`),
-		"models/by_files.sql":  model(`{'files': 'landing/dt={{ ds }}/*.csv'}`),
-		"models/broken.sql":    model(`{'sql': 'select nope from nowhere'}`),
-		"models/child.sql":     `{{ config(materialized='partitioned', partition_by={'column': 'd', 'granularity': 'day'}, start='2024-01-01') }} select d from {{ ref('by_files') }} where d >= {{ partition_start }} and d < {{ partition_end }}`,
+		"models/by_sql.sql":           model(`{'sql': "select count(*) > 0 from range(10) r(i) where i = {{ ds_nodash[-1:] }}"}`),
+		"models/by_files.sql":         model(`{'files': 'landing/dt={{ ds }}/*.csv'}`),
+		"models/broken.sql":           model(`{'sql': 'select nope from nowhere'}`),
+		"models/child.sql":            `{{ config(materialized='partitioned', partition_by={'column': 'd', 'granularity': 'day'}, start='2024-01-01') }} select d from {{ ref('by_files') }} where d >= {{ partition_start }} and d < {{ partition_end }}`,
 		"landing/dt=2024-01-01/a.csv": "x\n1\n",
 	})
 	e := open(t, dir)

@@ -148,7 +148,7 @@ type renderState struct {
 	sources     []SourceRef
 	errs        Errors
 	incremental bool
-	window      *Window     // the partition being rendered; a sample one at load
+	window      *Window // the partition being rendered; a sample one at load
 	spec        *PartitionSpec
 }
 

@@ -32,13 +32,13 @@ type layout struct {
 
 // loader holds the state of one Load.
 type loader struct {
-	p       *Project
-	opts    Options
-	layout  layout
-	folders map[string]*folderConfig // "models", "seeds", "data_tests" trees from the project file
-	errs    Errors
-	mu      sync.Mutex
-	re      *renderEnv
+	p        *Project
+	opts     Options
+	layout   layout
+	folders  map[string]*folderConfig // "models", "seeds", "data_tests" trees from the project file
+	errs     Errors
+	mu       sync.Mutex
+	re       *renderEnv
 	props    []*propsFile
 	disabled map[string]bool
 }

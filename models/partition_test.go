@@ -122,7 +122,7 @@ func TestPartitionConfigErrors(t *testing.T) {
 func TestMicrobatchIsPartitioned(t *testing.T) {
 	t.Parallel()
 	dir := testproj.Write(t, map[string]string{
-		"strata.yml": "name: p\n",
+		"strata.yml":    "name: p\n",
 		"models/up.sql": "{{ config(event_time='ts') }} select now() as ts",
 		"models/m.sql": "{{ config(materialized='incremental', incremental_strategy='microbatch', event_time='ts', batch_size='hour', begin='2024-01-01', lookback=3) }}\n" +
 			"select * from {{ ref('up') }}",
