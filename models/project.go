@@ -35,6 +35,9 @@ type Project struct {
 	Docs      map[string]string // {% docs %} blocks by name
 	Exposures map[string]*Exposure
 
+	// OpenLineage says where run events go, when set in strata.yml (openlineage:).
+	OpenLineage OpenLineage
+
 	// Warnings are problems that do not stop a run (an ignored dbt feature, say).
 	Warnings []string
 
@@ -199,4 +202,12 @@ type Exposure struct {
 	DependsOn   []string // models and seeds
 	SourceDeps  []string
 	Pos         Pos
+}
+
+// OpenLineage is where strata sends OpenLineage run events: a JSON-lines file, an HTTP
+// endpoint (POSTed to URL + /api/v1/lineage), or both.
+type OpenLineage struct {
+	File      string // relative to the project folder
+	URL       string
+	Namespace string // the job namespace; the project name when empty
 }

@@ -73,7 +73,7 @@ func (f *folderConfig) layersFor(project string, dirs []string, name string, _ b
 
 var (
 	strataKeys = []string{"name", "warehouse", "target", "targets", "vars", "models", "seeds", "data_tests", "tests", "sources",
-		"model-paths", "seed-paths", "test-paths", "macro-paths", "snapshot-paths", "docs-paths"}
+		"model-paths", "seed-paths", "test-paths", "macro-paths", "snapshot-paths", "docs-paths", "openlineage"}
 	dbtUnsupportedKeys = []string{"on-run-start", "on-run-end", "dispatch"}
 )
 
@@ -131,6 +131,7 @@ func (l *loader) readProjectFile() error {
 			}
 		}
 		l.readStrataWarehouse(file, root)
+		l.readOpenLineage(file, get(root, "openlineage"))
 		return nil
 	}
 	for _, kv := range pairs(root) {
@@ -310,4 +311,27 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// readOpenLineage reads openlineage: {file: ..., url: ..., namespace: ...}.
+func (l *loader) readOpenLineage(file string, n *yaml.Node) {
+	keys := []string{"file", "url", "namespace"}
+	for _, kv := range pairs(n) {
+		switch kv.Key {
+		case "file":
+			l.p.OpenLineage.File = kv.Value.Value
+		case "url":
+			l.p.OpenLineage.URL = strings.TrimSuffix(kv.Value.Value, "/")
+			if !strings.HasPrefix(l.p.OpenLineage.URL, "http://") && !strings.HasPrefix(l.p.OpenLineage.URL, "https://") {
+				l.add(errorf(file, kv.Value.Line, kv.Value.Column, "openlineage url %q must start with http:// or https://", kv.Value.Value))
+			}
+		case "namespace":
+			l.p.OpenLineage.Namespace = kv.Value.Value
+		default:
+			l.add(errorf(file, kv.KeyN.Line, kv.KeyN.Column, "unknown openlineage key %q%s", kv.Key, didYouMean(kv.Key, keys)))
+		}
+	}
+	if l.p.OpenLineage.Namespace == "" {
+		l.p.OpenLineage.Namespace = l.p.Name
+	}
 }
