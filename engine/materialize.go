@@ -4,8 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
@@ -49,7 +47,7 @@ func (r *runner) build(ctx context.Context, t *Task) error {
 	kind := "table"
 	switch m.Kind {
 	case models.KindSeed:
-		rows, err = r.replaceTable(ctx, tx, rel, existing, seedSQL(p, m))
+		rows, err = r.replaceTable(ctx, tx, rel, existing, p.SeedSQL(m))
 	case models.KindView:
 		kind = "view"
 		if existing == "table" {
@@ -124,28 +122,6 @@ func (r *runner) replaceTable(ctx context.Context, tx *sql.Tx, rel, existing, q 
 	var n int64
 	err := tx.QueryRowContext(ctx, "SELECT count(*) FROM "+rel).Scan(&n)
 	return n, err
-}
-
-// seedSQL reads a seed's CSV with DuckDB's typed CSV reader.
-func seedSQL(p *models.Project, m *models.Model) string {
-	path := strings.ReplaceAll(filepath.Join(p.Dir, m.Path), "'", "''")
-	opts := []string{"header = true", "auto_detect = true"}
-	if d := m.Config.Delimiter; d != "" {
-		opts = append(opts, "delim = '"+strings.ReplaceAll(d, "'", "''")+"'")
-	}
-	if len(m.Config.ColumnTypes) > 0 {
-		keys := make([]string, 0, len(m.Config.ColumnTypes))
-		for k := range m.Config.ColumnTypes {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		var types []string
-		for _, k := range keys {
-			types = append(types, fmt.Sprintf("'%s': '%s'", strings.ReplaceAll(k, "'", "''"), strings.ReplaceAll(m.Config.ColumnTypes[k], "'", "''")))
-		}
-		opts = append(opts, "types = {"+strings.Join(types, ", ")+"}")
-	}
-	return fmt.Sprintf("SELECT * FROM read_csv('%s', %s)", path, strings.Join(opts, ", "))
 }
 
 // incremental applies a model's new rows to its existing table with its strategy.

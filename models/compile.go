@@ -3,6 +3,8 @@ package models
 import (
 	"fmt"
 	"path"
+	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 
@@ -333,3 +335,27 @@ func (p *Project) CompileInline(sql string) (string, error) {
 
 // DidYouMean returns ` (did you mean "x"?)` for the candidate closest to name, or "".
 func DidYouMean(name string, candidates []string) string { return didYouMean(name, candidates) }
+
+// SeedSQL is the query that reads a seed's CSV with DuckDB's typed CSV reader, honouring
+// its column_types and delimiter configs.
+func (p *Project) SeedSQL(m *Model) string {
+	path := strings.ReplaceAll(filepath.Join(p.Dir, m.Path), "'", "''")
+	opts := []string{"header = true", "auto_detect = true"}
+	if d := m.Config.Delimiter; d != "" {
+		opts = append(opts, "delim = '"+strings.ReplaceAll(d, "'", "''")+"'")
+	}
+	if len(m.Config.ColumnTypes) > 0 {
+		keys := make([]string, 0, len(m.Config.ColumnTypes))
+		for k := range m.Config.ColumnTypes {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		var types []string
+		for _, k := range keys {
+			types = append(types, fmt.Sprintf("'%s': '%s'", strings.ReplaceAll(k, "'", "''"), strings.ReplaceAll(m.Config.ColumnTypes[k], "'", "''")))
+		}
+		opts = append(opts, "types = {"+strings.Join(types, ", ")+"}")
+	}
+	return fmt.Sprintf("SELECT * FROM read_csv('%s', %s)", path, strings.Join(opts, ", "))
+}
+

@@ -40,7 +40,8 @@ func (es Errors) Error() string {
 	return b.String()
 }
 
-func (es Errors) sort() {
+// Sort orders errors by file, line and column.
+func (es Errors) Sort() {
 	sort.SliceStable(es, func(i, j int) bool {
 		a, b := es[i], es[j]
 		if a.File != b.File {

@@ -84,7 +84,7 @@ func Load(dir string, opts Options) (*Project, error) {
 }
 
 func (l *loader) fail() error {
-	l.errs.sort()
+	l.errs.Sort()
 	return l.errs
 }
 

@@ -1,0 +1,407 @@
+package lineage
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	_ "github.com/duckdb/duckdb-go/v2" // DuckDB parses, binds and types every model
+
+	"github.com/stratadata/strata/models"
+)
+
+// AnalyzeOptions change how Analyze builds the shadow catalog.
+type AnalyzeOptions struct {
+	// Warehouse, when set, is a DuckDB file whose tables give the columns of sources that
+	// declare none. It is attached read-only; a warehouse in use is skipped.
+	Warehouse string
+}
+
+// Catalog is what the shadow catalog learned: every node's columns and column lineage,
+// and the problems found, each placed at file:line:col.
+type Catalog struct {
+	Nodes    map[string]*NodeColumns
+	Errors   models.Errors
+	Warnings []string
+}
+
+// shadow is the scratch in-memory DuckDB holding every source, seed and model as an
+// empty table or view, in dependency order.
+type shadow struct {
+	p      *models.Project
+	g      *Graph
+	db     *sql.DB
+	cat    *Catalog
+	failed map[string]bool             // nodes whose relation could not be created
+	rels   map[string]string           // "schema.name" (lowercase) → node ID
+	locs   map[string]string           // a source's file location → node ID
+	subst  map[string]string           // a source reader in compiled SQL → its shadow table
+	sqls   map[string]string           // node ID → the compiled SQL analyzed
+	aggs   map[string]bool             // DuckDB's aggregate function names
+	cols   map[string][]Column         // node ID → columns (names and types)
+	deps   map[string]map[string]bool  // node ID → declared upstream node IDs
+}
+
+// Analyze builds the shadow catalog for a project: each source from its declared columns
+// (or its files, or the warehouse's table), each seed from its CSV, each model as an
+// empty view. No data is read or written. It returns every node's output columns and
+// types, their column lineage, and the errors DuckDB found (unknown table, unknown column,
+// type mismatch) placed in the model's file.
+func Analyze(ctx context.Context, p *models.Project, g *Graph, opts AnalyzeOptions) (*Catalog, error) {
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	s := &shadow{p: p, g: g, db: db, cat: &Catalog{Nodes: map[string]*NodeColumns{}},
+		failed: map[string]bool{}, rels: map[string]string{}, locs: map[string]string{}, subst: map[string]string{},
+		sqls: map[string]string{}, aggs: map[string]bool{}, cols: map[string][]Column{}, deps: map[string]map[string]bool{}}
+	if _, err := db.ExecContext(ctx, fmt.Sprintf("SET file_search_path = '%s'", strings.ReplaceAll(p.Dir, "'", "''"))); err != nil {
+		return nil, err
+	}
+	if err := s.loadAggregates(ctx); err != nil {
+		return nil, err
+	}
+	if opts.Warehouse != "" {
+		if _, err := os.Stat(opts.Warehouse); err == nil {
+			if _, err := db.ExecContext(ctx, fmt.Sprintf("ATTACH '%s' AS wh (READ_ONLY)", strings.ReplaceAll(opts.Warehouse, "'", "''"))); err != nil {
+				s.cat.Warnings = append(s.cat.Warnings, "warehouse not read for source schemas: "+firstLine(err.Error()))
+				opts.Warehouse = ""
+			}
+		} else {
+			opts.Warehouse = ""
+		}
+	}
+	for _, n := range g.Nodes() {
+		deps := map[string]bool{}
+		for _, pid := range g.Parents(n.ID) {
+			deps[pid] = true
+		}
+		s.deps[n.ID] = deps
+		switch n.Type {
+		case TypeSource:
+			s.createSource(ctx, n, opts.Warehouse != "")
+		case TypeSeed:
+			s.createSeed(ctx, n)
+		case TypeModel:
+			s.createModel(ctx, n)
+		}
+	}
+	if err := s.readColumns(ctx); err != nil {
+		return nil, err
+	}
+	s.analyzeAll(ctx)
+	s.cat.Errors.Sort()
+	return s.cat, nil
+}
+
+func (s *shadow) loadAggregates(ctx context.Context) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT lower(function_name) FROM duckdb_functions() WHERE function_type = 'aggregate'`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return err
+		}
+		s.aggs[n] = true
+	}
+	return rows.Err()
+}
+
+func (s *shadow) exec(ctx context.Context, q string) error {
+	_, err := s.db.ExecContext(ctx, q)
+	return err
+}
+
+func (s *shadow) ensureSchema(ctx context.Context, schema string) {
+	_ = s.exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+models.Quote(schema))
+}
+
+func relKey(schema, name string) string { return strings.ToLower(schema + "." + name) }
+
+// createSource creates a source table from its declared columns, its files, or the
+// warehouse's table, in that order of preference.
+func (s *shadow) createSource(ctx context.Context, n *Node, warehouse bool) {
+	t := n.Source
+	src := s.p.Sources[t.Source]
+	schema := src.Schema
+	s.ensureSchema(ctx, schema)
+	rel := models.Quote(schema) + "." + models.Quote(t.Identifier)
+	s.rels[relKey(schema, t.Identifier)] = n.ID
+	typed := len(t.Columns) > 0
+	for _, c := range t.Columns {
+		if c.DataType == "" {
+			typed = false
+		}
+	}
+	if t.Location != "" {
+		s.locs[t.Location] = n.ID
+		reader := s.p.SourceRelation(t)
+		err := s.exec(ctx, "CREATE TABLE "+rel+" AS SELECT * FROM "+reader+" LIMIT 0")
+		if err == nil {
+			s.subst[reader] = rel
+			return
+		}
+		if !typed {
+			s.fail(n, errorAt(n.Path, t.Pos, "source %s: cannot read the schema of %s (%s); declare its columns with data_type, or make the files exist", t.ID(), t.Location, firstLine(err.Error())))
+			return
+		}
+		s.subst[reader] = rel
+	}
+	if typed {
+		var defs []string
+		for _, c := range t.Columns {
+			defs = append(defs, models.Quote(c.Name)+" "+c.DataType)
+		}
+		if err := s.exec(ctx, "CREATE TABLE "+rel+" ("+strings.Join(defs, ", ")+")"); err != nil {
+			s.fail(n, errorAt(n.Path, t.Pos, "source %s: bad column type: %s", t.ID(), firstLine(err.Error())))
+		}
+		return
+	}
+	if warehouse {
+		if err := s.exec(ctx, "CREATE TABLE "+rel+" AS SELECT * FROM wh."+rel+" LIMIT 0"); err == nil {
+			return
+		}
+	}
+	if len(t.Columns) > 0 {
+		var defs []string
+		for _, c := range t.Columns {
+			defs = append(defs, models.Quote(c.Name)+" VARCHAR")
+		}
+		_ = s.exec(ctx, "CREATE TABLE "+rel+" ("+strings.Join(defs, ", ")+")")
+		s.cat.Warnings = append(s.cat.Warnings, fmt.Sprintf("%s: source %s: columns without data_type are checked as VARCHAR", t.Pos.File, t.ID()))
+		return
+	}
+	s.fail(n, errorAt(n.Path, t.Pos, "source %s: no columns declared and no table %s in the warehouse; declare its columns (name, data_type) in YAML", t.ID(), rel))
+}
+
+func (s *shadow) createSeed(ctx context.Context, n *Node) {
+	m := n.Model
+	schema := s.p.Schema(m)
+	s.ensureSchema(ctx, schema)
+	s.rels[relKey(schema, m.Identifier())] = n.ID
+	if err := s.exec(ctx, "CREATE TABLE "+s.p.Relation(m)+" AS "+s.p.SeedSQL(m)+" LIMIT 0"); err != nil {
+		s.fail(n, &models.Error{File: n.Path, Line: 1, Col: 1, Msg: "seed " + n.Name + ": " + firstLine(err.Error())})
+	}
+}
+
+// createModel creates a model as an empty view: DuckDB binds it, so unknown tables,
+// unknown columns and type errors surface here, before any data is touched.
+func (s *shadow) createModel(ctx context.Context, n *Node) {
+	m := n.Model
+	schema := s.p.Schema(m)
+	s.ensureSchema(ctx, schema)
+	s.rels[relKey(schema, m.Identifier())] = n.ID
+	for _, pid := range s.g.Parents(n.ID) {
+		if s.failed[pid] {
+			s.failed[n.ID] = true
+			s.note(n.ID, "not checked: upstream "+s.g.Node(pid).Name+" has errors")
+			return
+		}
+	}
+	opts := models.CompileOptions{}
+	if spec := m.Partition(); spec != nil {
+		w := spec.Granularity.Window(spec.Start)
+		opts.Window = &w
+	}
+	q, err := s.p.Compile(m, opts)
+	if err != nil {
+		s.fail(n, &models.Error{File: n.Path, Msg: err.Error()})
+		return
+	}
+	for reader, table := range s.subst {
+		q = strings.ReplaceAll(q, reader, table)
+	}
+	s.sqls[n.ID] = q
+	const prefix = "CREATE VIEW "
+	head := prefix + s.p.Relation(m) + " AS "
+	if err := s.exec(ctx, head+q); err != nil {
+		s.fail(n, s.placeError(n, q, len(head), err))
+	}
+}
+
+func (s *shadow) fail(n *Node, e *models.Error) {
+	s.failed[n.ID] = true
+	s.cat.Errors = append(s.cat.Errors, e)
+}
+
+func (s *shadow) note(id, msg string) {
+	nc := s.nodeColumns(id)
+	nc.Notes = append(nc.Notes, msg)
+}
+
+func (s *shadow) nodeColumns(id string) *NodeColumns {
+	nc := s.cat.Nodes[id]
+	if nc == nil {
+		nc = &NodeColumns{Node: id, Columns: []Column{}}
+		s.cat.Nodes[id] = nc
+	}
+	return nc
+}
+
+// readColumns reads every relation's columns and types from the shadow catalog.
+func (s *shadow) readColumns(ctx context.Context) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT schema_name, table_name, column_name, data_type FROM duckdb_columns()
+		WHERE database_name = current_database() ORDER BY schema_name, table_name, column_index`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var schema, table, col, typ string
+		if err := rows.Scan(&schema, &table, &col, &typ); err != nil {
+			return err
+		}
+		if id, ok := s.rels[relKey(schema, table)]; ok {
+			s.cols[id] = append(s.cols[id], Column{Name: col, Type: typ})
+		}
+	}
+	for _, n := range s.g.Nodes() {
+		if n.Type == TypeSource || n.Type == TypeSeed || n.Type == TypeModel {
+			nc := s.nodeColumns(n.ID)
+			nc.Columns = append(nc.Columns[:0], s.cols[n.ID]...)
+		}
+	}
+	return rows.Err()
+}
+
+var (
+	lineRe     = regexp.MustCompile(`(?m)^LINE (\d+): `)
+	quotedRe   = regexp.MustCompile(`"([^"]+)"`)
+	tableErrRe = regexp.MustCompile(`Table with name (\S+) does not exist`)
+	didMeanRe  = regexp.MustCompile(`\nDid you mean "[^"]*"\?`)
+)
+
+// placeError turns a DuckDB error on a model's view into models/x.sql:LINE:COL. DuckDB
+// places the error in the compiled SQL; the line is found in the file by its text, or by
+// the offending name when Jinja changed the line.
+func (s *shadow) placeError(n *Node, q string, headLen int, err error) *models.Error {
+	msg := err.Error()
+	raw := n.Model.Raw()
+	line, col := 0, 0
+	var word string
+	if m := lineRe.FindStringSubmatchIndex(msg); m != nil {
+		ln, _ := strconv.Atoi(msg[m[2]:m[3]])
+		prefixLen := m[1] - m[0]
+		rest := msg[m[1]:]
+		if i := strings.Index(rest, "\n"); i >= 0 {
+			caretLine := rest[i+1:]
+			if c := strings.Index(caretLine, "^"); c >= 0 {
+				col = c - prefixLen + 1
+			}
+		}
+		if ln == 1 {
+			col -= headLen
+		}
+		qlines := strings.Split(q, "\n")
+		if ln >= 1 && ln <= len(qlines) && col >= 1 {
+			text := qlines[ln-1]
+			word = wordAt(text, col-1)
+			if fl, fc, ok := findLine(raw, text, col); ok {
+				line, col = fl, fc
+			}
+		}
+		msg = strings.TrimSpace(msg[:m[0]])
+	}
+	if tm := tableErrRe.FindStringSubmatch(msg); tm != nil {
+		msg = didMeanRe.ReplaceAllString(msg, "")
+		name := strings.Trim(tm[1], `"`)
+		for key, id := range s.rels {
+			if strings.HasSuffix(key, "."+strings.ToLower(name)) && id != n.ID {
+				msg += fmt.Sprintf("; %s is built by %s: use {{ ref('%s') }}", name, id, s.g.Node(id).Name)
+				break
+			}
+		}
+		if word == "" {
+			word = name
+		}
+	}
+	if line == 0 {
+		if word == "" {
+			if qm := quotedRe.FindStringSubmatch(msg); qm != nil {
+				word = qm[1]
+			}
+		}
+		if fl, fc, ok := findWord(raw, word); ok {
+			line, col = fl, fc
+		}
+	}
+	msg = strings.ReplaceAll(strings.TrimSpace(msg), "\n", " ")
+	if line == 0 {
+		line, col = 1, 1
+	}
+	return &models.Error{File: n.Path, Line: line, Col: col, Msg: "model " + n.Name + ": " + msg}
+}
+
+// findLine finds a compiled line in the file by its text and maps the column.
+func findLine(raw, text string, col int) (int, int, bool) {
+	trimmed := strings.TrimSpace(text)
+	if trimmed == "" {
+		return 0, 0, false
+	}
+	for i, l := range strings.Split(raw, "\n") {
+		if strings.TrimSpace(l) == trimmed {
+			shift := (len(l) - len(strings.TrimLeft(l, " \t"))) - (len(text) - len(strings.TrimLeft(text, " \t")))
+			return i + 1, max(col+shift, 1), true
+		}
+	}
+	return 0, 0, false
+}
+
+// findWord finds the first whole-word occurrence of w in the file.
+func findWord(raw, w string) (int, int, bool) {
+	if w == "" {
+		return 0, 0, false
+	}
+	re, err := regexp.Compile(`(?i)\b` + regexp.QuoteMeta(w) + `\b`)
+	if err != nil {
+		return 0, 0, false
+	}
+	for i, l := range strings.Split(raw, "\n") {
+		if loc := re.FindStringIndex(l); loc != nil {
+			return i + 1, loc[0] + 1, true
+		}
+	}
+	return 0, 0, false
+}
+
+// wordAt returns the identifier at byte offset i of s.
+func wordAt(s string, i int) string {
+	if i < 0 || i >= len(s) {
+		return ""
+	}
+	isWord := func(c byte) bool { return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' }
+	a, b := i, i
+	for a > 0 && isWord(s[a-1]) {
+		a--
+	}
+	for b < len(s) && isWord(s[b]) {
+		b++
+	}
+	return s[a:b]
+}
+
+func errorAt(file string, p models.Pos, format string, args ...any) *models.Error {
+	if p.File != "" {
+		file = p.File
+	}
+	return &models.Error{File: file, Line: p.Line, Col: p.Col, Msg: fmt.Sprintf(format, args...)}
+}
+
+func firstLine(s string) string {
+	if i := strings.Index(s, "\n"); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+var _ = sort.Strings

@@ -1,0 +1,2 @@
+select * exclude (tags) replace (amount * 100 as amount)
+from {{ source('app', 'orders') }}
