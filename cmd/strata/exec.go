@@ -22,7 +22,7 @@ var execHelp = map[engine.Command]string{
 // execCmd builds run, build, test and seed: plan a selection, run it, report.
 func (a *app) execCmd(command engine.Command) *cobra.Command {
 	var sel, exc []string
-	var fullRefresh bool
+	var fullRefresh, preflight bool
 	c := &cobra.Command{
 		Use:   string(command) + " [SELECTOR...]",
 		Short: execHelp[command],
@@ -34,6 +34,15 @@ func (a *app) execCmd(command engine.Command) *cobra.Command {
 			plan, err := engine.NewPlan(g, engine.PlanOptions{Command: command, Select: append(sel, args...), Exclude: exc, FullRefresh: fullRefresh})
 			if err != nil {
 				return err
+			}
+			if preflight {
+				cat, err := a.analyze(cmd.Context(), p, g)
+				if err != nil {
+					return err
+				}
+				if len(cat.Errors) > 0 {
+					return cat.Errors
+				}
 			}
 			if len(plan.Tasks) == 0 {
 				if a.json {
@@ -61,6 +70,7 @@ func (a *app) execCmd(command engine.Command) *cobra.Command {
 		},
 	}
 	selectFlags(c, &sel, &exc)
+	c.Flags().BoolVar(&preflight, "check", false, "validate every model's SQL in a shadow catalog first (as `strata check`); run nothing if it fails")
 	if command == engine.CommandRun || command == engine.CommandBuild || command == engine.CommandSeed {
 		c.Flags().BoolVar(&fullRefresh, "full-refresh", false, "rebuild incremental models from scratch")
 	}
