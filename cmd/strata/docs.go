@@ -1,0 +1,148 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"github.com/spf13/cobra"
+
+	"github.com/stratadata/strata/lineage"
+	"github.com/stratadata/strata/models"
+)
+
+// docsNode is one node of the static docs export.
+type docsNode struct {
+	ID           string            `json:"id"`
+	Name         string            `json:"name"`
+	Type         string            `json:"type"`
+	Path         string            `json:"path"`
+	Materialized string            `json:"materialized,omitempty"`
+	Relation     string            `json:"relation,omitempty"`
+	Description  string            `json:"description,omitempty"`
+	Tags         []string          `json:"tags"`
+	Upstream     []string          `json:"upstream"`
+	Downstream   []string          `json:"downstream"`
+	Columns      []lineage.Column  `json:"columns"`
+	Notes        []string          `json:"notes,omitempty"`
+	Docs         map[string]string `json:"column_descriptions,omitempty"`
+}
+
+// docsCmd writes a static site of the project: catalog.json and index.html.
+func (a *app) docsCmd() *cobra.Command {
+	var out string
+	c := &cobra.Command{
+		Use:   "docs --out DIR",
+		Short: "Write a static site of the project: models, columns, column lineage (catalog.json, index.html)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if out == "" {
+				return &usageError{"docs needs --out DIR"}
+			}
+			p, g, err := a.load()
+			if err != nil {
+				return err
+			}
+			cat, err := a.analyze(cmd.Context(), p, g)
+			if err != nil {
+				return err
+			}
+			nodes := docsNodes(p, g, cat)
+			if err := os.MkdirAll(out, 0o755); err != nil {
+				return err
+			}
+			errs := []string{}
+			for _, e := range cat.Errors {
+				errs = append(errs, e.Error())
+			}
+			data, err := json.MarshalIndent(map[string]any{"version": 1, "project": p.Name, "nodes": nodes, "errors": errs}, "", "  ")
+			if err != nil {
+				return err
+			}
+			if err := os.WriteFile(filepath.Join(out, "catalog.json"), data, 0o644); err != nil {
+				return err
+			}
+			f, err := os.Create(filepath.Join(out, "index.html"))
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			if err := docsPage.Execute(f, map[string]any{"Project": p.Name, "Nodes": nodes}); err != nil {
+				return err
+			}
+			if a.json {
+				return a.printJSON(map[string]any{"out": out, "files": []string{"catalog.json", "index.html"}, "nodes": len(nodes)})
+			}
+			fmt.Fprintf(a.stdout, "wrote %s and %s (%d nodes)\n", filepath.Join(out, "index.html"), filepath.Join(out, "catalog.json"), len(nodes))
+			return nil
+		},
+	}
+	c.Flags().StringVar(&out, "out", "", "folder to write the site to")
+	return c
+}
+
+func docsNodes(p *models.Project, g *lineage.Graph, cat *lineage.Catalog) []docsNode {
+	var out []docsNode
+	for _, n := range g.Nodes() {
+		if n.Type == lineage.TypeTest {
+			continue
+		}
+		d := docsNode{ID: n.ID, Name: n.Name, Type: string(n.Type), Path: n.Path, Tags: n.Tags, Upstream: []string{}, Downstream: []string{}, Columns: []lineage.Column{}}
+		if d.Tags == nil {
+			d.Tags = []string{}
+		}
+		for _, pid := range g.Parents(n.ID) {
+			d.Upstream = append(d.Upstream, pid)
+		}
+		for _, k := range g.Children(n.ID) {
+			if g.Node(k).Type != lineage.TypeTest {
+				d.Downstream = append(d.Downstream, k)
+			}
+		}
+		sort.Strings(d.Upstream)
+		sort.Strings(d.Downstream)
+		var cols []*models.Column
+		switch {
+		case n.Model != nil:
+			d.Materialized, d.Relation, d.Description, cols = string(n.Model.Kind), p.Relation(n.Model), n.Model.Description, n.Model.Columns
+		case n.Source != nil:
+			d.Relation, d.Description, cols = p.SourceRelation(n.Source), n.Source.Description, n.Source.Columns
+		case n.Exposure != nil:
+			d.Description = n.Exposure.Description
+		}
+		for _, c := range cols {
+			if c.Description != "" {
+				if d.Docs == nil {
+					d.Docs = map[string]string{}
+				}
+				d.Docs[c.Name] = c.Description
+			}
+		}
+		if nc := cat.Nodes[n.ID]; nc != nil {
+			d.Columns, d.Notes = nc.Columns, nc.Notes
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+var docsPage = template.Must(template.New("docs").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{{.Project}} — strata docs</title>
+<style>
+body{font:14px/1.45 system-ui,sans-serif;margin:0;display:flex}nav{width:260px;height:100vh;overflow:auto;border-right:1px solid #ddd;padding:12px;position:sticky;top:0}
+main{padding:16px 28px;max-width:1000px}section{border-bottom:1px solid #eee;padding:12px 0}code{background:#f4f4f4;padding:1px 4px}
+table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top}.k{color:#666;font-size:12px}
+</style></head><body>
+<nav><h3>{{.Project}}</h3>{{range .Nodes}}<div><a href="#{{.ID}}">{{.Name}}</a> <span class="k">{{.Type}}</span></div>{{end}}</nav>
+<main>{{range .Nodes}}<section id="{{.ID}}"><h2>{{.Name}} <span class="k">{{.Type}} {{.Materialized}}</span></h2>
+<p>{{.Description}}</p><p class="k">{{.Path}} {{if .Relation}}· <code>{{.Relation}}</code>{{end}}</p>
+{{if .Upstream}}<p>reads: {{range .Upstream}}<a href="#{{.}}">{{.}}</a> {{end}}</p>{{end}}
+{{if .Downstream}}<p>read by: {{range .Downstream}}<a href="#{{.}}">{{.}}</a> {{end}}</p>{{end}}
+{{if .Columns}}{{$docs := .Docs}}<table><tr><th>column</th><th>type</th><th>from</th></tr>
+{{range .Columns}}<tr><td>{{.Name}}<div class="k">{{index $docs .Name}}</div></td><td>{{.Type}}</td><td>{{range .Inputs}}<div><a href="#{{.From.Node}}">{{.From.Node}}</a>.{{.From.Column}} <span class="k">{{.Kind}}</span></div>{{end}}</td></tr>{{end}}
+</table>{{end}}
+{{range .Notes}}<p class="k">note: {{.}}</p>{{end}}</section>{{end}}</main></body></html>
+`))
