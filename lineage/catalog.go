@@ -37,14 +37,14 @@ type shadow struct {
 	g      *Graph
 	db     *sql.DB
 	cat    *Catalog
-	failed map[string]bool             // nodes whose relation could not be created
-	rels   map[string]string           // "schema.name" (lowercase) → node ID
-	locs   map[string]string           // a source's file location → node ID
-	subst  map[string]string           // a source reader in compiled SQL → its shadow table
-	sqls   map[string]string           // node ID → the compiled SQL analyzed
-	aggs   map[string]bool             // DuckDB's aggregate function names
-	cols   map[string][]Column         // node ID → columns (names and types)
-	deps   map[string]map[string]bool  // node ID → declared upstream node IDs
+	failed map[string]bool            // nodes whose relation could not be created
+	rels   map[string]string          // "schema.name" (lowercase) → node ID
+	locs   map[string]string          // a source's file location → node ID
+	subst  map[string]string          // a source reader in compiled SQL → its shadow table
+	sqls   map[string]string          // node ID → the compiled SQL analyzed
+	aggs   map[string]bool            // DuckDB's aggregate function names
+	cols   map[string][]Column        // node ID → columns (names and types)
+	deps   map[string]map[string]bool // node ID → declared upstream node IDs
 }
 
 // Analyze builds the shadow catalog for a project: each source from its declared columns
@@ -194,7 +194,7 @@ func (s *shadow) createSeed(ctx context.Context, n *Node) {
 	}
 }
 
-// createModel creates a model as an empty view: DuckDB binds it, so unknown tables,
+// createModel creates a model as an empty table: DuckDB binds it, so unknown tables,
 // unknown columns and type errors surface here, before any data is touched.
 func (s *shadow) createModel(ctx context.Context, n *Node) {
 	m := n.Model
@@ -222,9 +222,11 @@ func (s *shadow) createModel(ctx context.Context, n *Node) {
 		q = strings.ReplaceAll(q, reader, table)
 	}
 	s.sqls[n.ID] = q
-	const prefix = "CREATE VIEW "
-	head := prefix + s.p.Relation(m) + " AS "
-	if err := s.exec(ctx, head+q); err != nil {
+	// An empty table, not a view: DuckDB expands views when binding, so a chain of N
+	// views would bind its whole upstream again at every step (O(N²)). An empty table
+	// binds the query once against its (empty) upstream tables.
+	head := "CREATE TABLE " + s.p.Relation(m) + " AS SELECT * FROM ("
+	if err := s.exec(ctx, head+q+"\n) LIMIT 0"); err != nil {
 		s.fail(n, s.placeError(n, q, len(head), err))
 	}
 }
@@ -379,7 +381,9 @@ func wordAt(s string, i int) string {
 	if i < 0 || i >= len(s) {
 		return ""
 	}
-	isWord := func(c byte) bool { return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' }
+	isWord := func(c byte) bool {
+		return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+	}
 	a, b := i, i
 	for a > 0 && isWord(s[a-1]) {
 		a--

@@ -51,12 +51,17 @@ type Graph struct {
 // CycleError says the refs loop; Nodes lists the cycle in order, first node repeated last.
 type CycleError struct {
 	Nodes []string
-	Paths []string // the file of each node on the cycle
+	Paths []string   // the file of each node on the cycle
+	Pos   models.Pos // the ref in the first node that closes the cycle, when known
 }
 
 func (e *CycleError) Error() string {
+	where := e.Paths[0]
+	if e.Pos.Line > 0 {
+		where = fmt.Sprintf("%s:%d:%d", e.Pos.File, e.Pos.Line, e.Pos.Col)
+	}
 	return fmt.Sprintf("%s: dependency cycle: %s; remove one of these refs to break it",
-		e.Paths[0], strings.Join(e.Nodes, " → "))
+		where, strings.Join(e.Nodes, " → "))
 }
 
 // SourceID returns the node ID of a source table "s.t".
@@ -240,6 +245,18 @@ func (gr *Graph) cycle(indeg map[string]int) error {
 	e := &CycleError{Nodes: found}
 	for _, id := range found {
 		e.Paths = append(e.Paths, gr.nodes[id].Path)
+	}
+	// found is a → b → … → a along edges (b reads a): the first node's ref to the one
+	// before it on the cycle closes the loop
+	if len(found) >= 3 {
+		if m := gr.nodes[found[0]].Model; m != nil {
+			for _, r := range m.Refs {
+				if r.Name == found[len(found)-2] {
+					e.Pos = r.Pos
+					break
+				}
+			}
+		}
 	}
 	return e
 }

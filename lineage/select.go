@@ -160,7 +160,10 @@ func (gr *Graph) Select(selectArgs, excludeArgs []string) (map[string]bool, erro
 		gr.addTests(out)
 	}
 	if !exc.Empty() {
-		for id := range gr.eval(exc) {
+		// excluding a node excludes its tests too, as in dbt
+		gone := gr.eval(exc)
+		gr.addTests(gone)
+		for id := range gone {
 			delete(out, id)
 		}
 	}
@@ -288,7 +291,8 @@ func (gr *Graph) matches(a atom, n *Node) bool {
 	case "path":
 		return matchPath(a.value, n.Path)
 	case "file":
-		return glob(a.value, path.Base(n.Path))
+		base := path.Base(n.Path)
+		return glob(a.value, base) || glob(a.value, strings.TrimSuffix(base, path.Ext(base)))
 	case "package":
 		return glob(a.value, gr.Project.Name)
 	case "resource_type":

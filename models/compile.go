@@ -201,7 +201,10 @@ func (p *Project) callMacro(name string, args ...any) (string, error) {
 	for _, a := range args {
 		va.Args = append(va.Args, exec.AsValue(a))
 	}
-	v := macro(va)
+	v, err := safeCall(macro, va)
+	if err != nil {
+		return "", fmt.Errorf("macro %s: %w", name, err)
+	}
 	if v.IsError() {
 		return "", fmt.Errorf("macro %s: %s", name, v.String())
 	}
@@ -279,7 +282,10 @@ func (p *Project) renderCustomTest(t *Test, target string) (string, error) {
 	for k, v := range t.args {
 		va.KwArgs[k] = exec.AsValue(v)
 	}
-	v := macro(va)
+	v, err := safeCall(macro, va)
+	if err != nil {
+		return "", fmt.Errorf("%s: test %s: %w", t.Path, t.Name, err)
+	}
 	if v.IsError() {
 		return "", fmt.Errorf("%s: test %s: %s", t.Path, t.Name, v.String())
 	}
@@ -359,3 +365,12 @@ func (p *Project) SeedSQL(m *Model) string {
 	return fmt.Sprintf("SELECT * FROM read_csv('%s', %s)", path, strings.Join(opts, ", "))
 }
 
+// safeCall calls a macro, turning a panic in the template engine into an error.
+func safeCall(macro exec.Macro, va *exec.VarArgs) (v *exec.Value, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%v", r)
+		}
+	}()
+	return macro(va), nil
+}

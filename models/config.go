@@ -49,6 +49,10 @@ var configKeys = map[string]bool{
 	"error_if": true, "event_time": true, "batch_size": true, "lookback": true, "begin": true,
 	"partition_by": true, "start": true, "priority": true, "schedule": true, "checks": true,
 	"depends_on_past": true, "window": true, "sql_header": true, "quoting": true,
+	"on_configuration_change": true, "incremental_predicates": true, "merge_update_columns": true,
+	"merge_exclude_columns": true, "indexes": true, "batch_size_hint": true, "copy_grants": true,
+	"fail_calc": true, "store_failures_as": true, "location": true, "format": true, "options": true,
+	"glue_register": true, "plugin": true, "docs_url": true,
 }
 
 // materializations are the model kinds strata runs.

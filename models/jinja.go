@@ -45,9 +45,13 @@ func (l sourceLoader) Inherit(string) (loaders.Loader, error) { return l, nil }
 
 // parseTemplate parses Jinja text; errors carry the line and column within the file.
 func parseTemplate(file, src string) (*exec.Template, *Error) {
+	if i := strings.Index(src, placeholderMark); i >= 0 {
+		p := (&renderState{raw: src, file: file}).at(i)
+		return nil, errorf(file, p.Line, p.Col, "the file holds a control character (\\x1f); remove it")
+	}
 	t, err := exec.NewTemplate(file, jinjaConfig, sourceLoader{src}, gonja.DefaultEnvironment)
 	if err != nil {
-		return nil, jinjaError(file, err, "Jinja syntax error")
+		return nil, placeTag(jinjaError(file, err, "Jinja syntax error"), src)
 	}
 	return t, nil
 }
@@ -71,6 +75,26 @@ func jinjaError(file string, err error, what string) *Error {
 	}
 	msg = wrapNoiseRe.ReplaceAllString(msg, "")
 	return errorf(file, line, col, "%s: %s", what, strings.TrimSpace(msg))
+}
+
+var controlRe = regexp.MustCompile(`controlStructure "(\w+)"`)
+
+// placeTag places a parse error gonja gave no position for at the end of the first tag
+// of the kind it names ("for", "if", …), where the parser stopped.
+func placeTag(e *Error, src string) *Error {
+	if e.Line != 0 {
+		return e
+	}
+	m := controlRe.FindStringSubmatch(e.Msg)
+	if m == nil {
+		return e
+	}
+	tag := regexp.MustCompile(`\{%-?\s*` + m[1] + `\b[^%]*?(-?%\})`)
+	if loc := tag.FindStringSubmatchIndex(src); loc != nil {
+		p := (&renderState{raw: src, file: e.File}).at(loc[2])
+		e.Line, e.Col = p.Line, p.Col
+	}
+	return e
 }
 
 // macroSet is the project's macros, parsed once and defined into each render's context.
@@ -150,22 +174,50 @@ type renderState struct {
 	incremental bool
 	window      *Window // the partition being rendered; a sample one at load
 	spec        *PartitionSpec
+	calls       map[string]int // calls placed so far, by function and argument
+	warnings    []string
 }
 
 func (s *renderState) errorf(format string, args ...any) {
 	s.errs = append(s.errs, errorf(s.file, 0, 0, format, args...))
 }
 
-// pos finds where a call's text sits in the file, for error messages.
+// pos finds where a text first sits in the file, for error messages.
 func (s *renderState) pos(needle ...string) Pos {
 	for _, n := range needle {
 		if i := strings.Index(s.raw, n); i >= 0 {
-			line := strings.Count(s.raw[:i], "\n") + 1
-			col := i - strings.LastIndex(s.raw[:i], "\n")
-			return Pos{File: s.file, Line: line, Col: col}
+			return s.at(i)
 		}
 	}
 	return Pos{File: s.file}
+}
+
+// at turns a byte offset of the file into a position.
+func (s *renderState) at(i int) Pos {
+	line := strings.Count(s.raw[:i], "\n") + 1
+	col := i - strings.LastIndex(s.raw[:i], "\n")
+	return Pos{File: s.file, Line: line, Col: col}
+}
+
+// callPos places the n-th call fn('arg' in the file at its quoted argument: calls are
+// counted so that the second ref('x') is placed at the second, and text that merely
+// looks like the argument elsewhere in the SQL is not mistaken for it.
+func (s *renderState) callPos(fn, arg string) Pos {
+	re, err := regexp.Compile(`\b` + fn + `\s*\(\s*(['"])` + regexp.QuoteMeta(arg) + `['"]`)
+	if err != nil {
+		return Pos{File: s.file}
+	}
+	all := re.FindAllStringSubmatchIndex(s.raw, -1)
+	if len(all) == 0 {
+		return s.pos("'"+arg+"'", `"`+arg+`"`)
+	}
+	if s.calls == nil {
+		s.calls = map[string]int{}
+	}
+	key := fn + "\x00" + arg
+	k := min(s.calls[key], len(all)-1)
+	s.calls[key]++
+	return s.at(all[k][2])
 }
 
 // context builds the Jinja context of one render: dbt's functions bound to st.
@@ -181,19 +233,22 @@ func (re *renderEnv) context(self string, st *renderState) *exec.Context {
 			pkg := args.Args[0].String()
 			name = args.Args[1].String()
 			if pkg != p.Name {
-				pos := st.pos("'"+pkg+"'", `"`+pkg+`"`)
+				pos := st.callPos("ref", pkg)
 				st.errs = append(st.errs, errorf(pos.File, pos.Line, pos.Col,
 					"ref(%q, %q): packages are not supported; only this project (%q) can be referenced", pkg, name, p.Name))
 			}
 		default:
 			return "", fmt.Errorf("ref() takes a model name, or a package and a model name")
 		}
-		st.refs = append(st.refs, Ref{Name: name, Pos: st.pos("'"+name+"'", `"`+name+`"`)})
+		pos := st.callPos("ref", name)
+		if len(args.Args) == 2 {
+			pos = st.pos("'"+name+"'", `"`+name+`"`)
+		}
+		st.refs = append(st.refs, Ref{Name: name, Pos: pos})
 		return refPlaceholder(name), nil
 	})
 	ctx.Set("source", func(source, table string) string {
-		st.sources = append(st.sources, SourceRef{Source: source, Table: table,
-			Pos: st.pos("'"+source+"'", `"`+source+`"`)})
+		st.sources = append(st.sources, SourceRef{Source: source, Table: table, Pos: st.callPos("source", source)})
 		return srcPlaceholder(source, table)
 	})
 	ctx.Set("config", func(args *exec.VarArgs) string {
@@ -203,6 +258,14 @@ func (re *renderEnv) context(self string, st *renderState) *exec.Context {
 		at := st.pos("config(")
 		for k, v := range args.KwArgs {
 			k = normalizeKey(k)
+			if !configKeys[k] {
+				msg := fmt.Sprintf("unknown config key %q%s", k, didYouMean(k, sortedKeys(configKeys)))
+				if p.Flavor == "dbt" {
+					st.warnings = append(st.warnings, fmt.Sprintf("%s:%d:%d: %s (ignored)", at.File, at.Line, at.Col, msg))
+				} else {
+					st.errs = append(st.errs, errorf(at.File, at.Line, at.Col, "%s", msg))
+				}
+			}
 			st.config.values[k] = v.ToGoSimpleType(false)
 			st.config.pos[k] = at
 		}
@@ -219,7 +282,8 @@ func (re *renderEnv) context(self string, st *renderState) *exec.Context {
 		if len(args.Args) > 1 {
 			return args.Args[1].Interface(), nil
 		}
-		pos := st.pos("var('"+name+"'", `var("`+name+`"`)
+		pos := st.callPos("var", name)
+		pos.Col -= len("var(")
 		st.errs = append(st.errs, errorf(pos.File, pos.Line, pos.Col,
 			"required var %q is not set: add it under vars: in the project file, pass --vars '{%s: ...}', or give var() a default", name, name))
 		return "", nil
@@ -235,7 +299,8 @@ func (re *renderEnv) context(self string, st *renderState) *exec.Context {
 		if len(args.Args) > 1 {
 			return args.Args[1].String(), nil
 		}
-		pos := st.pos("env_var('"+name+"'", `env_var("`+name+`"`)
+		pos := st.callPos("env_var", name)
+		pos.Col -= len("env_var(")
 		st.errs = append(st.errs, errorf(pos.File, pos.Line, pos.Col,
 			"environment variable %s is not set: export it, or give env_var() a default", name))
 		return "", nil
@@ -260,13 +325,50 @@ func (re *renderEnv) context(self string, st *renderState) *exec.Context {
 	return ctx
 }
 
-// render executes a parsed template in a fresh context.
-func (re *renderEnv) render(t *exec.Template, self string, st *renderState) (string, *Error) {
+// render executes a parsed template in a fresh context. A panic inside the template
+// engine (gonja divides by zero, say) becomes an error on the file, never a crash.
+func (re *renderEnv) render(t *exec.Template, self string, st *renderState) (out string, e *Error) {
+	defer func() {
+		if r := recover(); r != nil {
+			out, e = "", errorf(st.file, 0, 0, "Jinja error: %v", r)
+		}
+	}()
 	out, err := t.ExecuteToString(re.context(self, st))
 	if err != nil {
-		return "", jinjaError(st.file, err, "Jinja error")
+		return "", st.explain(jinjaError(st.file, err, "Jinja error"), re.project)
 	}
 	return out, nil
+}
+
+var (
+	notCallableRe = regexp.MustCompile(`(\w+) is not callable`)
+	methodCallRe  = regexp.MustCompile(`invalid call to method '(\w+)'`)
+)
+
+// builtinNames are the functions a template can call besides the project's macros.
+var builtinNames = []string{"ref", "source", "config", "var", "env_var", "doc", "is_incremental", "log", "range", "dict", "namespace"}
+
+// explain rewrites gonja's messages for the mistakes users make: a misspelt macro, a
+// macro from a dbt package.
+func (st *renderState) explain(e *Error, p *Project) *Error {
+	if m := methodCallRe.FindStringSubmatch(e.Msg); m != nil {
+		if loc := regexp.MustCompile(`(\w+)\.` + regexp.QuoteMeta(m[1]) + `\s*\(`).FindStringSubmatchIndex(st.raw); loc != nil {
+			pkg := st.raw[loc[2]:loc[3]]
+			pos := st.at(loc[0])
+			return errorf(st.file, pos.Line, pos.Col, "%s.%s: macros from dbt packages (%s) are not supported; copy the macro into macros/ and call it as %s(...)", pkg, m[1], pkg, m[1])
+		}
+	}
+	if m := notCallableRe.FindStringSubmatch(e.Msg); m != nil {
+		if loc := regexp.MustCompile(`\b` + regexp.QuoteMeta(m[1]) + `\s*\(`).FindStringIndex(st.raw); loc != nil {
+			names := append([]string{}, builtinNames...)
+			if p != nil && p.macros != nil {
+				names = append(names, sortedKeys(p.macros.names)...)
+			}
+			pos := st.at(loc[0])
+			return errorf(st.file, pos.Line, pos.Col, "unknown macro %q%s: define it in macros/ with {%% macro %s(...) %%}", m[1], didYouMean(m[1], names), m[1])
+		}
+	}
+	return e
 }
 
 // osEnv is the default environment lookup.

@@ -196,6 +196,11 @@ func (l *loader) readModel(path string) *Model {
 		return nil
 	}
 	l.add(st.errs...)
+	if len(st.warnings) > 0 {
+		l.mu.Lock()
+		l.p.Warnings = append(l.p.Warnings, st.warnings...)
+		l.mu.Unlock()
+	}
 	m.rendered = out
 	m.Refs = st.refs
 	m.Sources = st.sources

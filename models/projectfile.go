@@ -15,22 +15,51 @@ import (
 type folderConfig struct {
 	layer    configLayer
 	children map[string]*folderConfig
+	pos      Pos
+	used     bool // some resource's path went through this level
 }
 
-func parseFolderConfig(file string, n *yaml.Node) *folderConfig {
-	f := &folderConfig{layer: configLayer{values: map[string]any{}, pos: map[string]Pos{}}, children: map[string]*folderConfig{}}
+// parseFolderConfig reads a resource type's config tree. As in dbt, a key with "+" is a
+// config; a key without it is a config when it is a known config key whose value is not
+// a mapping, and otherwise a folder (or model) name. Unknown "+" keys are reported
+// through unknown.
+func parseFolderConfig(file string, n *yaml.Node, unknown func(yamlPair)) *folderConfig {
+	f := &folderConfig{layer: configLayer{values: map[string]any{}, pos: map[string]Pos{}}, children: map[string]*folderConfig{}, pos: posOf(file, n)}
 	for _, kv := range pairs(n) {
-		if strings.HasPrefix(kv.Key, "+") || configKeys[kv.Key] {
+		plus := strings.HasPrefix(kv.Key, "+")
+		if plus || (configKeys[kv.Key] && kv.Value.Kind != yaml.MappingNode) {
 			k := normalizeKey(kv.Key)
+			if plus && !configKeys[k] && unknown != nil {
+				unknown(kv)
+			}
 			f.layer.values[k] = decode(kv.Value)
 			f.layer.pos[k] = posOf(file, kv.KeyN)
 			continue
 		}
 		if kv.Value.Kind == yaml.MappingNode {
-			f.children[kv.Key] = parseFolderConfig(file, kv.Value)
+			child := parseFolderConfig(file, kv.Value, unknown)
+			child.pos = posOf(file, kv.KeyN)
+			f.children[kv.Key] = child
 		}
 	}
 	return f
+}
+
+// unused lists the tree's levels that no resource's path went through: a misspelt
+// project or folder name, whose configs apply to nothing.
+func (f *folderConfig) unused(path string, out *[]string) {
+	if f == nil {
+		return
+	}
+	for _, name := range sortedKeys(f.children) {
+		c := f.children[name]
+		p := path + ": " + name
+		if !c.used {
+			*out = append(*out, fmt.Sprintf("%s:%d: %s matches no model or folder; its configs apply to nothing (a misspelt name?)", c.pos.File, c.pos.Line, p))
+			continue
+		}
+		c.unused(p, out)
+	}
 }
 
 // layersFor returns the config layers that apply to a resource in dirs (folders below the
@@ -57,15 +86,18 @@ func (f *folderConfig) layersFor(project string, dirs []string, name string, _ b
 	if node == nil {
 		return out
 	}
+	node.used = true
 	apply(node.layer)
 	for _, d := range dirs {
 		node = node.children[d]
 		if node == nil {
 			return out
 		}
+		node.used = true
 		apply(node.layer)
 	}
 	if leaf := node.children[name]; leaf != nil {
+		leaf.used = true
 		apply(leaf.layer)
 	}
 	return out
@@ -114,13 +146,23 @@ func (l *loader) readProjectFile() error {
 		macroPaths:    paths("macro-paths", "macros"),
 		snapshotPaths: paths("snapshot-paths", "snapshots"),
 	}
+	strata := l.p.Flavor == "strata"
+	unknown := func(kv yamlPair) {
+		k := normalizeKey(kv.Key)
+		msg := fmt.Sprintf("unknown config key %q%s", k, didYouMean(k, sortedKeys(configKeys)))
+		if strata {
+			l.add(errorf(file, kv.KeyN.Line, kv.KeyN.Column, "%s", msg))
+			return
+		}
+		l.p.Warnings = append(l.p.Warnings, fmt.Sprintf("%s:%d:%d: %s (ignored)", file, kv.KeyN.Line, kv.KeyN.Column, msg))
+	}
 	for _, key := range []string{"models", "seeds"} {
-		l.folders[key] = parseFolderConfig(file, get(root, key))
+		l.folders[key] = parseFolderConfig(file, get(root, key), unknown)
 	}
 	if n := get(root, "data_tests"); n != nil {
-		l.folders["data_tests"] = parseFolderConfig(file, n)
+		l.folders["data_tests"] = parseFolderConfig(file, n, unknown)
 	} else {
-		l.folders["data_tests"] = parseFolderConfig(file, get(root, "tests"))
+		l.folders["data_tests"] = parseFolderConfig(file, get(root, "tests"), unknown)
 	}
 	l.readVars(file, get(root, "vars"))
 
@@ -147,15 +189,19 @@ func (l *loader) readProjectFile() error {
 	return nil
 }
 
+// readVars reads vars: global ones, then the ones scoped to this project (vars: {proj:
+// {x: 1}}), which win wherever they are written.
 func (l *loader) readVars(file string, n *yaml.Node) {
+	var scoped *yaml.Node
 	for _, kv := range pairs(n) {
 		if kv.Key == l.p.Name && kv.Value.Kind == yaml.MappingNode {
-			for _, inner := range pairs(kv.Value) {
-				l.p.Vars[inner.Key] = decode(inner.Value)
-			}
+			scoped = kv.Value
 			continue
 		}
 		l.p.Vars[kv.Key] = decode(kv.Value)
+	}
+	for _, inner := range pairs(scoped) {
+		l.p.Vars[inner.Key] = decode(inner.Value)
 	}
 }
 

@@ -113,11 +113,22 @@ func (l *loader) readModelProps(file string, n *yaml.Node, seed bool) {
 	}
 	m.Description = l.renderDescription(file, get(n, "description"))
 	m.propConfig = layerOf(file, get(n, "config"))
-	for _, key := range []string{"tags", "meta"} {
-		if v := get(n, key); v != nil {
-			m.propConfig.values[key] = decode(v)
-			m.propConfig.pos[key] = posOf(file, v)
+	// legacy top-level tags and meta add to the config block's, as in dbt
+	if v := get(n, "tags"); v != nil {
+		m.propConfig.values["tags"] = appendUnique(toStrings(m.propConfig.values["tags"]), toStrings(decode(v))...)
+		m.propConfig.pos["tags"] = posOf(file, v)
+	}
+	if v, ok := decode(get(n, "meta")).(map[string]any); ok {
+		merged := map[string]any{}
+		for k, x := range v {
+			merged[k] = x
 		}
+		if inner, ok := m.propConfig.values["meta"].(map[string]any); ok {
+			for k, x := range inner {
+				merged[k] = x
+			}
+		}
+		m.propConfig.values["meta"] = merged
 	}
 	for _, t := range l.testEntries(file, n) {
 		l.genericTest(file, t, name, "")
@@ -226,6 +237,10 @@ func (l *loader) genericTest(file string, n *yaml.Node, model, column string) {
 		custom = name
 		delete(args, "name")
 	}
+	if col, ok := args["column_name"].(string); ok && column == "" {
+		column = col
+		delete(args, "column_name")
+	}
 	cfg := layerOf(file, cfgNode)
 	delete(args, "config")
 	for _, k := range []string{"severity", "where", "tags", "enabled", "store_failures", "limit", "warn_if", "error_if"} {
@@ -275,6 +290,9 @@ func (l *loader) genericTest(file string, n *yaml.Node, model, column string) {
 
 // testName builds dbt's name for a generic test: kind_model_column__arg__arg.
 func testName(kind, model, column string, args map[string]any) string {
+	if strings.Contains(model, ".") {
+		kind = "source_" + kind // dbt names tests on sources source_<test>_<source>_<table>
+	}
 	parts := []string{kind, strings.ReplaceAll(model, ".", "_")}
 	if column != "" {
 		parts = append(parts, column)
@@ -309,6 +327,12 @@ func flatten(v any) []string {
 			out = append(out, flatten(v[k])...)
 		}
 		return out
+	}
+	if b, ok := v.(bool); ok { // dbt writes Python's True and False
+		if b {
+			return []string{"True"}
+		}
+		return []string{"False"}
 	}
 	return []string{fmt.Sprint(v)}
 }

@@ -45,6 +45,11 @@ func (l *loader) applyConfigs() {
 		l.add(m.Config.validate(m)...)
 	}
 	l.disabled = disabled
+	var unused []string
+	for _, key := range []string{"models", "seeds"} {
+		l.folders[key].unused(key, &unused)
+	}
+	l.p.Warnings = append(l.p.Warnings, unused...)
 	for name, t := range l.p.Tests {
 		folder := l.folders["data_tests"].layersFor(l.p.Name, nil, t.Name, false)
 		cfg := mergeConfig(folder, t.config)

@@ -21,6 +21,16 @@ func parseYAML(file string, data []byte) (*yaml.Node, *Error) {
 			msg = strings.TrimPrefix(msg, m[0])
 		}
 		msg = strings.TrimPrefix(msg, "yaml: ")
+		if strings.HasPrefix(msg, "did not find expected") {
+			// yaml.v3 gives its parser's errors a line early (scanner errors are right),
+			// and for a bad indent the line where the enclosing block starts
+			line++
+			if msg == "did not find expected key" {
+				if l := badIndent(string(data), line); l > 0 {
+					line = l
+				}
+			}
+		}
 		return nil, errorf(file, line, 0, "bad YAML: %s", msg)
 	}
 	if len(doc.Content) == 0 {
@@ -30,7 +40,62 @@ func parseYAML(file string, data []byte) (*yaml.Node, *Error) {
 	if root.Kind != yaml.MappingNode {
 		return nil, errorf(file, root.Line, root.Column, "bad YAML: expected a mapping of keys at the top of the file")
 	}
+	if e := duplicateKey(file, root); e != nil {
+		return nil, e
+	}
 	return root, nil
+}
+
+// duplicateKey finds a key given twice in one mapping, which YAML forbids and yaml.v3
+// accepts silently (the second wins, quietly dropping the first).
+func duplicateKey(file string, n *yaml.Node) *Error {
+	if n.Kind == yaml.MappingNode {
+		seen := map[string]int{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i]
+			if prev, ok := seen[k.Value]; ok {
+				return errorf(file, k.Line, k.Column, "bad YAML: key %q is given twice (first on line %d); merge them", k.Value, prev)
+			}
+			seen[k.Value] = k.Line
+		}
+	}
+	for _, c := range n.Content {
+		if e := duplicateKey(file, c); e != nil {
+			return e
+		}
+	}
+	return nil
+}
+
+// badIndent finds the first line from `from` on that dedents to a column no enclosing
+// block uses: where a "did not find expected key" really is.
+func badIndent(src string, from int) int {
+	var stack []int
+	for i, l := range strings.Split(src, "\n") {
+		t := strings.TrimLeft(l, " ")
+		if t == "" || strings.HasPrefix(t, "#") {
+			continue
+		}
+		ind := len(l) - len(t)
+		if strings.HasPrefix(t, "- ") {
+			ind += 2 // a list item's keys sit after the dash
+		}
+		for len(stack) > 0 && stack[len(stack)-1] > ind {
+			stack = stack[:len(stack)-1]
+		}
+		if len(stack) > 0 && stack[len(stack)-1] != ind && i+1 >= from-1 && !strings.HasPrefix(t, "- ") {
+			if prev := stack[len(stack)-1]; prev < ind && i > 0 {
+				// deeper than the block: fine if the line before opened a block
+				stack = append(stack, ind)
+				continue
+			}
+			return i + 1
+		}
+		if len(stack) == 0 || stack[len(stack)-1] < ind {
+			stack = append(stack, ind)
+		}
+	}
+	return 0
 }
 
 // yamlPair is one key: value of a mapping node.

@@ -1,0 +1,609 @@
+package engine_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/uuid"
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/stratadata/strata/engine"
+	"github.com/stratadata/strata/internal/testproj"
+	"github.com/stratadata/strata/lineage"
+	"github.com/stratadata/strata/models"
+)
+
+// olProject is a small project that exercises every kind of OpenLineage event: a seed, an
+// ephemeral model read through, a table, a partitioned model with two partitions, a
+// failing model, one skipped below it, and a test.
+func olProject(t *testing.T, openlineage string) string {
+	t.Helper()
+	return testproj.Write(t, map[string]string{
+		"strata.yml":            "name: olshop\nwarehouse:\n  path: wh.duckdb\n" + openlineage,
+		"seeds/raw_orders.csv":  "id,amount,status\n1,10.5,placed\n2,3,void\n3,7,shipped\n",
+		"models/eph.sql":        "{{ config(materialized='ephemeral') }}\nselect id, amount, status from {{ ref('raw_orders') }} where status <> 'void'",
+		"models/stg_orders.sql": "{{ config(materialized='table') }}\nselect id as order_id, amount * 100 as cents, status from {{ ref('eph') }}",
+		"models/daily.sql": `{{ config(materialized='partitioned', partition_by={'column': 'day', 'granularity': 'day'}, start='2024-01-01', lookback=1) }}
+select cast({{ partition_start }} as timestamp) as day, count(*) as n from {{ ref('stg_orders') }}`,
+		"models/bad.sql":       "select no_such_column from {{ ref('stg_orders') }}",
+		"models/after_bad.sql": "select * from {{ ref('bad') }}",
+		"models/schema.yml": `version: 2
+models:
+  - name: stg_orders
+    columns:
+      - name: order_id
+        description: The order's key.
+        tests: [not_null]
+`,
+	})
+}
+
+// olColumns is the column lineage the shadow catalog would find, written by hand.
+func olColumns() map[string]*lineage.NodeColumns {
+	in := func(node, col string, k lineage.EdgeKind) lineage.ColumnInput {
+		return lineage.ColumnInput{From: lineage.ColumnRef{Node: node, Column: col}, Kind: k}
+	}
+	return map[string]*lineage.NodeColumns{
+		"raw_orders": {Node: "raw_orders", Columns: []lineage.Column{{Name: "id", Type: "BIGINT"}, {Name: "amount", Type: "DOUBLE"}, {Name: "status", Type: "VARCHAR"}}},
+		"eph": {Node: "eph", Columns: []lineage.Column{
+			{Name: "id", Type: "BIGINT", Inputs: []lineage.ColumnInput{in("raw_orders", "id", lineage.Identity), in("raw_orders", "status", lineage.Filter)}},
+			{Name: "amount", Type: "DOUBLE", Inputs: []lineage.ColumnInput{in("raw_orders", "amount", lineage.Identity), in("raw_orders", "status", lineage.Filter)}},
+			{Name: "status", Type: "VARCHAR", Inputs: []lineage.ColumnInput{in("raw_orders", "status", lineage.Identity), in("raw_orders", "status", lineage.Filter)}},
+		}},
+		"stg_orders": {Node: "stg_orders", Columns: []lineage.Column{
+			{Name: "order_id", Type: "BIGINT", Inputs: []lineage.ColumnInput{in("eph", "id", lineage.Identity)}},
+			{Name: "cents", Type: "DOUBLE", Inputs: []lineage.ColumnInput{in("eph", "amount", lineage.Transformation)}},
+			{Name: "status", Type: "VARCHAR", Inputs: []lineage.ColumnInput{in("eph", "status", lineage.Identity)}},
+		}},
+		"daily": {Node: "daily", Columns: []lineage.Column{
+			{Name: "day", Type: "TIMESTAMP"},
+			{Name: "n", Type: "BIGINT", Inputs: []lineage.ColumnInput{in("stg_orders", "order_id", lineage.Aggregation)}},
+		}},
+	}
+}
+
+// collector is an OpenLineage HTTP endpoint that keeps what it receives.
+type collector struct {
+	mu     sync.Mutex
+	events []map[string]any
+	raw    [][]byte
+	fail   bool
+}
+
+func (c *collector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost || r.URL.Path != "/api/v1/lineage" || r.Header.Get("Content-Type") != "application/json" {
+		http.Error(w, "want POST /api/v1/lineage with JSON, got "+r.Method+" "+r.URL.Path+" "+r.Header.Get("Content-Type"), http.StatusBadRequest)
+		return
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.fail {
+		http.Error(w, "marquez is having a bad day", http.StatusInternalServerError)
+		return
+	}
+	var ev map[string]any
+	if err := json.Unmarshal(body, &ev); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	c.events = append(c.events, ev)
+	c.raw = append(c.raw, body)
+	w.WriteHeader(http.StatusCreated)
+}
+
+// runWithOpenLineage builds the project with OpenLineage events on, and returns the result.
+func runWithOpenLineage(t *testing.T, dir string, cols map[string]*lineage.NodeColumns) (*engine.Result, *models.Project, []string) {
+	t.Helper()
+	ctx := context.Background()
+	p, err := models.Load(dir, models.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := lineage.Build(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := engine.NewPlan(g, engine.PlanOptions{Command: engine.CommandBuild, Now: time.Date(2024, 1, 3, 0, 30, 0, 0, time.UTC)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := engine.Open(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w.Close() })
+	ol, err := engine.NewOpenLineage(p, cols)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var warnings []string
+	ol.Warn = func(msg string) {
+		mu.Lock()
+		warnings = append(warnings, msg)
+		mu.Unlock()
+	}
+	res, err := engine.Run(ctx, w, plan, engine.RunOptions{Threads: 1, OnEvent: ol.OnEvent})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ol.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return res, p, warnings
+}
+
+// olSchemas compiles the OpenLineage 2-0-2 schema and the facet schemas committed under
+// testdata/openlineage, each registered under its $id, so nothing is fetched.
+func olSchemas(t *testing.T) *jsonschema.Compiler {
+	t.Helper()
+	c := jsonschema.NewCompiler()
+	c.AssertFormat() // uuid, date-time and uri are checked, not just annotated
+	c.UseLoader(offline{})
+	paths, err := filepath.Glob(filepath.Join("testdata", "openlineage", "*.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	facets, _ := filepath.Glob(filepath.Join("testdata", "openlineage", "facets", "*.json"))
+	for _, path := range append(paths, facets...) {
+		f, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc, err := jsonschema.UnmarshalJSON(f)
+		f.Close()
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		id, _ := doc.(map[string]any)["$id"].(string)
+		if id == "" {
+			t.Fatalf("%s has no $id", path)
+		}
+		if err := c.AddResource(id, doc); err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+	}
+	return c
+}
+
+// offline refuses every URL that was not added as a resource.
+type offline struct{}
+
+func (offline) Load(url string) (any, error) {
+	return nil, &os.PathError{Op: "load", Path: url, Err: os.ErrNotExist}
+}
+
+// validateEvent checks one event against the RunEvent schema, and every facet in it
+// against the schema its _schemaURL names.
+func validateEvent(t *testing.T, c *jsonschema.Compiler, raw []byte) {
+	t.Helper()
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []string{"https://openlineage.io/spec/2-0-2/OpenLineage.json", "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent"} {
+		sch, err := c.Compile(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := sch.Validate(doc); err != nil {
+			t.Errorf("event does not validate against %s: %v\n%s", u, err, raw)
+		}
+	}
+	ev := doc.(map[string]any)
+	var facetMaps []map[string]any
+	add := func(v any) {
+		if m, ok := v.(map[string]any); ok {
+			facetMaps = append(facetMaps, m)
+		}
+	}
+	add(ev["run"].(map[string]any)["facets"])
+	add(ev["job"].(map[string]any)["facets"])
+	for _, list := range []string{"inputs", "outputs"} {
+		ds, _ := ev[list].([]any)
+		for _, d := range ds {
+			add(d.(map[string]any)["facets"])
+		}
+	}
+	for _, fm := range facetMaps {
+		for name, f := range fm {
+			u, _ := f.(map[string]any)["_schemaURL"].(string)
+			sch, err := c.Compile(u)
+			if err != nil {
+				t.Errorf("facet %s: schema %q: %v", name, u, err)
+				continue
+			}
+			if err := sch.Validate(f); err != nil {
+				t.Errorf("facet %s does not validate against %s: %v", name, u, err)
+			}
+		}
+	}
+}
+
+func TestOpenLineageEvents(t *testing.T) {
+	t.Parallel()
+	col := &collector{}
+	srv := httptest.NewServer(col)
+	defer srv.Close()
+	dir := olProject(t, "openlineage:\n  url: "+srv.URL+"/\n  file: lineage/events.jsonl\n  namespace: analytics\n")
+	res, p, warnings := runWithOpenLineage(t, dir, olColumns())
+	if len(warnings) > 0 {
+		t.Errorf("warnings: %v", warnings)
+	}
+	statuses := map[string]engine.Status{}
+	for _, tk := range res.Tasks {
+		statuses[tk.ID] = tk.Status
+	}
+	wantStatus := map[string]engine.Status{"raw_orders": "success", "stg_orders": "success", "daily@2024-01-01": "success",
+		"daily@2024-01-02": "success", "bad": "error", "after_bad": "skipped", "test:not_null_stg_orders_order_id": "pass"}
+	if diff := cmp.Diff(wantStatus, statuses); diff != "" {
+		for _, tk := range res.Tasks {
+			t.Logf("%s %s %s", tk.ID, tk.Status, tk.Message)
+		}
+		t.Fatalf("statuses (-want +got):\n%s", diff)
+	}
+
+	// The file holds the same events, in the same order, as the server received.
+	f, err := os.Open(filepath.Join(dir, "lineage", "events.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var lines [][]byte
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		lines = append(lines, append([]byte(nil), sc.Bytes()...))
+	}
+	if len(lines) != len(col.raw) {
+		t.Fatalf("file has %d events, server got %d", len(lines), len(col.raw))
+	}
+	for i := range lines {
+		if !bytes.Equal(lines[i], col.raw[i]) {
+			t.Errorf("event %d differs between file and server:\n%s\n%s", i, lines[i], col.raw[i])
+		}
+	}
+
+	schemas := olSchemas(t)
+	for _, raw := range col.raw {
+		validateEvent(t, schemas, raw)
+	}
+
+	// One START and one end event per task that ran, sharing a run ID; none for the
+	// skipped task.
+	type run struct {
+		job    string
+		types  []string
+		facets map[string]any
+		ev     map[string]any
+	}
+	runs := map[string]*run{}
+	var order []string
+	for _, ev := range col.events {
+		r := ev["run"].(map[string]any)
+		id := r["runId"].(string)
+		if _, err := uuid.Parse(id); err != nil {
+			t.Errorf("runId %q: %v", id, err)
+		}
+		job := ev["job"].(map[string]any)
+		if job["namespace"] != "analytics" {
+			t.Errorf("job namespace = %v", job["namespace"])
+		}
+		if ev["producer"] != engine.OpenLineageProducer || ev["schemaURL"] != "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent" {
+			t.Errorf("producer, schemaURL = %v, %v", ev["producer"], ev["schemaURL"])
+		}
+		if runs[id] == nil {
+			runs[id] = &run{job: job["name"].(string)}
+			order = append(order, id)
+		}
+		runs[id].types = append(runs[id].types, ev["eventType"].(string))
+		runs[id].facets, _ = r["facets"].(map[string]any)
+		runs[id].ev = ev
+	}
+	got := map[string][]string{}
+	byTask := map[string]*run{}
+	for _, id := range order {
+		r := runs[id]
+		task := r.facets["strata_task"].(map[string]any)["task"].(string)
+		got[task] = r.types
+		byTask[task] = r
+	}
+	want := map[string][]string{"raw_orders": {"START", "COMPLETE"}, "stg_orders": {"START", "COMPLETE"},
+		"daily@2024-01-01": {"START", "COMPLETE"}, "daily@2024-01-02": {"START", "COMPLETE"}, "bad": {"START", "FAIL"},
+		"test:not_null_stg_orders_order_id": {"START", "COMPLETE"}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("events per task (-want +got):\n%s", diff)
+	}
+
+	ns := "duckdb://" + p.Warehouse.Path
+	ds := func(r *run, list string) []string {
+		var out []string
+		items, _ := r.ev[list].([]any)
+		for _, d := range items {
+			m := d.(map[string]any)
+			out = append(out, m["namespace"].(string)+" "+m["name"].(string))
+		}
+		return out
+	}
+	// The seed reads its CSV file; stg_orders reads the seed through the ephemeral model.
+	if diff := cmp.Diff([]string{"file " + filepath.ToSlash(filepath.Join(dir, "seeds", "raw_orders.csv"))}, ds(byTask["raw_orders"], "inputs")); diff != "" {
+		t.Errorf("seed inputs (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{ns + " main.raw_orders"}, ds(byTask["stg_orders"], "inputs")); diff != "" {
+		t.Errorf("stg_orders inputs (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{ns + " main.stg_orders"}, ds(byTask["stg_orders"], "outputs")); diff != "" {
+		t.Errorf("stg_orders outputs (-want +got):\n%s", diff)
+	}
+	if out := ds(byTask["test:not_null_stg_orders_order_id"], "outputs"); len(out) != 0 {
+		t.Errorf("test outputs = %v, want none", out)
+	}
+
+	// Column lineage reads through the ephemeral model: the filter on status reaches every
+	// column, and is listed once more as dataset-wide.
+	out := byTask["stg_orders"].ev["outputs"].([]any)[0].(map[string]any)["facets"].(map[string]any)
+	var cl struct {
+		Fields map[string]struct {
+			InputFields []struct {
+				Namespace, Name, Field string
+				Transformations        []struct{ Type, Subtype string }
+			}
+		}
+		Dataset []struct {
+			Field           string
+			Transformations []struct{ Type, Subtype string }
+		}
+	}
+	b, _ := json.Marshal(out["columnLineage"])
+	if err := json.Unmarshal(b, &cl); err != nil {
+		t.Fatal(err)
+	}
+	flat := map[string][]string{}
+	for name, f := range cl.Fields {
+		for _, in := range f.InputFields {
+			if in.Namespace != ns || in.Name != "main.raw_orders" {
+				t.Errorf("%s reads %s %s, want the seed's table", name, in.Namespace, in.Name)
+			}
+			for _, tr := range in.Transformations {
+				flat[name] = append(flat[name], in.Field+":"+tr.Type+"/"+tr.Subtype)
+			}
+		}
+	}
+	wantCL := map[string][]string{
+		"order_id": {"id:DIRECT/IDENTITY", "status:INDIRECT/FILTER"},
+		"cents":    {"amount:DIRECT/TRANSFORMATION", "status:INDIRECT/FILTER"},
+		"status":   {"status:DIRECT/IDENTITY", "status:INDIRECT/FILTER"},
+	}
+	if diff := cmp.Diff(wantCL, flat); diff != "" {
+		t.Errorf("stg_orders column lineage (-want +got):\n%s", diff)
+	}
+	if len(cl.Dataset) != 1 || cl.Dataset[0].Field != "status" || cl.Dataset[0].Transformations[0].Subtype != "FILTER" {
+		t.Errorf("dataset-wide lineage = %+v", cl.Dataset)
+	}
+	var schema struct {
+		Fields []struct{ Name, Type, Description string }
+	}
+	b, _ = json.Marshal(out["schema"])
+	_ = json.Unmarshal(b, &schema)
+	if len(schema.Fields) != 3 || schema.Fields[0].Name != "order_id" || schema.Fields[0].Type != "BIGINT" || schema.Fields[0].Description != "The order's key." {
+		t.Errorf("stg_orders schema facet = %+v", schema)
+	}
+
+	// A partition's window is its nominal time; a failure carries its error message.
+	nominal := byTask["daily@2024-01-02"].facets["nominalTime"].(map[string]any)
+	if nominal["nominalStartTime"] != "2024-01-02T00:00:00.000Z" || nominal["nominalEndTime"] != "2024-01-03T00:00:00.000Z" {
+		t.Errorf("nominalTime = %v", nominal)
+	}
+	if byTask["daily@2024-01-02"].job != "daily" {
+		t.Errorf("partition job name = %q, want the model's", byTask["daily@2024-01-02"].job)
+	}
+	if p := byTask["daily@2024-01-02"].facets["strata_task"].(map[string]any)["partition"]; p != "2024-01-02" {
+		t.Errorf("strata_task partition = %v", p)
+	}
+	msg, _ := byTask["bad"].facets["errorMessage"].(map[string]any)["message"].(string)
+	if !strings.Contains(msg, "no_such_column") {
+		t.Errorf("errorMessage = %q, want the SQL error", msg)
+	}
+	if rows := byTask["stg_orders"].facets["strata_task"].(map[string]any)["rows"]; rows != float64(2) {
+		t.Errorf("stg_orders rows = %v, want 2", rows)
+	}
+}
+
+func TestOpenLineageDeliveryFailuresAreWarnings(t *testing.T) {
+	t.Parallel()
+	col := &collector{fail: true}
+	srv := httptest.NewServer(col)
+	defer srv.Close()
+	dir := olProject(t, "openlineage:\n  url: "+srv.URL+"\n  file: events.jsonl\n")
+	res, _, warnings := runWithOpenLineage(t, dir, nil)
+	if got := len(res.Tasks); got != 7 {
+		t.Fatalf("tasks = %d", got)
+	}
+	// Three failures in a row and the endpoint is dropped for the rest of the run; the
+	// file still gets every event.
+	if len(warnings) != 3 {
+		t.Fatalf("warnings = %d, want 3:\n%s", len(warnings), strings.Join(warnings, "\n"))
+	}
+	for _, w := range warnings {
+		if !strings.Contains(w, "500 Internal Server Error") || !strings.Contains(w, "marquez is having a bad day") || !strings.Contains(w, "/api/v1/lineage") {
+			t.Errorf("warning %q does not say what the server answered", w)
+		}
+	}
+	if !strings.Contains(warnings[2], "no more events go there") {
+		t.Errorf("last warning %q does not say the endpoint is dropped", warnings[2])
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "events.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(data), "\n"); n != 12 {
+		t.Errorf("file has %d events, want 12 (6 runs × START and end)", n)
+	}
+	// The namespace defaults to the project name; without column lineage the datasets
+	// carry no facets but are still named.
+	first := strings.SplitN(string(data), "\n", 2)[0]
+	if !strings.Contains(first, `"namespace":"olshop"`) || strings.Contains(first, "columnLineage") {
+		t.Errorf("first event = %s", first)
+	}
+
+	// A server that is not there at all fails fast and the same way.
+	srv.Close()
+	dir = olProject(t, "openlineage:\n  url: "+srv.URL+"\n")
+	_, _, warnings = runWithOpenLineage(t, dir, nil)
+	if len(warnings) != 3 || !strings.Contains(warnings[0], "connect") {
+		t.Errorf("warnings for a closed server = %q", warnings)
+	}
+}
+
+func TestOpenLineageNotConfigured(t *testing.T) {
+	t.Parallel()
+	p, err := models.Load(olProject(t, ""), models.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ol, err := engine.NewOpenLineage(p, nil)
+	if err != nil || ol != nil {
+		t.Fatalf("NewOpenLineage = %v, %v; want nil, nil", ol, err)
+	}
+	ol.OnEvent(engine.Event{}) // a nil sender does nothing
+	if err := ol.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	p.OpenLineage.File = filepath.Join(p.Dir, "strata.yml", "events.jsonl") // under a file: cannot be created
+	if _, err := engine.NewOpenLineage(p, nil); err == nil || !strings.Contains(err.Error(), "openlineage file") {
+		t.Errorf("unwritable file error = %v", err)
+	}
+}
+
+// TestOpenLineageCancelledTaskAborts drives OnEvent by hand with a planned task: a task
+// that started and then was cancelled ends its run with ABORT; one skipped before it
+// started sends nothing.
+func TestOpenLineageCancelledTaskAborts(t *testing.T) {
+	t.Parallel()
+	dir := olProject(t, "openlineage:\n  file: events.jsonl\n")
+	p, err := models.Load(dir, models.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := lineage.Build(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := engine.NewPlan(g, engine.PlanOptions{Command: engine.CommandRun, Select: []string{"stg_orders", "bad"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ol, err := engine.NewOpenLineage(p, olColumns())
+	if err != nil {
+		t.Fatal(err)
+	}
+	started, never := plan.Tasks[0], plan.Tasks[1]
+	started.Status, started.Started = engine.StatusRunning, time.Now()
+	ol.OnEvent(engine.Event{Task: started, Total: 2})
+	started.Status, started.Message, started.Ended = engine.StatusSkipped, "cancelled", time.Now()
+	ol.OnEvent(engine.Event{Task: started, Done: 1, Total: 2})
+	never.Status, never.Message = engine.StatusSkipped, "skipped: upstream stg_orders skipped"
+	ol.OnEvent(engine.Event{Task: never, Done: 2, Total: 2})
+	if err := ol.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ol.OnEvent(engine.Event{Task: started}) // after Close: dropped
+
+	data, err := os.ReadFile(filepath.Join(dir, "events.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("events = %d, want 2:\n%s", len(lines), data)
+	}
+	var types []string
+	schemas := olSchemas(t)
+	for _, l := range lines {
+		validateEvent(t, schemas, []byte(l))
+		var ev struct {
+			EventType string
+			Job       struct{ Name string }
+		}
+		_ = json.Unmarshal([]byte(l), &ev)
+		types = append(types, ev.Job.Name+" "+ev.EventType)
+	}
+	if diff := cmp.Diff([]string{started.Name + " START", started.Name + " ABORT"}, types); diff != "" {
+		t.Errorf("events (-want +got):\n%s", diff)
+	}
+}
+
+// TestOpenLineageSchemaRejects makes sure the validation above can fail: events broken in
+// the ways a producer breaks them do not pass.
+func TestOpenLineageSchemaRejects(t *testing.T) {
+	t.Parallel()
+	c := olSchemas(t)
+	runEvent, err := c.Compile("https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent")
+	if err != nil {
+		t.Fatal(err)
+	}
+	columnLineage, err := c.Compile("https://openlineage.io/spec/facets/1-2-0/ColumnLineageDatasetFacet.json#/$defs/ColumnLineageDatasetFacet")
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := `{"eventType":"START","eventTime":"2024-01-01T00:00:00.000Z","run":{"runId":"0190b3a0-0000-7000-8000-000000000000"},
+		"job":{"namespace":"n","name":"j"},"producer":"https://github.com/stratadata/strata",
+		"schemaURL":"https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent"}`
+	bad := map[string]string{
+		"good":           good,
+		"runId not uuid": strings.Replace(good, "0190b3a0-0000-7000-8000-000000000000", "task-1", 1),
+		"no job":         strings.Replace(good, `"job":{"namespace":"n","name":"j"},`, "", 1),
+		"bad eventType":  strings.Replace(good, `"START"`, `"STARTED"`, 1),
+		"bad eventTime":  strings.Replace(good, "2024-01-01T00:00:00.000Z", "yesterday", 1),
+		"facet without _producer": strings.Replace(good, `"name":"j"}`,
+			`"name":"j","facets":{"jobType":{"_schemaURL":"https://x/y","processingType":"BATCH","integration":"STRATA"}}}`, 1),
+	}
+	for name, doc := range bad {
+		v, err := jsonschema.UnmarshalJSON(strings.NewReader(doc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = runEvent.Validate(v)
+		if (err == nil) != (name == "good") {
+			t.Errorf("%s: validation error = %v", name, err)
+		}
+	}
+	facet := func(s string) any {
+		v, err := jsonschema.UnmarshalJSON(strings.NewReader(s))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	base := `"_producer":"https://github.com/stratadata/strata","_schemaURL":"https://openlineage.io/spec/facets/1-2-0/ColumnLineageDatasetFacet.json"`
+	if err := columnLineage.Validate(facet(`{` + base + `,"fields":{"a":{"inputFields":[{"namespace":"n","name":"t","field":"a","transformations":[{"type":"DIRECT","subtype":"IDENTITY","masking":false}]}]}}}`)); err != nil {
+		t.Errorf("good column lineage: %v", err)
+	}
+	for name, s := range map[string]string{
+		"no fields":                `{` + base + `}`,
+		"input without field":      `{` + base + `,"fields":{"a":{"inputFields":[{"namespace":"n","name":"t"}]}}}`,
+		"transformation sans type": `{` + base + `,"fields":{"a":{"inputFields":[{"namespace":"n","name":"t","field":"a","transformations":[{"subtype":"IDENTITY"}]}]}}}`,
+	} {
+		if err := columnLineage.Validate(facet(s)); err == nil {
+			t.Errorf("%s: column lineage facet validates", name)
+		}
+	}
+}

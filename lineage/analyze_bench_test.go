@@ -1,0 +1,131 @@
+package lineage_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stratadata/strata/internal/gen"
+	"github.com/stratadata/strata/lineage"
+	"github.com/stratadata/strata/models"
+)
+
+var (
+	big10k     string
+	big10kOnce sync.Once
+)
+
+func project10k(b *testing.B) string {
+	big10kOnce.Do(func() {
+		dir, err := makeTemp()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := gen.Write(dir, gen.Options{Models: 10000, Shape: gen.ShapeMixed, Seed: 1}); err != nil {
+			b.Fatal(err)
+		}
+		big10k = dir
+	})
+	return big10k
+}
+
+// BenchmarkAnalyze10k builds the shadow catalog and column lineage of a generated
+// 10,000-model project (target: under 5 s on a 2-core machine).
+func BenchmarkAnalyze10k(b *testing.B) {
+	dir := project10k(b)
+	p, err := models.Load(dir, models.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	g, err := lineage.Build(p)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	var cols int
+	for i := 0; i < b.N; i++ {
+		cat, err := lineage.Analyze(context.Background(), p, g, lineage.AnalyzeOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(cat.Errors) > 0 {
+			b.Fatalf("generated project has errors: %v", cat.Errors[0])
+		}
+		cols = 0
+		for _, n := range cat.Nodes {
+			cols += len(n.Columns)
+		}
+	}
+	b.ReportMetric(float64(cols), "columns")
+}
+
+// BenchmarkColumnUpstream measures upstream/downstream column queries on the 10k graph
+// and reports the p99 latency of one query.
+func BenchmarkColumnUpstream(b *testing.B) {
+	dir := project10k(b)
+	p, err := models.Load(dir, models.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	g, err := lineage.Build(p)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cat, err := lineage.Analyze(context.Background(), p, g, lineage.AnalyzeOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	cg := lineage.NewColumnGraph(cat.Nodes)
+	var refs []lineage.ColumnRef
+	for _, n := range g.Nodes() {
+		if nc := cat.Nodes[n.ID]; nc != nil && n.Type == lineage.TypeModel && len(nc.Columns) > 0 {
+			refs = append(refs, lineage.ColumnRef{Node: n.ID, Column: nc.Columns[0].Name})
+		}
+	}
+	b.ResetTimer()
+	lat := make([]time.Duration, 0, b.N)
+	for i := 0; i < b.N; i++ {
+		r := refs[i%len(refs)]
+		start := time.Now()
+		up := columnWalk(cg, r, 3, 500, true)
+		down := columnWalk(cg, r, 3, 500, false)
+		lat = append(lat, time.Since(start))
+		if up+down < 0 {
+			b.Fatal("impossible")
+		}
+	}
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
+}
+
+// columnWalk is a breadth-first walk over the column graph to depth with a cap, the
+// shape of the lineage queries the CLI, web and MCP run.
+func columnWalk(cg *lineage.ColumnGraph, from lineage.ColumnRef, depth, limit int, up bool) int {
+	seen := map[lineage.ColumnRef]bool{from: true}
+	frontier := []lineage.ColumnRef{from}
+	for d := 0; d < depth && len(frontier) > 0 && len(seen) < limit; d++ {
+		var next []lineage.ColumnRef
+		for _, c := range frontier {
+			edges := cg.Readers(c)
+			if up {
+				edges = cg.Inputs(c)
+			}
+			for _, e := range edges {
+				if !seen[e.From] {
+					seen[e.From] = true
+					next = append(next, e.From)
+				}
+			}
+		}
+		frontier = next
+	}
+	return len(seen)
+}
+
+var _ = fmt.Sprint
+
+func makeTemp() (string, error) { return os.MkdirTemp("", "strata-bench-10k-") }

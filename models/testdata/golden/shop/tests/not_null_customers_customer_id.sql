@@ -1,0 +1,3 @@
+select *
+from "main"."customers"
+where customer_id is null

@@ -1,0 +1,3 @@
+select *
+from "main"."order_items"
+where order_id is null

@@ -1,0 +1,3 @@
+select *
+from "main"."orders"
+where amount is null

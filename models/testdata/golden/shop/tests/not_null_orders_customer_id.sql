@@ -1,0 +1,3 @@
+select *
+from "main"."orders"
+where customer_id is null

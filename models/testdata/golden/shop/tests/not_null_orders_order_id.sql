@@ -1,0 +1,3 @@
+select *
+from "main"."orders"
+where order_id is null
