@@ -20,15 +20,28 @@ func (e *LockedError) Error() string {
 
 func (e *LockedError) Unwrap() error { return ErrLocked }
 
-// SQLError is a database error while running a node, with the SQL that caused it.
+// SQLError is a database error while running a node, placed in the node's file when
+// DuckDB said where.
 type SQLError struct {
-	Node string
-	Path string
-	Err  error
+	Node      string
+	Path      string
+	Line, Col int
+	Err       error
 }
 
 func (e *SQLError) Error() string {
-	return fmt.Sprintf("%s (%s): %v", e.Node, e.Path, e.Err)
+	return fmt.Sprintf("%s: %v", e.Where(), e.Err)
+}
+
+// Where is path:line:col, or the path alone when the place is unknown.
+func (e *SQLError) Where() string {
+	switch {
+	case e.Line > 0 && e.Col > 0:
+		return fmt.Sprintf("%s:%d:%d", e.Path, e.Line, e.Col)
+	case e.Line > 0:
+		return fmt.Sprintf("%s:%d", e.Path, e.Line)
+	}
+	return e.Path
 }
 
 func (e *SQLError) Unwrap() error { return e.Err }

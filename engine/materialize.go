@@ -3,7 +3,13 @@ package engine
 import (
 	"context"
 	"database/sql"
+	"encoding/csv"
+	"errors"
 	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 
@@ -17,7 +23,8 @@ func (r *runner) build(ctx context.Context, t *Task) error {
 	schema, ident := p.Schema(m), m.Identifier()
 	rel := models.Quote(schema) + "." + models.Quote(ident)
 	existing := r.w.kind(schema, ident)
-	fail := func(err error) error { return &SQLError{Node: t.Name, Path: t.Path, Err: err} }
+	var q, head string // the statement being run, for placing its errors in the file
+	fail := func(err error) error { return r.sqlError(t, q, head, err) }
 
 	conn, err := r.w.DB.Conn(ctx)
 	if err != nil {
@@ -47,7 +54,13 @@ func (r *runner) build(ctx context.Context, t *Task) error {
 	kind := "table"
 	switch m.Kind {
 	case models.KindSeed:
+		if err := checkCSV(p, m); err != nil {
+			return err
+		}
 		rows, err = r.replaceTable(ctx, tx, rel, existing, p.SeedSQL(m))
+		if err != nil {
+			return r.seedError(t, err)
+		}
 	case models.KindView:
 		kind = "view"
 		if existing == "table" {
@@ -55,13 +68,13 @@ func (r *runner) build(ctx context.Context, t *Task) error {
 				return fail(err)
 			}
 		}
-		var q string
 		if q, err = p.Compile(m, models.CompileOptions{}); err == nil {
-			_, err = tx.ExecContext(ctx, "CREATE OR REPLACE VIEW "+rel+" AS\n"+q)
+			head = "CREATE OR REPLACE VIEW " + rel + " AS\n"
+			_, err = tx.ExecContext(ctx, head+q)
 		}
 	case models.KindTable:
-		var q string
 		if q, err = p.Compile(m, models.CompileOptions{}); err == nil {
+			head = "CREATE OR REPLACE TABLE " + rel + " AS\n"
 			rows, err = r.replaceTable(ctx, tx, rel, existing, q)
 		}
 	case models.KindIncremental:
@@ -70,12 +83,18 @@ func (r *runner) build(ctx context.Context, t *Task) error {
 			full = *m.Config.FullRefresh
 		}
 		if existing != "table" || full {
-			var q string
 			if q, err = p.Compile(m, models.CompileOptions{}); err == nil {
+				head = "CREATE OR REPLACE TABLE " + rel + " AS\n"
 				rows, err = r.replaceTable(ctx, tx, rel, existing, q)
 			}
 		} else {
 			rows, err = r.incremental(ctx, tx, t, rel)
+			if err != nil {
+				var se *SQLError
+				if errors.As(err, &se) {
+					return err
+				}
+			}
 		}
 	default:
 		err = fmt.Errorf("cannot build materialization %q", m.Kind)
@@ -139,8 +158,9 @@ func (r *runner) incremental(ctx context.Context, tx *sql.Tx, t *Task, rel strin
 		return '_'
 	}, m.Name)
 	qtmp := models.Quote(tmp)
-	if _, err := tx.ExecContext(ctx, "CREATE OR REPLACE TEMP TABLE "+qtmp+" AS\n"+q); err != nil {
-		return 0, err
+	head := "CREATE OR REPLACE TEMP TABLE " + qtmp + " AS\n"
+	if _, err := tx.ExecContext(ctx, head+q); err != nil {
+		return 0, r.sqlError(t, q, head, err)
 	}
 	defer tx.ExecContext(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS "+qtmp)
 	newCols, err := columns(ctx, tx, "temp", "main", tmp)
@@ -292,4 +312,90 @@ func (r *runner) runTest(ctx context.Context, t *Task) error {
 		t.Message = fmt.Sprintf("%d failing rows", n)
 	}
 	return r.recordEnd(ctx, t)
+}
+
+var (
+	missingTableRe = regexp.MustCompile(`Table with name (\S+) does not exist!?`)
+	didYouMeanRe   = regexp.MustCompile(`\s*Did you mean "[^"]*"\?`)
+	csvLineRe      = regexp.MustCompile(`(?i)\bline:? (\d+)`)
+)
+
+// sqlError places a DuckDB error in the model's file and explains a missing relation
+// that the project builds but that is not built yet.
+func (r *runner) sqlError(t *Task, q, head string, err error) error {
+	se := &SQLError{Node: t.Label(), Path: t.Path, Err: err}
+	m := t.node.Model
+	if m == nil || q == "" {
+		return se
+	}
+	line, col, msg := models.PlaceSQLError(m, q, head, err.Error())
+	if mm := missingTableRe.FindStringSubmatch(msg); mm != nil {
+		name := strings.Trim(mm[1], `"`)
+		if dep, ok := r.plan.Project.Models[name]; ok && dep.Name != m.Name {
+			msg = didYouMeanRe.ReplaceAllString(msg, "")
+			if dep.Kind == models.KindSeed {
+				msg += fmt.Sprintf(" (%s is a seed of this project that is not loaded yet: run `strata seed` or `strata build`)", name)
+			} else {
+				msg += fmt.Sprintf(" (%s is a model of this project that is not built yet: run `strata run -s +%s` or `strata build`)", name, m.Name)
+			}
+		}
+	}
+	se.Line, se.Col, se.Err = line, col, errors.New(msg)
+	return se
+}
+
+// seedError places a CSV error at the line of the seed file DuckDB names.
+func (r *runner) seedError(t *Task, err error) error {
+	se := &SQLError{Node: t.Name, Path: t.Path, Err: err}
+	msg := err.Error()
+	if m := csvLineRe.FindStringSubmatch(msg); m != nil {
+		fmt.Sscan(m[1], &se.Line)
+	}
+	if i := strings.Index(msg, "\n\nPossible"); i > 0 {
+		msg = msg[:i] // DuckDB's list of reader options to try
+	}
+	se.Err = errors.New(strings.TrimSpace(msg) + " (fix the CSV, or set delimiter/column_types in the seed's config)")
+	return se
+}
+
+// checkCSV reads a seed with Go's CSV reader first: DuckDB's sniffer rejects a ragged
+// file without saying where, while this names the line.
+func checkCSV(p *models.Project, m *models.Model) error {
+	f, err := os.Open(filepath.Join(p.Dir, m.Path))
+	if err != nil {
+		return &SQLError{Node: m.Name, Path: m.Path, Err: err}
+	}
+	defer f.Close()
+	cr := csv.NewReader(f)
+	if d := m.Config.Delimiter; d != "" {
+		cr.Comma = []rune(d)[0]
+	}
+	header, err := cr.Read()
+	if err != nil {
+		return csvError(m, err, "the file has no header row")
+	}
+	cr.FieldsPerRecord = len(header)
+	for {
+		if _, err := cr.Read(); err == io.EOF {
+			return nil
+		} else if err != nil {
+			return csvError(m, err, fmt.Sprintf("the header has %d columns", len(header)))
+		}
+	}
+}
+
+func csvError(m *models.Model, err error, context string) error {
+	se := &SQLError{Node: m.Name, Path: m.Path, Err: err}
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		se.Line, se.Col = pe.Line, pe.Column
+		msg := pe.Err.Error()
+		if errors.Is(pe.Err, csv.ErrFieldCount) {
+			msg = "wrong number of fields: " + context
+		}
+		se.Err = errors.New(msg + " (fix the CSV, or set delimiter in the seed's config)")
+	} else if err == io.EOF {
+		se.Err = errors.New(context)
+	}
+	return se
 }

@@ -31,7 +31,8 @@ func (r *runner) buildPartition(ctx context.Context, t *Task) error {
 	}
 	schema, ident := p.Schema(m), m.Identifier()
 	rel := models.Quote(schema) + "." + models.Quote(ident)
-	fail := func(err error) error { return &SQLError{Node: t.Label(), Path: t.Path, Err: err} }
+	head := "INSERT INTO " + rel + " BY NAME SELECT * FROM (\n"
+	fail := func(err error) error { return r.sqlError(t, q, head, err) }
 	if err := r.createPartitioned(ctx, m, schema, ident, rel, q); err != nil {
 		return fail(err)
 	}
@@ -58,8 +59,8 @@ func (r *runner) buildPartition(ctx context.Context, t *Task) error {
 	}
 	outside := fmt.Sprintf("error('%s returned a row with %s outside its partition [%s, %s): filter on partition_start and partition_end')",
 		t.Name, spec.Column, t.Window.Start.Format(time.DateTime), t.Window.End.Format(time.DateTime))
-	res, err := tx.ExecContext(ctx, fmt.Sprintf("INSERT INTO %s BY NAME SELECT * FROM (\n%s\n) AS strata_partition WHERE CASE WHEN %s THEN true ELSE %s END",
-		rel, q, inWindow, outside))
+	res, err := tx.ExecContext(ctx, fmt.Sprintf("%s%s\n) AS strata_partition WHERE CASE WHEN %s THEN true ELSE %s END",
+		head, q, inWindow, outside))
 	if err != nil {
 		return fail(err)
 	}

@@ -189,7 +189,7 @@ func newPlan(g *lineage.Graph, opts PlanOptions, windows func(*models.Model) []m
 	}
 	for _, t := range p.Tasks {
 		spec := t.partition()
-		for _, pid := range g.Parents(t.node.ID) {
+		for _, pid := range realParents(g, t.node.ID) {
 			parents := byNode[pid]
 			if len(parents) == 0 {
 				continue
@@ -335,3 +335,26 @@ func (t *Task) Label() string {
 
 // Fingerprints returns every model's current fingerprint.
 func (p *Plan) Fingerprints() map[string]string { return p.fps }
+
+// realParents are a node's parents with ephemeral models replaced by their own parents,
+// recursively: an ephemeral model has no task, but what it reads must be built first.
+func realParents(g *lineage.Graph, id string) []string {
+	var out []string
+	seen := map[string]bool{}
+	var visit func(string)
+	visit = func(id string) {
+		for _, pid := range g.Parents(id) {
+			if seen[pid] {
+				continue
+			}
+			seen[pid] = true
+			if n := g.Node(pid); n.Model != nil && n.Model.Kind == models.KindEphemeral {
+				visit(pid)
+				continue
+			}
+			out = append(out, pid)
+		}
+	}
+	visit(id)
+	return out
+}

@@ -250,7 +250,7 @@ func (r *runner) runTask(ctx context.Context, t *Task) {
 		t.Status = StatusError
 		var se *SQLError
 		if errors.As(err, &se) {
-			t.Message = se.Err.Error()
+			t.Message = se.Where() + ": " + se.Err.Error()
 		} else {
 			t.Message = err.Error()
 		}

@@ -7,7 +7,6 @@ import (
 	"os"
 	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 
 	_ "github.com/duckdb/duckdb-go/v2" // DuckDB parses, binds and types every model
@@ -227,7 +226,7 @@ func (s *shadow) createModel(ctx context.Context, n *Node) {
 	// binds the query once against its (empty) upstream tables.
 	head := "CREATE TABLE " + s.p.Relation(m) + " AS SELECT * FROM ("
 	if err := s.exec(ctx, head+q+"\n) LIMIT 0"); err != nil {
-		s.fail(n, s.placeError(n, q, len(head), err))
+		s.fail(n, s.placeError(n, q, head, err))
 	}
 }
 
@@ -277,43 +276,14 @@ func (s *shadow) readColumns(ctx context.Context) error {
 }
 
 var (
-	lineRe     = regexp.MustCompile(`(?m)^LINE (\d+): `)
-	quotedRe   = regexp.MustCompile(`"([^"]+)"`)
 	tableErrRe = regexp.MustCompile(`Table with name (\S+) does not exist`)
-	didMeanRe  = regexp.MustCompile(`\nDid you mean "[^"]*"\?`)
+	didMeanRe  = regexp.MustCompile(`\s*Did you mean "[^"]*"\?`)
 )
 
-// placeError turns a DuckDB error on a model's view into models/x.sql:LINE:COL. DuckDB
-// places the error in the compiled SQL; the line is found in the file by its text, or by
-// the offending name when Jinja changed the line.
-func (s *shadow) placeError(n *Node, q string, headLen int, err error) *models.Error {
-	msg := err.Error()
-	raw := n.Model.Raw()
-	line, col := 0, 0
-	var word string
-	if m := lineRe.FindStringSubmatchIndex(msg); m != nil {
-		ln, _ := strconv.Atoi(msg[m[2]:m[3]])
-		prefixLen := m[1] - m[0]
-		rest := msg[m[1]:]
-		if i := strings.Index(rest, "\n"); i >= 0 {
-			caretLine := rest[i+1:]
-			if c := strings.Index(caretLine, "^"); c >= 0 {
-				col = c - prefixLen + 1
-			}
-		}
-		if ln == 1 {
-			col -= headLen
-		}
-		qlines := strings.Split(q, "\n")
-		if ln >= 1 && ln <= len(qlines) && col >= 1 {
-			text := qlines[ln-1]
-			word = wordAt(text, col-1)
-			if fl, fc, ok := findLine(raw, text, col); ok {
-				line, col = fl, fc
-			}
-		}
-		msg = strings.TrimSpace(msg[:m[0]])
-	}
+// placeError turns a DuckDB error on a model into models/x.sql:LINE:COL, with a hint
+// when the model reads a table of the project without ref().
+func (s *shadow) placeError(n *Node, q, head string, err error) *models.Error {
+	line, col, msg := models.PlaceSQLError(n.Model, q, head, err.Error())
 	if tm := tableErrRe.FindStringSubmatch(msg); tm != nil {
 		msg = didMeanRe.ReplaceAllString(msg, "")
 		name := strings.Trim(tm[1], `"`)
@@ -323,75 +293,11 @@ func (s *shadow) placeError(n *Node, q string, headLen int, err error) *models.E
 				break
 			}
 		}
-		if word == "" {
-			word = name
-		}
 	}
-	if line == 0 {
-		if word == "" {
-			if qm := quotedRe.FindStringSubmatch(msg); qm != nil {
-				word = qm[1]
-			}
-		}
-		if fl, fc, ok := findWord(raw, word); ok {
-			line, col = fl, fc
-		}
-	}
-	msg = strings.ReplaceAll(strings.TrimSpace(msg), "\n", " ")
 	if line == 0 {
 		line, col = 1, 1
 	}
 	return &models.Error{File: n.Path, Line: line, Col: col, Msg: "model " + n.Name + ": " + msg}
-}
-
-// findLine finds a compiled line in the file by its text and maps the column.
-func findLine(raw, text string, col int) (int, int, bool) {
-	trimmed := strings.TrimSpace(text)
-	if trimmed == "" {
-		return 0, 0, false
-	}
-	for i, l := range strings.Split(raw, "\n") {
-		if strings.TrimSpace(l) == trimmed {
-			shift := (len(l) - len(strings.TrimLeft(l, " \t"))) - (len(text) - len(strings.TrimLeft(text, " \t")))
-			return i + 1, max(col+shift, 1), true
-		}
-	}
-	return 0, 0, false
-}
-
-// findWord finds the first whole-word occurrence of w in the file.
-func findWord(raw, w string) (int, int, bool) {
-	if w == "" {
-		return 0, 0, false
-	}
-	re, err := regexp.Compile(`(?i)\b` + regexp.QuoteMeta(w) + `\b`)
-	if err != nil {
-		return 0, 0, false
-	}
-	for i, l := range strings.Split(raw, "\n") {
-		if loc := re.FindStringIndex(l); loc != nil {
-			return i + 1, loc[0] + 1, true
-		}
-	}
-	return 0, 0, false
-}
-
-// wordAt returns the identifier at byte offset i of s.
-func wordAt(s string, i int) string {
-	if i < 0 || i >= len(s) {
-		return ""
-	}
-	isWord := func(c byte) bool {
-		return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
-	}
-	a, b := i, i
-	for a > 0 && isWord(s[a-1]) {
-		a--
-	}
-	for b < len(s) && isWord(s[b]) {
-		b++
-	}
-	return s[a:b]
 }
 
 func errorAt(file string, p models.Pos, format string, args ...any) *models.Error {

@@ -418,3 +418,30 @@ func lev(a, b string) int {
 	}
 	return prev[len(b)]
 }
+
+// Unmatched returns a warning for each space-separated term of a selection that matches
+// no node, with the closest node name when one is close: dbt warns the same way.
+func (gr *Graph) Unmatched(args []string) []string {
+	var out []string
+	names := make([]string, 0, len(gr.nodes))
+	for _, n := range gr.nodes {
+		if n.Type != TypeTest {
+			names = append(names, n.Name)
+		}
+	}
+	for _, arg := range args {
+		for _, term := range strings.Fields(arg) {
+			sel, err := ParseSelection([]string{term})
+			if err != nil || len(gr.eval(sel)) > 0 {
+				continue
+			}
+			msg := fmt.Sprintf("selector %q matches nothing", term)
+			bare := strings.Trim(term, "+@0123456789")
+			if !strings.ContainsAny(bare, ":*?[,") {
+				msg += suggestText(bare, names)
+			}
+			out = append(out, msg)
+		}
+	}
+	return out
+}

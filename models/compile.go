@@ -347,9 +347,11 @@ func DidYouMean(name string, candidates []string) string { return didYouMean(nam
 func (p *Project) SeedSQL(m *Model) string {
 	path := strings.ReplaceAll(filepath.Join(p.Dir, m.Path), "'", "''")
 	opts := []string{"header = true", "auto_detect = true"}
-	if d := m.Config.Delimiter; d != "" {
-		opts = append(opts, "delim = '"+strings.ReplaceAll(d, "'", "''")+"'")
+	d := m.Config.Delimiter
+	if d == "" {
+		d = "," // dbt's default; letting DuckDB sniff can read a malformed file as one column
 	}
+	opts = append(opts, "delim = '"+strings.ReplaceAll(d, "'", "''")+"'")
 	if len(m.Config.ColumnTypes) > 0 {
 		keys := make([]string, 0, len(m.Config.ColumnTypes))
 		for k := range m.Config.ColumnTypes {

@@ -67,33 +67,40 @@ func duplicateKey(file string, n *yaml.Node) *Error {
 	return nil
 }
 
-// badIndent finds the first line from `from` on that dedents to a column no enclosing
-// block uses: where a "did not find expected key" really is.
+// badIndent finds the first line from `from` on whose indentation fits no enclosing
+// block: deeper than its block without the line before opening one (a key: with
+// nothing after it), or a dedent to a column no open block uses. That is where a "did
+// not find expected key" really is.
 func badIndent(src string, from int) int {
 	var stack []int
+	opened := true
 	for i, l := range strings.Split(src, "\n") {
 		t := strings.TrimLeft(l, " ")
 		if t == "" || strings.HasPrefix(t, "#") {
 			continue
 		}
 		ind := len(l) - len(t)
-		if strings.HasPrefix(t, "- ") {
+		item := strings.HasPrefix(t, "- ")
+		if item {
 			ind += 2 // a list item's keys sit after the dash
 		}
 		for len(stack) > 0 && stack[len(stack)-1] > ind {
 			stack = stack[:len(stack)-1]
 		}
-		if len(stack) > 0 && stack[len(stack)-1] != ind && i+1 >= from-1 && !strings.HasPrefix(t, "- ") {
-			if prev := stack[len(stack)-1]; prev < ind && i > 0 {
-				// deeper than the block: fine if the line before opened a block
-				stack = append(stack, ind)
-				continue
-			}
-			return i + 1
+		top := -1
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
 		}
-		if len(stack) == 0 || stack[len(stack)-1] < ind {
+		switch {
+		case ind == top:
+		case ind > top && (opened || item || top < 0):
+			stack = append(stack, ind)
+		case i+1 >= from:
+			return i + 1
+		default:
 			stack = append(stack, ind)
 		}
+		opened = strings.HasSuffix(strings.TrimSpace(t), ":")
 	}
 	return 0
 }

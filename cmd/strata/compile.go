@@ -25,6 +25,7 @@ func (a *app) compileCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			a.warnUnmatched(g, all)
 			type compiled struct {
 				Name     string `json:"name"`
 				Resource string `json:"resource"`

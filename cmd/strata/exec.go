@@ -35,6 +35,7 @@ func (a *app) execCmd(command engine.Command) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			a.warnUnmatched(g, append(sel, args...))
 			if preflight {
 				cat, err := a.analyze(cmd.Context(), p, g)
 				if err != nil {
@@ -182,7 +183,7 @@ func detail(t *engine.Task) string {
 	}
 	if t.Message != "" {
 		msg := t.Message
-		if t.Status == engine.StatusError {
+		if t.Status == engine.StatusError && !strings.HasPrefix(msg, t.Path) {
 			msg = t.Path + ": " + msg
 		}
 		s += "\n      " + strings.ReplaceAll(msg, "\n", "\n      ")

@@ -23,6 +23,7 @@ func (a *app) lsCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			a.warnUnmatched(g, append(sel, args...))
 			type item struct {
 				Name         string   `json:"name"`
 				ResourceType string   `json:"resource_type"`

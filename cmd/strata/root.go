@@ -172,3 +172,10 @@ func selectFlags(c *cobra.Command, sel, exc *[]string) {
 	c.Flags().StringArrayVarP(sel, "select", "s", nil, "nodes to include (dbt selector syntax: name, +name, tag:x, path:dir, …)")
 	c.Flags().StringArrayVar(exc, "exclude", nil, "nodes to leave out (same syntax)")
 }
+
+// warnUnmatched warns about selector terms that match no node.
+func (a *app) warnUnmatched(g *lineage.Graph, sel []string) {
+	for _, w := range g.Unmatched(sel) {
+		fmt.Fprintln(a.stderr, "warning:", w)
+	}
+}

@@ -37,7 +37,11 @@ func (a *app) runsCmd() *cobra.Command {
 				if a.json {
 					return a.printJSON(map[string]any{"run": r, "tasks": tasks})
 				}
-				fmt.Fprintf(a.stdout, "run %s: %s %s, %s\n\n", r.RunID, r.Command, r.Selector, r.Status)
+				what := r.Command
+				if r.Selector != "" {
+					what += " " + r.Selector
+				}
+				fmt.Fprintf(a.stdout, "run %s: %s, %s\n\n", r.RunID, what, r.Status)
 				tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
 				fmt.Fprintln(tw, "NODE\tRESOURCE\tSTATUS\tROWS\tSECONDS\tMESSAGE")
 				for _, t := range tasks {

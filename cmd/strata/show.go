@@ -1,8 +1,11 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -45,6 +48,9 @@ func (a *app) showCmd() *cobra.Command {
 			default:
 				return &usageError{"show needs a model name or --inline SQL (not both)"}
 			}
+			if _, err := os.Stat(p.Warehouse.Path); p.Warehouse.Path != ":memory:" && err != nil {
+				return fmt.Errorf("%s does not exist yet: run `strata build` first", p.Warehouse.Path)
+			}
 			w, err := a.openWarehouse(cmd.Context(), p)
 			if err != nil {
 				return err
@@ -55,13 +61,13 @@ func (a *app) showCmd() *cobra.Command {
 				return err
 			}
 			if a.json {
-				out := make([]map[string]any, 0, len(rows))
+				out := make([]orderedRow, 0, len(rows))
 				for _, r := range rows {
-					m := map[string]any{}
+					row := make(orderedRow, len(cols))
 					for i, c := range cols {
-						m[c] = jsonValue(r[i])
+						row[i] = field{c, jsonValue(r[i])}
 					}
-					out = append(out, m)
+					out = append(out, row)
 				}
 				return a.printJSON(out)
 			}
@@ -115,4 +121,35 @@ func printTable(w io.Writer, cols []string, rows [][]any) {
 		fmt.Fprintln(tw, strings.Join(cells, "\t"))
 	}
 	tw.Flush()
+}
+
+type field struct {
+	name  string
+	value any
+}
+
+// orderedRow is a result row that keeps its columns in the query's order in JSON.
+type orderedRow []field
+
+func (r orderedRow) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, f := range r {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		k, err := json.Marshal(f.name)
+		if err != nil {
+			return nil, err
+		}
+		v, err := json.Marshal(f.value)
+		if err != nil {
+			return nil, err
+		}
+		b.Write(k)
+		b.WriteByte(':')
+		b.Write(v)
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
 }

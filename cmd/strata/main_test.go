@@ -1,0 +1,216 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	_ "github.com/duckdb/duckdb-go/v2"
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+// TestMain lets the test binary act as the strata command inside scripts.
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"strata": func() { os.Exit(run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },
+	})
+}
+
+// TestScripts runs the CLI scripts in testdata/script: a project, commands, expected output.
+func TestScripts(t *testing.T) {
+	repo, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	testscript.Run(t, testscript.Params{
+		Dir: filepath.Join("testdata", "script"),
+		Setup: func(env *testscript.Env) error {
+			env.Setenv("HOME", env.WorkDir) // so ~/.dbt holds no profiles
+			env.Setenv("REPO", repo)
+			return nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"duckq":    cmdDuckq,
+			"cpdir":    cmdCpdir,
+			"exitcode": cmdExitcode,
+			"capture":  cmdCapture,
+		},
+	})
+}
+
+// cmdDuckq runs a query on a DuckDB file, read-only, and prints each row as
+// tab-separated values (NULL for null):
+//
+//	duckq DBFILE SQL
+func cmdDuckq(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: duckq DBFILE SQL")
+	}
+	out, err := duckq(ts.MkAbs(args[0]), args[1])
+	if out != "" {
+		fmt.Fprint(ts.Stdout(), out)
+	}
+	if err != nil {
+		if neg {
+			fmt.Fprintln(ts.Stderr(), err)
+			return
+		}
+		ts.Fatalf("duckq: %v", err)
+	}
+	if neg {
+		ts.Fatalf("duckq: query succeeded unexpectedly")
+	}
+}
+
+func duckq(path, query string) (string, error) {
+	if _, err := os.Stat(path); err != nil {
+		return "", err
+	}
+	db, err := sql.Open("duckdb", path+"?access_mode=read_only")
+	if err != nil {
+		return "", err
+	}
+	defer db.Close()
+	rows, err := db.Query(query)
+	if err != nil {
+		return "", err
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	vals := make([]any, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return b.String(), err
+		}
+		cells := make([]string, len(vals))
+		for i, v := range vals {
+			cells[i] = duckValue(v)
+		}
+		b.WriteString(strings.Join(cells, "\t"))
+		b.WriteByte('\n')
+	}
+	return b.String(), rows.Err()
+}
+
+// duckValue prints a value as a script expects it: NULL, 2024-05-01 for a date.
+func duckValue(v any) string {
+	switch v := v.(type) {
+	case nil:
+		return "NULL"
+	case []byte:
+		return string(v)
+	case time.Time:
+		if v.Hour() == 0 && v.Minute() == 0 && v.Second() == 0 && v.Nanosecond() == 0 {
+			return v.Format("2006-01-02")
+		}
+		return v.Format("2006-01-02 15:04:05.999999")
+	}
+	return fmt.Sprint(v)
+}
+
+// cmdCpdir copies a folder tree (e.g. $REPO/examples/shop) into the script's work dir:
+//
+//	cpdir SRC DST
+func cmdCpdir(ts *testscript.TestScript, neg bool, args []string) {
+	if neg {
+		ts.Fatalf("unsupported: ! cpdir")
+	}
+	if len(args) != 2 {
+		ts.Fatalf("usage: cpdir SRC DST")
+	}
+	src, dst := ts.MkAbs(args[0]), ts.MkAbs(args[1])
+	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(src, path)
+		if err != nil {
+			return err
+		}
+		out := filepath.Join(dst, rel)
+		if d.IsDir() {
+			if d.Name() == ".strata" || d.Name() == "target" {
+				return filepath.SkipDir
+			}
+			return os.MkdirAll(out, 0o755)
+		}
+		if strings.HasSuffix(d.Name(), ".duckdb") || strings.HasSuffix(d.Name(), ".duckdb.wal") {
+			return nil // a database left by a manual run of the example
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(out, data, 0o644)
+	})
+	ts.Check(err)
+}
+
+// cmdExitcode runs a command and checks its exit status; its stdout and stderr
+// are then available to stdout and stderr as after exec:
+//
+//	exitcode 2 strata -C bad build
+func cmdExitcode(ts *testscript.TestScript, neg bool, args []string) {
+	if neg {
+		ts.Fatalf("unsupported: ! exitcode")
+	}
+	if len(args) < 2 {
+		ts.Fatalf("usage: exitcode N COMMAND [ARGS...]")
+	}
+	want, err := strconv.Atoi(args[0])
+	if err != nil {
+		ts.Fatalf("exitcode: %q is not a number", args[0])
+	}
+	got := 0
+	if err := ts.Exec(args[1], args[2:]...); err != nil {
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			ts.Fatalf("exitcode: %v", err)
+		}
+		got = ee.ExitCode()
+	}
+	if got != want {
+		ts.Fatalf("%s exited with %d, want %d", args[1], got, want)
+	}
+}
+
+// cmdCapture sets an environment variable to the first group of a regexp
+// matched in the last command's stdout, e.g. a run ID for a later command:
+//
+//	capture RUN '"run_id":"([^"]+)"'
+func cmdCapture(ts *testscript.TestScript, neg bool, args []string) {
+	if neg {
+		ts.Fatalf("unsupported: ! capture")
+	}
+	if len(args) != 2 {
+		ts.Fatalf("usage: capture NAME REGEXP")
+	}
+	re, err := regexp.Compile(args[1])
+	ts.Check(err)
+	if re.NumSubexp() < 1 {
+		ts.Fatalf("capture: %q has no group", args[1])
+	}
+	m := re.FindStringSubmatch(ts.ReadFile("stdout"))
+	if m == nil {
+		ts.Fatalf("capture: no match for %q in stdout", args[1])
+	}
+	ts.Setenv(args[0], m[1])
+}
