@@ -58,8 +58,18 @@ func (a *app) execCmd(command engine.Command) *cobra.Command {
 				return err
 			}
 			defer w.Close()
+			ol, err := a.openLineage(cmd.Context(), p, g)
+			if err != nil {
+				return err
+			}
 			pr := newProgress(a, len(plan.Tasks))
-			res, err := engine.Run(cmd.Context(), w, plan, engine.RunOptions{Threads: a.threadsFor(p), OnEvent: pr.event})
+			res, err := engine.Run(cmd.Context(), w, plan, engine.RunOptions{Threads: a.threadsFor(p), OnEvent: func(e engine.Event) {
+				pr.event(e)
+				ol.OnEvent(e)
+			}})
+			if cerr := ol.Close(); cerr != nil {
+				fmt.Fprintln(a.stderr, "warning: openlineage:", cerr)
+			}
 			if err != nil {
 				return err
 			}

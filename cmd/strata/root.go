@@ -69,7 +69,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	pf.BoolVar(&a.json, "json", false, "print JSON for scripts")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err.Error()} })
 
-	root.AddCommand(a.initCmd(), a.compileCmd(), a.lsCmd(), a.showCmd(), a.runsCmd(), a.partitionsCmd(), a.backfillCmd(), a.backfillsCmd(), a.checkCmd(), a.docsCmd())
+	root.AddCommand(a.initCmd(), a.compileCmd(), a.lsCmd(), a.showCmd(), a.runsCmd(), a.partitionsCmd(), a.backfillCmd(), a.backfillsCmd(), a.checkCmd(), a.docsCmd(), a.lineageCmd(), a.impactCmd())
 	for _, c := range []engine.Command{engine.CommandRun, engine.CommandBuild, engine.CommandTest, engine.CommandSeed} {
 		root.AddCommand(a.execCmd(c))
 	}
@@ -178,4 +178,24 @@ func (a *app) warnUnmatched(g *lineage.Graph, sel []string) {
 	for _, w := range g.Unmatched(sel) {
 		fmt.Fprintln(a.stderr, "warning:", w)
 	}
+}
+
+// openLineage returns the project's OpenLineage emitter, or nil when strata.yml sets no
+// openlineage: file or url. Column lineage for its facets comes from the shadow catalog.
+func (a *app) openLineage(ctx context.Context, p *models.Project, g *lineage.Graph) (*engine.OpenLineage, error) {
+	if p.OpenLineage.File == "" && p.OpenLineage.URL == "" {
+		return nil, nil
+	}
+	var cols map[string]*lineage.NodeColumns
+	if cat, err := a.analyze(ctx, p, g); err == nil {
+		cols = cat.Nodes
+	} else {
+		fmt.Fprintln(a.stderr, "warning: openlineage: no column lineage:", err)
+	}
+	ol, err := engine.NewOpenLineage(p, cols)
+	if err != nil || ol == nil {
+		return nil, err
+	}
+	ol.Warn = func(msg string) { fmt.Fprintln(a.stderr, "warning: openlineage:", msg) }
+	return ol, nil
 }
