@@ -2,9 +2,12 @@ package lineage
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // The analysis walks DuckDB's parse tree (json_serialize_sql) of each model. Names are
@@ -41,45 +44,96 @@ type analyzer struct {
 	undecl map[string]bool
 }
 
+// analyzeAll parses every model with DuckDB (json_serialize_sql, 200 statements per
+// query) and analyzes the trees on all cores.
 func (s *shadow) analyzeAll(ctx context.Context) {
+	var ids []string
 	for _, n := range s.g.Nodes() {
-		q, ok := s.sqls[n.ID]
-		if !ok || s.failed[n.ID] {
+		if _, ok := s.sqls[n.ID]; ok && !s.failed[n.ID] {
+			ids = append(ids, n.ID)
+			s.nodeColumns(n.ID)
+		}
+	}
+	jobs := make(chan [2]string, 256) // node ID, serialized tree
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				var tree jmap
+				nc := s.cat.Nodes[j[0]]
+				if err := json.Unmarshal([]byte(j[1]), &tree); err != nil {
+					nc.Notes = append(nc.Notes, "not analyzed: "+err.Error())
+					continue
+				}
+				s.analyzeTree(j[0], tree)
+			}
+		}()
+	}
+	const batch = 200
+	for i := 0; i < len(ids); i += batch {
+		part := ids[i:min(i+batch, len(ids))]
+		var b strings.Builder
+		args := make([]any, len(part))
+		b.WriteString("SELECT i, json_serialize_sql(q)::VARCHAR FROM (VALUES ")
+		for k, id := range part {
+			if k > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "(%d, ?::VARCHAR)", k)
+			args[k] = s.sqls[id]
+		}
+		b.WriteString(") AS t(i, q)")
+		rows, err := s.db.QueryContext(ctx, b.String(), args...)
+		if err != nil {
+			for _, id := range part {
+				s.cat.Nodes[id].Notes = append(s.cat.Nodes[id].Notes, "not analyzed: "+firstLine(err.Error()))
+			}
 			continue
 		}
-		nc := s.nodeColumns(n.ID)
-		var tree any
-		if err := s.db.QueryRowContext(ctx, "SELECT json_serialize_sql(?::VARCHAR)", q).Scan(&tree); err != nil {
-			nc.Notes = append(nc.Notes, "not analyzed: "+firstLine(err.Error()))
-			continue
-		}
-		root, _ := tree.(jmap)
-		stmts, _ := root["statements"].([]any)
-		if b, _ := root["error"].(bool); b || len(stmts) != 1 {
-			nc.Notes = append(nc.Notes, "not analyzed: DuckDB could not serialize the query")
-			s.degradeAll(n.ID, nc)
-			continue
-		}
-		a := &analyzer{s: s, node: n.ID, notes: map[string]bool{}, undecl: map[string]bool{}}
-		node, _ := stmts[0].(jmap)["node"].(jmap)
-		outs, indirect := a.query(node, nil)
-		if len(outs) != len(nc.Columns) {
-			a.note(fmt.Sprintf("the select list gives %d columns where DuckDB sees %d; lineage is per input relation", len(outs), len(nc.Columns)))
-			s.degradeAll(n.ID, nc)
-		} else {
-			for i := range nc.Columns {
-				nc.Columns[i].Inputs = dedupe(append(append([]ColumnInput{}, outs[i].inputs...), indirect...))
+		for rows.Next() {
+			var k int
+			var tree string
+			if err := rows.Scan(&k, &tree); err == nil {
+				jobs <- [2]string{part[k], tree}
 			}
 		}
-		for msg := range a.notes {
-			nc.Notes = append(nc.Notes, msg)
-		}
-		sort.Strings(nc.Notes)
-		for u := range a.undecl {
-			nc.Undeclared = append(nc.Undeclared, u)
-		}
-		sort.Strings(nc.Undeclared)
+		rows.Close()
 	}
+	close(jobs)
+	wg.Wait()
+}
+
+// analyzeTree computes one model's column lineage from its parse tree. It writes only
+// that model's NodeColumns, so models are analyzed in parallel.
+func (s *shadow) analyzeTree(id string, root jmap) {
+	nc := s.cat.Nodes[id]
+	stmts, _ := root["statements"].([]any)
+	if b, _ := root["error"].(bool); b || len(stmts) != 1 {
+		nc.Notes = append(nc.Notes, "not analyzed: DuckDB could not serialize the query")
+		s.degradeAll(id, nc)
+		return
+	}
+	a := &analyzer{s: s, node: id, notes: map[string]bool{}, undecl: map[string]bool{}}
+	node, _ := stmts[0].(jmap)["node"].(jmap)
+	outs, indirect := a.query(node, nil)
+	if len(outs) != len(nc.Columns) {
+		a.note(fmt.Sprintf("the select list gives %d columns where DuckDB sees %d; lineage is per input relation", len(outs), len(nc.Columns)))
+		s.degradeAll(id, nc)
+	} else {
+		for i := range nc.Columns {
+			nc.Columns[i].Inputs = dedupe(append(append([]ColumnInput{}, outs[i].inputs...), indirect...))
+		}
+	}
+	for msg := range a.notes {
+		nc.Notes = append(nc.Notes, msg)
+	}
+	sort.Strings(nc.Notes)
+	for u := range a.undecl {
+		nc.Undeclared = append(nc.Undeclared, u)
+	}
+	sort.Strings(nc.Undeclared)
 }
 
 // degradeAll makes every column of a node depend on every column of its parents.

@@ -44,6 +44,8 @@ type shadow struct {
 	aggs   map[string]bool            // DuckDB's aggregate function names
 	cols   map[string][]Column        // node ID → columns (names and types)
 	deps   map[string]map[string]bool // node ID → declared upstream node IDs
+
+	schemas map[string]bool // schemas created
 }
 
 // Analyze builds the shadow catalog for a project: each source from its declared columns
@@ -60,7 +62,8 @@ func Analyze(ctx context.Context, p *models.Project, g *Graph, opts AnalyzeOptio
 	db.SetMaxOpenConns(1)
 	s := &shadow{p: p, g: g, db: db, cat: &Catalog{Nodes: map[string]*NodeColumns{}},
 		failed: map[string]bool{}, rels: map[string]string{}, locs: map[string]string{}, subst: map[string]string{},
-		sqls: map[string]string{}, aggs: map[string]bool{}, cols: map[string][]Column{}, deps: map[string]map[string]bool{}}
+		sqls: map[string]string{}, aggs: map[string]bool{}, cols: map[string][]Column{}, deps: map[string]map[string]bool{},
+		schemas: map[string]bool{}}
 	if _, err := db.ExecContext(ctx, fmt.Sprintf("SET file_search_path = '%s'", strings.ReplaceAll(p.Dir, "'", "''"))); err != nil {
 		return nil, err
 	}
@@ -122,7 +125,11 @@ func (s *shadow) exec(ctx context.Context, q string) error {
 }
 
 func (s *shadow) ensureSchema(ctx context.Context, schema string) {
+	if s.schemas[schema] {
+		return
+	}
 	_ = s.exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+models.Quote(schema))
+	s.schemas[schema] = true
 }
 
 func relKey(schema, name string) string { return strings.ToLower(schema + "." + name) }
