@@ -1,0 +1,260 @@
+package lineage
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Path returns a shortest dependency path between two nodes, from first and to last:
+// along edges when to reads from (directly or not), against them when from reads to.
+// It reports false when neither depends on the other.
+func (gr *Graph) Path(from, to string) ([]string, bool) {
+	if gr.nodes[from] == nil || gr.nodes[to] == nil {
+		return nil, false
+	}
+	if p := gr.bfsPath(from, to, gr.kids); p != nil {
+		return p, true
+	}
+	if p := gr.bfsPath(from, to, gr.parents); p != nil {
+		return p, true
+	}
+	return nil, false
+}
+
+// bfsPath is a breadth-first search: the graph's adjacency lists are built in ID order,
+// so the path found among equally short ones is always the same. (The dominikbraun
+// ShortestPath runs Dijkstra over a copied adjacency map, O(V log V) per call, and breaks
+// ties in map order.)
+func (gr *Graph) bfsPath(from, to string, next map[string][]string) []string {
+	prev := map[string]string{from: ""}
+	queue := []string{from}
+	for len(queue) > 0 {
+		id := queue[0]
+		queue = queue[1:]
+		if id == to {
+			var path []string
+			for cur := to; cur != from; cur = prev[cur] {
+				path = append(path, cur)
+			}
+			path = append(path, from)
+			for i, j := 0, len(path)-1; i < j; i, j = i+1, j-1 {
+				path[i], path[j] = path[j], path[i]
+			}
+			return path
+		}
+		for _, n := range next[id] {
+			if _, seen := prev[n]; !seen {
+				prev[n] = id
+				queue = append(queue, n)
+			}
+		}
+	}
+	return nil
+}
+
+// Roots returns the nodes that read nothing (sources, seeds, models without refs), in
+// topological order. Tests are left out.
+func (gr *Graph) Roots() []NodeRef {
+	out := []NodeRef{}
+	for _, id := range gr.order {
+		if gr.nodes[id].Type != TypeTest && len(gr.parents[id]) == 0 {
+			out = append(out, gr.Ref(id, 0))
+		}
+	}
+	return out
+}
+
+// Leaves returns the nodes nothing reads but tests (final models, exposures), in
+// topological order. Tests are left out.
+func (gr *Graph) Leaves() []NodeRef {
+	out := []NodeRef{}
+	for _, id := range gr.order {
+		if gr.nodes[id].Type == TypeTest {
+			continue
+		}
+		leaf := true
+		for _, k := range gr.kids[id] {
+			if gr.nodes[k].Type != TypeTest {
+				leaf = false
+				break
+			}
+		}
+		if leaf {
+			out = append(out, gr.Ref(id, 0))
+		}
+	}
+	return out
+}
+
+// Search returns the nodes whose name, tags, column names or description contain q,
+// ignoring case: name matches first (exact, prefix, anywhere), then tags, columns and
+// descriptions, ties by ID. Columns are the documented ones, and those the analysis found
+// when cg is not nil.
+func (gr *Graph) Search(q string, cg *ColumnGraph) []NodeRef {
+	q = strings.ToLower(strings.TrimSpace(q))
+	out := []NodeRef{}
+	if q == "" {
+		return out
+	}
+	type hit struct {
+		ref  NodeRef
+		rank int
+	}
+	var hits []hit
+	for _, id := range gr.order {
+		n := gr.nodes[id]
+		rank, match := searchNode(n, q, cg)
+		if rank < 0 {
+			continue
+		}
+		ref := gr.Ref(id, 0)
+		ref.Match = match
+		hits = append(hits, hit{ref, rank})
+	}
+	sort.SliceStable(hits, func(i, j int) bool {
+		if hits[i].rank != hits[j].rank {
+			return hits[i].rank < hits[j].rank
+		}
+		return hits[i].ref.ID < hits[j].ref.ID
+	})
+	for _, h := range hits {
+		out = append(out, h.ref)
+	}
+	return out
+}
+
+// searchNode ranks how a node matches a lowercase query; -1 when it does not.
+func searchNode(n *Node, q string, cg *ColumnGraph) (int, string) {
+	name := strings.ToLower(n.Name)
+	switch {
+	case name == q:
+		return 0, "name"
+	case strings.HasPrefix(name, q):
+		return 1, "name"
+	case strings.Contains(name, q):
+		return 2, "name"
+	}
+	for _, t := range n.Tags {
+		if strings.Contains(strings.ToLower(t), q) {
+			return 3, "tag:" + t
+		}
+	}
+	var cols []string
+	var desc string
+	switch {
+	case n.Model != nil:
+		desc = n.Model.Description
+		for _, c := range n.Model.Columns {
+			cols = append(cols, c.Name)
+		}
+	case n.Source != nil:
+		desc = n.Source.Description
+		for _, c := range n.Source.Columns {
+			cols = append(cols, c.Name)
+		}
+	case n.Exposure != nil:
+		desc = n.Exposure.Description
+	}
+	if cg != nil {
+		if nc := cg.Nodes[n.ID]; nc != nil {
+			for _, c := range nc.Columns {
+				cols = append(cols, c.Name)
+			}
+		}
+	}
+	for _, c := range cols {
+		if strings.Contains(strings.ToLower(c), q) {
+			return 4, "column:" + c
+		}
+	}
+	if desc != "" && strings.Contains(strings.ToLower(desc), q) {
+		return 5, "description"
+	}
+	return -1, ""
+}
+
+// RefError says a typed node or column name matches nothing; Msg names the closest
+// match when there is one.
+type RefError struct {
+	Ref string
+	Msg string
+}
+
+func (e *RefError) Error() string { return e.Msg }
+
+// ParseRef resolves what a user typed to a node and, optionally, one of its columns:
+// "orders", "orders.amount", "shop.payments" (a source table), "shop.payments.amount", or
+// a node ID ("source:shop.payments", "exposure:weekly", "test:…"). Column is "" when s
+// names a node. The column itself is not checked here: ColumnGraph.Column does that.
+func ParseRef(gr *Graph, s string) (ColumnRef, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return ColumnRef{}, &RefError{Ref: s, Msg: "empty name: give a model, source table or column, e.g. orders or orders.amount"}
+	}
+	if id := gr.resolveNode(s); id != "" {
+		return ColumnRef{Node: id}, nil
+	}
+	if i := strings.LastIndexByte(s, '.'); i > 0 && i < len(s)-1 {
+		if id := gr.resolveNode(s[:i]); id != "" {
+			return ColumnRef{Node: id, Column: s[i+1:]}, nil
+		}
+	}
+	return ColumnRef{}, gr.unknown(s)
+}
+
+// ParseColumnRef is ParseRef for a column ("orders.amount", "shop.payments.amount"): it
+// fails when s names a node without a column, or a test or exposure (they have none).
+func ParseColumnRef(gr *Graph, s string) (ColumnRef, error) {
+	c, err := ParseRef(gr, s)
+	if err != nil {
+		return c, err
+	}
+	n := gr.nodes[c.Node]
+	switch {
+	case n.Type == TypeTest || n.Type == TypeExposure:
+		return c, &RefError{Ref: s, Msg: fmt.Sprintf("%s %q has no columns: name a model, seed or source column", n.Type, n.Name)}
+	case c.Column == "":
+		return c, &RefError{Ref: s, Msg: fmt.Sprintf("%q is a %s, not a column: write %s.<column>", s, n.Type, n.Name)}
+	}
+	return c, nil
+}
+
+// resolveNode finds the node a name stands for, or "".
+func (gr *Graph) resolveNode(s string) string {
+	for _, id := range []string{s, SourceID(s), "exposure:" + s} {
+		if gr.nodes[id] != nil {
+			return id
+		}
+	}
+	return ""
+}
+
+// unknown builds the error for a name that resolves to nothing, suggesting the closest
+// model (or source table, when the name looks like one).
+func (gr *Graph) unknown(s string) error {
+	var models, sources []string
+	for _, id := range gr.order {
+		n := gr.nodes[id]
+		switch n.Type {
+		case TypeModel, TypeSeed:
+			models = append(models, n.Name)
+		case TypeSource:
+			sources = append(sources, n.Name)
+		}
+	}
+	parts := strings.Split(s, ".")
+	sourceNames := map[string]bool{}
+	for _, src := range sources {
+		sourceNames[strings.SplitN(src, ".", 2)[0]] = true
+	}
+	if len(parts) >= 3 || (len(parts) == 2 && sourceNames[parts[0]]) {
+		table := parts[0] + "." + parts[1]
+		return &RefError{Ref: s, Msg: fmt.Sprintf("unknown source table %q%s", table, suggestText(table, sources))}
+	}
+	name := parts[0]
+	return &RefError{Ref: s, Msg: fmt.Sprintf("unknown model %q%s", name, suggestText(name, models))}
+}
+
+// displayID is a node ID as people read it: sources without their "source:" prefix.
+func displayID(id string) string { return strings.TrimPrefix(id, "source:") }
