@@ -135,11 +135,9 @@ func (r *runner) replaceTable(ctx context.Context, tx *sql.Tx, rel, existing, q 
 			return 0, err
 		}
 	}
-	if _, err := tx.ExecContext(ctx, "CREATE OR REPLACE TABLE "+rel+" AS\n"+q); err != nil {
-		return 0, err
-	}
+	// CREATE TABLE AS returns its row count as a result (RowsAffected says 0)
 	var n int64
-	err := tx.QueryRowContext(ctx, "SELECT count(*) FROM "+rel).Scan(&n)
+	err := tx.QueryRowContext(ctx, "CREATE OR REPLACE TABLE "+rel+" AS\n"+q).Scan(&n)
 	return n, err
 }
 

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"sync"
@@ -271,14 +272,14 @@ func (r *runner) runTask(ctx context.Context, t *Task) {
 
 // recordEnd writes a task that ended without building anything (failed, waiting, skipped).
 func (r *runner) recordEnd(ctx context.Context, t *Task) error {
-	return recordTask(ctx, r.w.DB, r.res.RunID, t)
+	return r.w.recordTask(ctx, nil, r.res.RunID, t)
 }
 
 // commitState writes a finished task's row inside the transaction of its data. The task
 // log is the only state: partitions and backfill progress are read from it, so there is
 // one row to write per task and it can never disagree with the data.
-func (r *runner) commitState(ctx context.Context, tx execer, t *Task) error {
-	if err := recordTask(ctx, tx, r.res.RunID, t); err != nil {
+func (r *runner) commitState(ctx context.Context, tx *sql.Tx, t *Task) error {
+	if err := r.w.recordTask(ctx, tx, r.res.RunID, t); err != nil {
 		return fmt.Errorf("record task: %w", err)
 	}
 	return nil

@@ -81,11 +81,13 @@ CREATE OR REPLACE VIEW _strata.model_state AS
 
 func (w *Warehouse) initState(ctx context.Context) error {
 	var n int
-	err := w.DB.QueryRowContext(ctx, `select count(*) from duckdb_views() where schema_name = '_strata' and view_name = 'model_state'`).Scan(&n)
-	if err == nil && n == 1 {
-		return nil
+	err := w.DB.QueryRowContext(ctx, `select count(*) from duckdb_views() where schema_name = '_strata' and view_name = 'partitions'`).Scan(&n)
+	if err != nil || n != 1 {
+		if _, err := w.DB.ExecContext(ctx, stateDDL); err != nil {
+			return err
+		}
 	}
-	_, err = w.DB.ExecContext(ctx, stateDDL)
+	w.insertTask, err = w.DB.PrepareContext(ctx, insertTask)
 	return err
 }
 
@@ -124,7 +126,9 @@ type execer interface {
 
 const insertTask = `INSERT INTO _strata.tasks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
-func recordTask(ctx context.Context, x execer, runID string, t *Task) error {
+// recordTask writes a task's row, inside tx when given (so it commits with the task's
+// data), else on its own.
+func (w *Warehouse) recordTask(ctx context.Context, tx *sql.Tx, runID string, t *Task) error {
 	var msg any
 	if t.Message != "" {
 		msg = t.Message
@@ -133,8 +137,15 @@ func recordTask(ctx context.Context, x execer, runID string, t *Task) error {
 	if t.Window != nil {
 		part, partEnd = t.Window.Start, t.Window.End
 	}
-	_, err := x.ExecContext(ctx, insertTask, runID, t.Name, string(t.Resource), t.Materialized, string(t.Status),
-		t.Started, t.Ended, t.Rows, t.Fingerprint, t.Relation, msg, part, partEnd, t.Attempts)
+	args := []any{runID, t.Name, string(t.Resource), t.Materialized, string(t.Status),
+		t.Started, t.Ended, t.Rows, t.Fingerprint, t.Relation, msg, part, partEnd, t.Attempts}
+	// the insert is prepared once per connection and reused: preparing it again for
+	// every task was a third of its cost
+	st := w.insertTask
+	if tx != nil {
+		st = tx.StmtContext(ctx, st)
+	}
+	_, err := st.ExecContext(ctx, args...)
 	return err
 }
 
@@ -266,3 +277,4 @@ func (w *Warehouse) ModelStates(ctx context.Context) (map[string]ModelState, err
 	}
 	return out, rows.Err()
 }
+

@@ -20,9 +20,10 @@ type Warehouse struct {
 	DB   *sql.DB
 	Path string
 
-	mu      sync.Mutex
-	catalog map[string]string // "schema.name" → "table" | "view"
-	schemas map[string]bool
+	mu         sync.Mutex
+	catalog    map[string]string // "schema.name" → "table" | "view"
+	schemas    map[string]bool
+	insertTask *sql.Stmt
 }
 
 var lockRe = regexp.MustCompile(`(?i)could not set lock on file "([^"]+)": Conflicting lock is held in (.*?)(\. See|$)`)

@@ -201,23 +201,53 @@ func (s *renderState) at(i int) Pos {
 
 // callPos places the n-th call fn('arg' in the file at its quoted argument: calls are
 // counted so that the second ref('x') is placed at the second, and text that merely
-// looks like the argument elsewhere in the SQL is not mistaken for it.
+// looks like the argument elsewhere in the SQL is not mistaken for it. It scans with
+// plain string search: it runs for every call of every model.
 func (s *renderState) callPos(fn, arg string) Pos {
-	re, err := regexp.Compile(`\b` + fn + `\s*\(\s*(['"])` + regexp.QuoteMeta(arg) + `['"]`)
-	if err != nil {
-		return Pos{File: s.file}
+	var found []int
+	for i := 0; ; {
+		j := strings.Index(s.raw[i:], fn)
+		if j < 0 {
+			break
+		}
+		j += i
+		i = j + len(fn)
+		if j > 0 && isIdent(s.raw[j-1]) {
+			continue
+		}
+		k := skipSpace(s.raw, i)
+		if k >= len(s.raw) || s.raw[k] != '(' {
+			continue
+		}
+		k = skipSpace(s.raw, k+1)
+		if k >= len(s.raw) || (s.raw[k] != '\'' && s.raw[k] != '"') {
+			continue
+		}
+		if strings.HasPrefix(s.raw[k+1:], arg) && k+1+len(arg) < len(s.raw) && (s.raw[k+1+len(arg)] == '\'' || s.raw[k+1+len(arg)] == '"') {
+			found = append(found, k)
+		}
 	}
-	all := re.FindAllStringSubmatchIndex(s.raw, -1)
-	if len(all) == 0 {
+	if len(found) == 0 {
 		return s.pos("'"+arg+"'", `"`+arg+`"`)
 	}
 	if s.calls == nil {
 		s.calls = map[string]int{}
 	}
 	key := fn + "\x00" + arg
-	k := min(s.calls[key], len(all)-1)
+	n := min(s.calls[key], len(found)-1)
 	s.calls[key]++
-	return s.at(all[k][2])
+	return s.at(found[n])
+}
+
+func isIdent(c byte) bool {
+	return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
+
+func skipSpace(s string, i int) int {
+	for i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r') {
+		i++
+	}
+	return i
 }
 
 // context builds the Jinja context of one render: dbt's functions bound to st.
@@ -311,7 +341,7 @@ func (re *renderEnv) context(self string, st *renderState) *exec.Context {
 		ctx.Set("this", refPlaceholder(self))
 		ctx.Set("model", map[string]any{"name": self, "path": st.file})
 	}
-	if p.macros != nil {
+	if p.macros != nil && p.macros.usedIn(st.raw) {
 		for _, mt := range p.macros.templates {
 			r := exec.NewRenderer(&exec.Environment{
 				Context: ctx, Filters: builtins.Filters, Tests: builtins.Tests,
@@ -377,23 +407,45 @@ func osEnv(name string) (string, bool) { return os.LookupEnv(name) }
 // sampleWindow is the partition rendered at load, when only refs and configs matter.
 var sampleWindow = Window{Start: time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC), End: time.Date(2000, 1, 2, 0, 0, 0, 0, time.UTC)}
 
+// usedIn reports whether a text may call one of the macros: defining them costs a walk
+// of every macro file, which most models do not need.
+func (ms *macroSet) usedIn(text string) bool {
+	if text == "" {
+		return true // hooks and custom tests render with an empty raw: define them
+	}
+	for name := range ms.names {
+		if strings.Contains(text, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// sampleVars are the window variables of the sample window, computed once.
+var sampleVars = windowVars(&sampleWindow, nil)
+
+// windowVars computes a partition's Jinja variables.
+func windowVars(w *Window, spec *PartitionSpec) map[string]string {
+	read := *w
+	if spec != nil {
+		read = spec.ReadWindow(*w)
+	}
+	return map[string]string{
+		"partition_start": SQLTimestamp(w.Start), "partition_end": SQLTimestamp(w.End),
+		"ds": w.Start.Format("2006-01-02"), "ds_nodash": w.Start.Format("20060102"), "hour": w.Start.Format("15"),
+		"ts": w.Start.Format("2006-01-02T15:04:05Z"),
+		"window_start": SQLTimestamp(read.Start), "window_end": SQLTimestamp(read.End),
+	}
+}
+
 // setWindowVars defines a partition's Jinja variables: partition_start and partition_end
 // (SQL literals), ds, ds_nodash, hour, and window_start/window_end for the span read.
 func setWindowVars(ctx *exec.Context, st *renderState) {
-	w := st.window
-	if w == nil {
-		w = &sampleWindow
+	vars := sampleVars
+	if st.window != nil {
+		vars = windowVars(st.window, st.spec)
 	}
-	ctx.Set("partition_start", SQLTimestamp(w.Start))
-	ctx.Set("partition_end", SQLTimestamp(w.End))
-	ctx.Set("ds", w.Start.Format("2006-01-02"))
-	ctx.Set("ds_nodash", w.Start.Format("20060102"))
-	ctx.Set("hour", w.Start.Format("15"))
-	ctx.Set("ts", w.Start.Format("2006-01-02T15:04:05Z"))
-	read := *w
-	if st.spec != nil {
-		read = st.spec.ReadWindow(*w)
+	for k, v := range vars {
+		ctx.Set(k, v)
 	}
-	ctx.Set("window_start", SQLTimestamp(read.Start))
-	ctx.Set("window_end", SQLTimestamp(read.End))
 }

@@ -3,6 +3,8 @@ package models
 import (
 	"fmt"
 	"os"
+	"runtime"
+	"sync"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -31,19 +33,39 @@ var (
 // readProperties reads every YAML property file under the model and seed paths.
 func (l *loader) readProperties() {
 	paths := append(append([]string{}, l.layout.modelPaths...), l.layout.seedPaths...)
-	for _, path := range l.walk(paths, ".yml", ".yaml") {
-		file := l.rel(path)
-		data, err := os.ReadFile(path)
-		if err != nil {
-			l.add(fileError(file, err))
-			continue
+	files := l.walk(paths, ".yml", ".yaml")
+	parsed := make([]*propsFile, len(files))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() { // parse in parallel; apply below in file order
+			defer wg.Done()
+			for i := range next {
+				file := l.rel(files[i])
+				data, err := os.ReadFile(files[i])
+				if err != nil {
+					l.add(fileError(file, err))
+					continue
+				}
+				root, perr := parseYAML(file, data)
+				if perr != nil {
+					l.add(perr)
+					continue
+				}
+				parsed[i] = &propsFile{file: file, root: root}
+			}
+		}()
+	}
+	for i := range files {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for _, pf := range parsed {
+		if pf != nil {
+			l.readPropsFile(pf)
 		}
-		root, perr := parseYAML(file, data)
-		if perr != nil {
-			l.add(perr)
-			continue
-		}
-		l.readPropsFile(&propsFile{file: file, root: root})
 	}
 }
 

@@ -43,6 +43,9 @@ func (l *loader) applyConfigs() {
 			m.Config.Materialized = "seed"
 		}
 		l.add(m.Config.validate(m)...)
+		if m.Kind != KindIncremental && m.Kind != KindPartitioned {
+			m.tmpl = nil // only these render again; the parsed template is most of a model's memory
+		}
 	}
 	l.disabled = disabled
 	var unused []string
