@@ -277,4 +277,3 @@ func (w *Warehouse) ModelStates(ctx context.Context) (map[string]ModelState, err
 	}
 	return out, rows.Err()
 }
-

@@ -433,7 +433,7 @@ func windowVars(w *Window, spec *PartitionSpec) map[string]string {
 	return map[string]string{
 		"partition_start": SQLTimestamp(w.Start), "partition_end": SQLTimestamp(w.End),
 		"ds": w.Start.Format("2006-01-02"), "ds_nodash": w.Start.Format("20060102"), "hour": w.Start.Format("15"),
-		"ts": w.Start.Format("2006-01-02T15:04:05Z"),
+		"ts":           w.Start.Format("2006-01-02T15:04:05Z"),
 		"window_start": SQLTimestamp(read.Start), "window_end": SQLTimestamp(read.End),
 	}
 }

@@ -3,12 +3,12 @@ package models
 import (
 	"fmt"
 	"os"
-	"runtime"
-	"sync"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 
 	"gopkg.in/yaml.v3"
 )
