@@ -3,9 +3,7 @@ package lineage_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"sort"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,23 +12,13 @@ import (
 	"github.com/stratadata/strata/models"
 )
 
-var (
-	big10k     string
-	big10kOnce sync.Once
-)
-
+// project10k writes a generated 10,000-model project into the benchmark's temp folder.
 func project10k(b *testing.B) string {
-	big10kOnce.Do(func() {
-		dir, err := makeTemp()
-		if err != nil {
-			b.Fatal(err)
-		}
-		if err := gen.Write(dir, gen.Options{Models: 10000, Shape: gen.ShapeMixed, Seed: 1}); err != nil {
-			b.Fatal(err)
-		}
-		big10k = dir
-	})
-	return big10k
+	dir := b.TempDir()
+	if err := gen.Write(dir, gen.Options{Models: 10000, Shape: gen.ShapeMixed, Seed: 1}); err != nil {
+		b.Fatal(err)
+	}
+	return dir
 }
 
 // BenchmarkAnalyze10k builds the shadow catalog and column lineage of a generated
@@ -103,5 +91,3 @@ func BenchmarkColumnUpstream(b *testing.B) {
 }
 
 var _ = fmt.Sprint
-
-func makeTemp() (string, error) { return os.MkdirTemp("", "strata-bench-10k-") }
