@@ -61,7 +61,9 @@ func Load(dir string, opts Options) (*Project, error) {
 	if err := l.readProjectFile(); err != nil {
 		return nil, err
 	}
-	if len(l.errs) > 0 {
+	if l.p.Name == "" || l.p.Warehouse.Path == "" {
+		// the project file could not be read (bad YAML, no name, no usable target):
+		// nothing else can be resolved against it
 		return nil, l.fail()
 	}
 	for k, v := range opts.Vars {
