@@ -32,8 +32,14 @@ func Quote(ident string) string {
 func (p *Project) Schema(m *Model) string {
 	custom := m.Config.Schema
 	if p.macros != nil && p.macros.names["generate_schema_name"] != "" {
+		key := custom + "\x00" + m.Name // the macro may look at the node
+		if s, ok := p.schemaCache.Load(key); ok {
+			return s.(string)
+		}
 		if s, err := p.callMacro("generate_schema_name", nilIfEmpty(custom), map[string]any{"name": m.Name, "path": m.Path}); err == nil {
-			return strings.TrimSpace(s)
+			s = strings.TrimSpace(s)
+			p.schemaCache.Store(key, s)
+			return s
 		}
 	}
 	if custom == "" {

@@ -41,9 +41,10 @@ type Project struct {
 	// Warnings are problems that do not stop a run (an ignored dbt feature, say).
 	Warnings []string
 
-	macros *macroSet
-	re     *renderEnv
-	reOnce sync.Once
+	macros      *macroSet
+	re          *renderEnv
+	reOnce      sync.Once
+	schemaCache sync.Map // custom schema and model → generate_schema_name's answer
 }
 
 // Warehouse is where the project builds: the DuckDB file and default schema.
