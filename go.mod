@@ -3,7 +3,6 @@ module github.com/stratadata/strata
 go 1.26.8
 
 require (
-	github.com/dominikbraun/graph v0.23.0
 	github.com/duckdb/duckdb-go/v2 v2.5.6
 	github.com/google/go-cmp v0.7.0
 	github.com/google/uuid v1.6.0

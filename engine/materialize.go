@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -187,7 +188,7 @@ func (r *runner) incremental(ctx context.Context, tx *sql.Tx, t *Task, rel strin
 		}
 	case "append_new_columns":
 		for _, c := range newCols {
-			if contains(added, c.name) {
+			if slices.Contains(added, c.name) {
 				if _, err := tx.ExecContext(ctx, fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s", rel, models.Quote(c.name), c.typ)); err != nil {
 					return 0, err
 				}
@@ -197,7 +198,7 @@ func (r *runner) incremental(ctx context.Context, tx *sql.Tx, t *Task, rel strin
 	}
 	var cols []string
 	for _, c := range newCols {
-		if !contains(added, c.name) {
+		if !slices.Contains(added, c.name) {
 			cols = append(cols, models.Quote(c.name))
 		}
 	}
@@ -272,15 +273,6 @@ func columns(ctx context.Context, tx *sql.Tx, database, schema, table string) ([
 func containsFold(cols []column, name string) bool {
 	for _, c := range cols {
 		if strings.EqualFold(c.name, name) {
-			return true
-		}
-	}
-	return false
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
 			return true
 		}
 	}

@@ -4,7 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -207,7 +207,7 @@ func newPlan(g *lineage.Graph, opts PlanOptions, windows func(*models.Model) []m
 		}
 		if opts.Command == CommandBuild && t.Resource != ResourceTest {
 			for _, tt := range gatingTests(g, t, byNode) {
-				if !containsTask(t.Deps, tt) {
+				if !slices.Contains(t.Deps, tt) {
 					t.Deps = append(t.Deps, tt)
 				}
 			}
@@ -258,21 +258,12 @@ func gatingTests(g *lineage.Graph, t *Task, byNode map[string][]*Task) []*Task {
 					break
 				}
 			}
-			if ok && !containsTask(out, tt) {
+			if ok && !slices.Contains(out, tt) {
 				out = append(out, tt)
 			}
 		}
 	}
 	return out
-}
-
-func containsTask(list []*Task, t *Task) bool {
-	for _, x := range list {
-		if x == t {
-			return true
-		}
-	}
-	return false
 }
 
 // fingerprints hashes every model's compiled SQL and config with its parents' fingerprints,
@@ -314,15 +305,6 @@ func (p *Plan) Schemas() []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-// String renders the plan one task per line, for --dry-run style listings.
-func (p *Plan) String() string {
-	var b strings.Builder
-	for i, t := range p.Tasks {
-		fmt.Fprintf(&b, "%3d  %-6s %-12s %s\n", i+1, t.Resource, t.Materialized, t.Label())
-	}
-	return b.String()
 }
 
 // Label names a task for people: the node, and its partition when it has one.

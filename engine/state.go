@@ -119,11 +119,6 @@ func (w *Warehouse) endRun(ctx context.Context, r *Result) error {
 	return err
 }
 
-// execer is a connection or transaction.
-type execer interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-}
-
 const insertTask = `INSERT INTO _strata.tasks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 // recordTask writes a task's row, inside tx when given (so it commits with the task's
@@ -251,29 +246,4 @@ func (w *Warehouse) FindRun(ctx context.Context, id string) (*RunRecord, error) 
 		return &found[0], nil
 	}
 	return nil, fmt.Errorf("run ID %q is ambiguous (%d runs start with it)", id, len(found))
-}
-
-// ModelState is what the warehouse last built for a model.
-type ModelState struct {
-	Fingerprint string
-	BuiltAt     time.Time
-}
-
-// ModelStates returns, for each model built at least once, its last successful build.
-func (w *Warehouse) ModelStates(ctx context.Context) (map[string]ModelState, error) {
-	rows, err := w.DB.QueryContext(ctx, `SELECT node, coalesce(fingerprint, ''), built_at FROM _strata.model_state`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := map[string]ModelState{}
-	for rows.Next() {
-		var n string
-		var s ModelState
-		if err := rows.Scan(&n, &s.Fingerprint, &s.BuiltAt); err != nil {
-			return nil, err
-		}
-		out[n] = s
-	}
-	return out, rows.Err()
 }

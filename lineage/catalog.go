@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"regexp"
-	"sort"
 	"strings"
 
 	_ "github.com/duckdb/duckdb-go/v2" // DuckDB parses, binds and types every model
@@ -320,5 +319,3 @@ func firstLine(s string) string {
 	}
 	return s
 }
-
-var _ = sort.Strings

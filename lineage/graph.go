@@ -5,8 +5,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/dominikbraun/graph"
-
 	"github.com/stratadata/strata/models"
 )
 
@@ -40,7 +38,6 @@ type Node struct {
 // Graph is a project's dependency graph. Edges point from a dependency to what reads it.
 type Graph struct {
 	Project *models.Project
-	g       graph.Graph[string, *Node]
 	nodes   map[string]*Node
 	parents map[string][]string
 	kids    map[string][]string
@@ -74,14 +71,12 @@ func TestID(name string) string { return "test:" + name }
 func Build(p *models.Project) (*Graph, error) {
 	gr := &Graph{
 		Project: p,
-		g:       graph.New(func(n *Node) string { return n.ID }, graph.Directed()),
 		nodes:   map[string]*Node{},
 		parents: map[string][]string{},
 		kids:    map[string][]string{},
 	}
 	add := func(n *Node) {
 		gr.nodes[n.ID] = n
-		_ = gr.g.AddVertex(n)
 	}
 	for _, name := range p.ModelNames() {
 		m := p.Models[name]
@@ -107,13 +102,15 @@ func Build(p *models.Project) (*Graph, error) {
 		e := p.Exposures[en]
 		add(&Node{ID: "exposure:" + en, Name: en, Type: TypeExposure, Path: e.Pos.File, FQN: []string{p.Name, en}, Exposure: e})
 	}
+	seen := map[[2]string]bool{}
 	edge := func(from, to string) {
 		if _, ok := gr.nodes[from]; !ok {
 			return
 		}
-		if err := gr.g.AddEdge(from, to); err != nil {
-			return // duplicate edge
+		if seen[[2]string{from, to}] {
+			return
 		}
+		seen[[2]string{from, to}] = true
 		gr.parents[to] = append(gr.parents[to], from)
 		gr.kids[from] = append(gr.kids[from], to)
 	}
@@ -284,9 +281,6 @@ func (gr *Graph) Parents(id string) []string { return gr.parents[id] }
 
 // Children returns the IDs that read a node.
 func (gr *Graph) Children(id string) []string { return gr.kids[id] }
-
-// Store returns the underlying dominikbraun/graph, for its algorithms and drawing.
-func (gr *Graph) Store() graph.Graph[string, *Node] { return gr.g }
 
 // Sorted returns ids in topological order.
 func (gr *Graph) Sorted(ids map[string]bool) []string {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/stratadata/strata/models"
 )
 
 // Queries over the graph, shared by the CLI, the web UI and the MCP server. Every result
@@ -279,7 +281,7 @@ func (cg *ColumnGraph) Column(c ColumnRef) (*Column, error) {
 	for i, col := range n.Columns {
 		names[i] = col.Name
 	}
-	return nil, &RefError{Ref: c.String(), Msg: fmt.Sprintf("unknown column %q in %s%s", c.Column, displayID(c.Node), suggestText(c.Column, names))}
+	return nil, &RefError{Ref: c.String(), Msg: fmt.Sprintf("unknown column %q in %s%s", c.Column, displayID(c.Node), models.DidYouMean(c.Column, names))}
 }
 
 func sortRefs(rs []ColumnRef) {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/stratadata/strata/models"
 )
 
 // Path returns a shortest dependency path between two nodes, from first and to last:
@@ -23,9 +25,7 @@ func (gr *Graph) Path(from, to string) ([]string, bool) {
 }
 
 // bfsPath is a breadth-first search: the graph's adjacency lists are built in ID order,
-// so the path found among equally short ones is always the same. (The dominikbraun
-// ShortestPath runs Dijkstra over a copied adjacency map, O(V log V) per call, and breaks
-// ties in map order.)
+// so the path found among equally short ones is always the same.
 func (gr *Graph) bfsPath(from, to string, next map[string][]string) []string {
 	prev := map[string]string{from: ""}
 	queue := []string{from}
@@ -233,12 +233,12 @@ func (gr *Graph) resolveNode(s string) string {
 // unknown builds the error for a name that resolves to nothing, suggesting the closest
 // model (or source table, when the name looks like one).
 func (gr *Graph) unknown(s string) error {
-	var models, sources []string
+	var names, sources []string
 	for _, id := range gr.order {
 		n := gr.nodes[id]
 		switch n.Type {
 		case TypeModel, TypeSeed:
-			models = append(models, n.Name)
+			names = append(names, n.Name)
 		case TypeSource:
 			sources = append(sources, n.Name)
 		}
@@ -250,10 +250,10 @@ func (gr *Graph) unknown(s string) error {
 	}
 	if len(parts) >= 3 || (len(parts) == 2 && sourceNames[parts[0]]) {
 		table := parts[0] + "." + parts[1]
-		return &RefError{Ref: s, Msg: fmt.Sprintf("unknown source table %q%s", table, suggestText(table, sources))}
+		return &RefError{Ref: s, Msg: fmt.Sprintf("unknown source table %q%s", table, models.DidYouMean(table, sources))}
 	}
 	name := parts[0]
-	return &RefError{Ref: s, Msg: fmt.Sprintf("unknown model %q%s", name, suggestText(name, models))}
+	return &RefError{Ref: s, Msg: fmt.Sprintf("unknown model %q%s", name, models.DidYouMean(name, names))}
 }
 
 // displayID is a node ID as people read it: sources without their "source:" prefix.

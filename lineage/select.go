@@ -3,8 +3,11 @@ package lineage
 import (
 	"fmt"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/stratadata/strata/models"
 )
 
 // SelectorError says a selector cannot be parsed.
@@ -113,8 +116,8 @@ func parseAtom(raw string) (atom, error) {
 			a.configKey = strings.TrimPrefix(a.method, "config.")
 			a.method = "config"
 		}
-		if !contains(methods, a.method) || (a.method == "config" && a.configKey == "") {
-			return bad(fmt.Sprintf("unknown method %q%s; use one of tag:, path:, config.KEY:, source:, resource_type:, test_type:, fqn:", a.method, suggestText(a.method, methods)))
+		if !slices.Contains(methods, a.method) || (a.method == "config" && a.configKey == "") {
+			return bad(fmt.Sprintf("unknown method %q%s; use one of tag:, path:, config.KEY:, source:, resource_type:, test_type:, fqn:", a.method, models.DidYouMean(a.method, methods)))
 		}
 		if a.value == "" {
 			return bad("missing a value after " + a.method + ":")
@@ -377,48 +380,6 @@ func matchFQN(sel string, n *Node) bool {
 	return false
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-func suggestText(s string, list []string) string {
-	best, bd := "", len(s)/2+2
-	for _, c := range list {
-		if d := lev(s, c); d < bd {
-			best, bd = c, d
-		}
-	}
-	if best == "" {
-		return ""
-	}
-	return fmt.Sprintf(" (did you mean %q?)", best)
-}
-
-func lev(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			c := 1
-			if a[i-1] == b[j-1] {
-				c = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+c)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
-}
-
 // Unmatched returns a warning for each space-separated term of a selection that matches
 // no node, with the closest node name when one is close: dbt warns the same way.
 func (gr *Graph) Unmatched(args []string) []string {
@@ -438,7 +399,7 @@ func (gr *Graph) Unmatched(args []string) []string {
 			msg := fmt.Sprintf("selector %q matches nothing", term)
 			bare := strings.Trim(term, "+@0123456789")
 			if !strings.ContainsAny(bare, ":*?[,") {
-				msg += suggestText(bare, names)
+				msg += models.DidYouMean(bare, names)
 			}
 			out = append(out, msg)
 		}

@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/nikolalohinski/gonja/v2/exec"
 )
@@ -297,8 +296,6 @@ func (p *Project) renderCustomTest(t *Test, target string) (string, error) {
 	}
 	return v.String(), nil
 }
-
-var _ sync.Once
 
 // RenderHook renders a pre- or post-hook's Jinja (this, ref, var, …) for a model and
 // resolves its relations.

@@ -2,7 +2,6 @@ package models
 
 import (
 	"errors"
-	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -10,8 +9,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-
-	"gopkg.in/yaml.v3"
 )
 
 // Options change how a project loads.
@@ -328,6 +325,3 @@ func (l *loader) checkUnsupportedPaths() {
 func fileError(file string, err error) *Error {
 	return errorf(file, 0, 0, "%v", err)
 }
-
-var _ = yaml.Node{}
-var _ = fmt.Sprint

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -168,7 +169,7 @@ func (l *loader) readProjectFile() error {
 
 	if l.p.Flavor == "strata" {
 		for _, kv := range pairs(root) {
-			if !contains(strataKeys, kv.Key) {
+			if !slices.Contains(strataKeys, kv.Key) {
 				l.add(errorf(file, kv.KeyN.Line, kv.KeyN.Column, "unknown key %q%s", kv.Key, didYouMean(kv.Key, strataKeys)))
 			}
 		}
@@ -177,7 +178,7 @@ func (l *loader) readProjectFile() error {
 		return nil
 	}
 	for _, kv := range pairs(root) {
-		if contains(dbtUnsupportedKeys, kv.Key) && truthy(decode(kv.Value)) {
+		if slices.Contains(dbtUnsupportedKeys, kv.Key) && truthy(decode(kv.Value)) {
 			l.add(errorf(file, kv.KeyN.Line, kv.KeyN.Column, "%s is a dbt feature strata does not support yet; remove it", kv.Key))
 		}
 	}
@@ -348,15 +349,6 @@ func keysOf(n *yaml.Node) []string {
 		out = append(out, kv.Key)
 	}
 	return out
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // readOpenLineage reads openlineage: {file: ..., url: ..., namespace: ...}.

@@ -3,9 +3,9 @@ package models
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -91,7 +91,7 @@ func (l *loader) readPropsFile(pf *propsFile) {
 			}
 		case kv.Key == "macros" || kv.Key == "groups" || kv.Key == "data_tests":
 			// documentation of macros and groups: nothing to run
-		case contains(propsUnsupported, kv.Key):
+		case slices.Contains(propsUnsupported, kv.Key):
 			l.add(errorf(file, kv.KeyN.Line, kv.KeyN.Column, "%s are a dbt feature strata does not support yet; remove this block", kv.Key))
 		default:
 			l.add(errorf(file, kv.KeyN.Line, kv.KeyN.Column, "unknown key %q%s", kv.Key, didYouMean(kv.Key, propsKeys)))
@@ -126,7 +126,7 @@ func (l *loader) readModelProps(file string, n *yaml.Node, seed bool) {
 	}
 	m.Patch = &Pos{File: file, Line: n.Line, Col: n.Column}
 	for _, kv := range pairs(n) {
-		if !contains(modelPropKeys, kv.Key) {
+		if !slices.Contains(modelPropKeys, kv.Key) {
 			l.add(errorf(file, kv.KeyN.Line, kv.KeyN.Column, "unknown %s property %q%s", what, kv.Key, didYouMean(kv.Key, modelPropKeys)))
 		}
 		if (kv.Key == "versions" || kv.Key == "constraints") && truthy(decode(kv.Value)) {
@@ -162,7 +162,7 @@ func (l *loader) readModelProps(file string, n *yaml.Node, seed bool) {
 			continue
 		}
 		for _, kv := range pairs(cn) {
-			if !contains(columnPropKeys, kv.Key) {
+			if !slices.Contains(columnPropKeys, kv.Key) {
 				l.add(errorf(file, kv.KeyN.Line, kv.KeyN.Column, "unknown column property %q%s", kv.Key, didYouMean(kv.Key, columnPropKeys)))
 			}
 		}
@@ -272,7 +272,7 @@ func (l *loader) genericTest(file string, n *yaml.Node, model, column string) {
 			delete(args, k)
 		}
 	}
-	if !contains(builtinGenericTests, kind) {
+	if !slices.Contains(builtinGenericTests, kind) {
 		if l.p.macros == nil || l.p.macros.names["test_"+kind] == "" {
 			l.add(errorf(file, n.Line, n.Column, "unknown generic test %q%s: strata has unique, not_null, accepted_values, relationships; define others with {%% test %s(model, column_name) %%} in macros/", kind, didYouMean(kind, builtinGenericTests), kind))
 			return
@@ -456,5 +456,3 @@ func (l *loader) readExposure(file string, n *yaml.Node) {
 	}
 	l.p.Exposures[e.Name] = e
 }
-
-var _ = filepath.Join

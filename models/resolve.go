@@ -1,7 +1,6 @@
 package models
 
 import (
-	"fmt"
 	"path"
 	"strings"
 )
@@ -184,5 +183,3 @@ func (l *loader) resolveSources(file string, refs []SourceRef) []string {
 	}
 	return deps
 }
-
-var _ = fmt.Sprint

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/spf13/cobra"
 )
@@ -37,7 +38,7 @@ func (a *app) lsCmd() *cobra.Command {
 			var items []item
 			for _, id := range g.Sorted(ids) {
 				n := g.Node(id)
-				if len(types) > 0 && !contains(types, string(n.Type)) {
+				if len(types) > 0 && !slices.Contains(types, string(n.Type)) {
 					continue
 				}
 				it := item{Name: n.Name, ResourceType: string(n.Type), Path: n.Path, Tags: n.Tags, DependsOn: []string{}}
@@ -77,13 +78,4 @@ func (a *app) lsCmd() *cobra.Command {
 	c.Flags().StringArrayVar(&types, "resource-type", nil, "only these types: model, seed, source, test, exposure")
 	c.Flags().StringVarP(&output, "output", "o", "", "name, path or json")
 	return c
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
