@@ -4,14 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
 
-	_ "github.com/duckdb/duckdb-go/v2" // the DuckDB driver
-
+	"github.com/stratadata/strata/internal/duckdb"
 	"github.com/stratadata/strata/models"
 )
 
@@ -35,33 +32,14 @@ func Open(ctx context.Context, p *models.Project) (*Warehouse, error) {
 
 // OpenPath opens a DuckDB file; relative file paths in SQL resolve against dir.
 func OpenPath(ctx context.Context, path, dir string) (*Warehouse, error) {
-	dsn := path
-	if path == ":memory:" {
-		dsn = ""
-	} else if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return nil, err
-	}
-	db, err := sql.Open("duckdb", dsn)
-	if err == nil {
-		if err = db.PingContext(ctx); err != nil {
-			db.Close()
-		}
-	}
+	db, err := duckdb.Open(ctx, path, dir)
 	if err != nil {
 		if m := lockRe.FindStringSubmatch(err.Error()); m != nil {
 			return nil, &LockedError{Path: path, Detail: strings.TrimSpace(m[2])}
 		}
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	if path == ":memory:" {
-		// every connection must see the same in-memory database
-		db.SetMaxOpenConns(1)
-	}
 	w := &Warehouse{DB: db, Path: path}
-	if _, err := db.ExecContext(ctx, fmt.Sprintf("SET file_search_path = '%s'", strings.ReplaceAll(dir, "'", "''"))); err != nil {
-		db.Close()
-		return nil, err
-	}
 	if err := w.initState(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("state schema: %w", err)

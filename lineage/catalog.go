@@ -8,8 +8,7 @@ import (
 	"regexp"
 	"strings"
 
-	_ "github.com/duckdb/duckdb-go/v2" // DuckDB parses, binds and types every model
-
+	"github.com/stratadata/strata/internal/duckdb"
 	"github.com/stratadata/strata/models"
 )
 
@@ -53,25 +52,21 @@ type shadow struct {
 // types, their column lineage, and the errors DuckDB found (unknown table, unknown column,
 // type mismatch) placed in the model's file.
 func Analyze(ctx context.Context, p *models.Project, g *Graph, opts AnalyzeOptions) (*Catalog, error) {
-	db, err := sql.Open("duckdb", "")
+	db, err := duckdb.Open(ctx, duckdb.Memory, p.Dir)
 	if err != nil {
 		return nil, err
 	}
 	defer db.Close()
-	db.SetMaxOpenConns(1)
 	s := &shadow{p: p, g: g, db: db, cat: &Catalog{Nodes: map[string]*NodeColumns{}},
 		failed: map[string]bool{}, rels: map[string]string{}, locs: map[string]string{}, subst: map[string]string{},
 		sqls: map[string]string{}, aggs: map[string]bool{}, cols: map[string][]Column{}, deps: map[string]map[string]bool{},
 		schemas: map[string]bool{}}
-	if _, err := db.ExecContext(ctx, fmt.Sprintf("SET file_search_path = '%s'", strings.ReplaceAll(p.Dir, "'", "''"))); err != nil {
-		return nil, err
-	}
 	if err := s.loadAggregates(ctx); err != nil {
 		return nil, err
 	}
 	if opts.Warehouse != "" {
 		if _, err := os.Stat(opts.Warehouse); err == nil {
-			if _, err := db.ExecContext(ctx, fmt.Sprintf("ATTACH '%s' AS wh (READ_ONLY)", strings.ReplaceAll(opts.Warehouse, "'", "''"))); err != nil {
+			if _, err := db.ExecContext(ctx, "ATTACH "+duckdb.Literal(opts.Warehouse)+" AS wh (READ_ONLY)"); err != nil {
 				s.cat.Warnings = append(s.cat.Warnings, "warehouse not read for source schemas: "+firstLine(err.Error()))
 				opts.Warehouse = ""
 			}
