@@ -27,56 +27,57 @@ func (r *runner) build(ctx context.Context, t *Task) error {
 	var q, head string // the statement being run, for placing its errors in the file
 	fail := func(err error) error { return r.sqlError(t, q, head, err) }
 
-	conn, err := r.w.DB.Conn(ctx)
-	if err != nil {
-		return err
+	kind := "table"
+	err := r.inTask(ctx, t, fail, func(tx *sql.Tx) (int64, error) {
+		return r.materialize(ctx, tx, t, rel, existing, &q, &head, &kind)
+	})
+	if err == nil {
+		r.w.setKind(schema, ident, kind)
 	}
-	defer conn.Close()
-	tx, err := conn.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	committed := false
-	defer func() {
-		if !committed {
-			_ = tx.Rollback()
-		}
-	}()
+	return err
+}
+
+// materialize runs a model's hooks and statements inside tx and returns the rows it
+// wrote; q and head say what ran last, for placing an error; kind is what it built.
+func (r *runner) materialize(ctx context.Context, tx *sql.Tx, t *Task, rel, existing string, q, head, kind *string) (int64, error) {
+	p := r.plan.Project
+	m := t.node.Model
+	fail := func(err error) (int64, error) { return 0, r.sqlError(t, *q, *head, err) }
+	var err error
 	for _, h := range m.Config.PreHook {
-		q, err := p.RenderHook(m, h)
+		hook, err := p.RenderHook(m, h)
 		if err != nil {
-			return err
+			return 0, err
 		}
-		if _, err := tx.ExecContext(ctx, q); err != nil {
+		if _, err := tx.ExecContext(ctx, hook); err != nil {
 			return fail(fmt.Errorf("pre-hook: %w", err))
 		}
 	}
 	var rows int64
-	kind := "table"
 	switch m.Kind {
 	case models.KindSeed:
 		if err := checkCSV(p, m); err != nil {
-			return err
+			return 0, err
 		}
 		rows, err = r.replaceTable(ctx, tx, rel, existing, p.SeedSQL(m))
 		if err != nil {
-			return r.seedError(t, err)
+			return 0, r.seedError(t, err)
 		}
 	case models.KindView:
-		kind = "view"
+		*kind = "view"
 		if existing == "table" {
 			if _, err = tx.ExecContext(ctx, "DROP TABLE "+rel); err != nil {
 				return fail(err)
 			}
 		}
-		if q, err = p.Compile(m, models.CompileOptions{}); err == nil {
-			head = "CREATE OR REPLACE VIEW " + rel + " AS\n"
-			_, err = tx.ExecContext(ctx, head+q)
+		if *q, err = p.Compile(m, models.CompileOptions{}); err == nil {
+			*head = "CREATE OR REPLACE VIEW " + rel + " AS\n"
+			_, err = tx.ExecContext(ctx, *head+*q)
 		}
 	case models.KindTable:
-		if q, err = p.Compile(m, models.CompileOptions{}); err == nil {
-			head = "CREATE OR REPLACE TABLE " + rel + " AS\n"
-			rows, err = r.replaceTable(ctx, tx, rel, existing, q)
+		if *q, err = p.Compile(m, models.CompileOptions{}); err == nil {
+			*head = "CREATE OR REPLACE TABLE " + rel + " AS\n"
+			rows, err = r.replaceTable(ctx, tx, rel, existing, *q)
 		}
 	case models.KindIncremental:
 		full := r.plan.FullRefresh
@@ -84,17 +85,15 @@ func (r *runner) build(ctx context.Context, t *Task) error {
 			full = *m.Config.FullRefresh
 		}
 		if existing != "table" || full {
-			if q, err = p.Compile(m, models.CompileOptions{}); err == nil {
-				head = "CREATE OR REPLACE TABLE " + rel + " AS\n"
-				rows, err = r.replaceTable(ctx, tx, rel, existing, q)
+			if *q, err = p.Compile(m, models.CompileOptions{}); err == nil {
+				*head = "CREATE OR REPLACE TABLE " + rel + " AS\n"
+				rows, err = r.replaceTable(ctx, tx, rel, existing, *q)
 			}
 		} else {
 			rows, err = r.incremental(ctx, tx, t, rel)
-			if err != nil {
-				var se *SQLError
-				if errors.As(err, &se) {
-					return err
-				}
+			var se *SQLError
+			if errors.As(err, &se) {
+				return 0, err
 			}
 		}
 	default:
@@ -104,27 +103,45 @@ func (r *runner) build(ctx context.Context, t *Task) error {
 		return fail(err)
 	}
 	for _, h := range m.Config.PostHook {
-		q, err := p.RenderHook(m, h)
+		hook, err := p.RenderHook(m, h)
 		if err != nil {
-			return err
+			return 0, err
 		}
-		if _, err := tx.ExecContext(ctx, q); err != nil {
+		if _, err := tx.ExecContext(ctx, hook); err != nil {
 			return fail(fmt.Errorf("post-hook: %w", err))
 		}
 	}
-	t.Rows = rows
-	t.Status = StatusSuccess
-	t.Ended = time.Now().UTC()
+	return rows, nil
+}
+
+// inTask runs write in a transaction on a connection of its own, then records the task
+// as a success in the same transaction and commits: the data and the task row land
+// together or not at all, and a failed write leaves the warehouse as it was.
+func (r *runner) inTask(ctx context.Context, t *Task, fail func(error) error, write func(*sql.Tx) (int64, error)) error {
+	conn, err := r.w.DB.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	rows, err := write(tx)
+	if err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	t.Rows, t.Status, t.Ended = rows, StatusSuccess, time.Now().UTC()
 	if err := r.commitState(ctx, tx, t); err != nil {
 		t.Status = StatusRunning
+		_ = tx.Rollback()
 		return err
 	}
 	if err := tx.Commit(); err != nil {
 		t.Status = StatusRunning
 		return fail(err)
 	}
-	committed = true
-	r.w.setKind(schema, ident, kind)
 	return nil
 }
 

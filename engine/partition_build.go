@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 	"sync"
@@ -36,47 +37,26 @@ func (r *runner) buildPartition(ctx context.Context, t *Task) error {
 	if err := r.createPartitioned(ctx, m, schema, ident, rel, q); err != nil {
 		return fail(err)
 	}
-	conn, err := r.w.DB.Conn(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	tx, err := conn.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	committed := false
-	defer func() {
-		if !committed {
-			_ = tx.Rollback()
-		}
-	}()
 	col := models.Quote(spec.Column)
 	ps, pe := models.SQLTimestamp(t.Window.Start), models.SQLTimestamp(t.Window.End)
 	inWindow := fmt.Sprintf("%s >= %s AND %s < %s", col, ps, col, pe)
-	if _, err := tx.ExecContext(ctx, "DELETE FROM "+rel+" WHERE "+inWindow); err != nil {
-		return fail(err)
-	}
 	outside := fmt.Sprintf("error('%s returned a row with %s outside its partition [%s, %s): filter on partition_start and partition_end')",
 		t.Name, spec.Column, t.Window.Start.Format(time.DateTime), t.Window.End.Format(time.DateTime))
-	res, err := tx.ExecContext(ctx, fmt.Sprintf("%s%s\n) AS strata_partition WHERE CASE WHEN %s THEN true ELSE %s END",
-		head, q, inWindow, outside))
+	err = r.inTask(ctx, t, fail, func(tx *sql.Tx) (int64, error) {
+		if _, err := tx.ExecContext(ctx, "DELETE FROM "+rel+" WHERE "+inWindow); err != nil {
+			return 0, fail(err)
+		}
+		res, err := tx.ExecContext(ctx, fmt.Sprintf("%s%s\n) AS strata_partition WHERE CASE WHEN %s THEN true ELSE %s END",
+			head, q, inWindow, outside))
+		if err != nil {
+			return 0, fail(err)
+		}
+		return res.RowsAffected()
+	})
 	if err != nil {
-		return fail(err)
-	}
-	t.Rows, _ = res.RowsAffected()
-	now := time.Now().UTC()
-	t.Status, t.Ended = StatusSuccess, now
-	if err := r.commitState(ctx, tx, t); err != nil {
-		t.Status = StatusRunning
 		return err
 	}
-	if err := tx.Commit(); err != nil {
-		t.Status = StatusRunning
-		return fail(err)
-	}
-	committed = true
-	r.parts.Put(t.Name, PartitionRecord{Start: t.Window.Start, End: t.Window.End, Fingerprint: t.Fingerprint, BuiltAt: now, Rows: t.Rows, RunID: r.res.RunID})
+	r.parts.Put(t.Name, PartitionRecord{Start: t.Window.Start, End: t.Window.End, Fingerprint: t.Fingerprint, BuiltAt: t.Ended, Rows: t.Rows, RunID: r.res.RunID})
 	return nil
 }
 
