@@ -71,22 +71,10 @@ task as it changes: after a crash, run the same command again, or --resume ID.`,
 			if threads == 0 {
 				threads = a.threadsFor(p)
 			}
-			ol, err := a.openLineage(ctx, p, g)
+			res, err := a.runPlan(ctx, p, g, nil, w, plan, engine.RunOptions{Threads: threads, Retries: retries})
 			if err != nil {
 				return err
 			}
-			pr := newProgress(a, len(plan.Tasks))
-			res, err := engine.Run(ctx, w, plan, engine.RunOptions{Threads: threads, Retries: retries, OnEvent: func(e engine.Event) {
-				pr.event(e)
-				ol.OnEvent(e)
-			}})
-			if cerr := ol.Close(); cerr != nil {
-				fmt.Fprintln(a.stderr, "warning: openlineage:", cerr)
-			}
-			if err != nil {
-				return err
-			}
-			pr.summary(res)
 			if !a.json {
 				fmt.Fprintf(a.stdout, "backfill %s %s\n", bf.ID, bf.Status)
 				if bf.Status != "success" {

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/stratadata/strata/engine"
+	"github.com/stratadata/strata/lineage"
 )
 
 var execHelp = map[engine.Command]string{
@@ -36,9 +37,9 @@ func (a *app) execCmd(command engine.Command) *cobra.Command {
 				return err
 			}
 			a.warnUnmatched(g, append(sel, args...))
+			var cat *lineage.Catalog
 			if preflight {
-				cat, err := a.analyze(cmd.Context(), p, g)
-				if err != nil {
+				if cat, err = a.analyze(cmd.Context(), p, g); err != nil {
 					return err
 				}
 				if len(cat.Errors) > 0 {
@@ -58,22 +59,10 @@ func (a *app) execCmd(command engine.Command) *cobra.Command {
 				return err
 			}
 			defer w.Close()
-			ol, err := a.openLineage(cmd.Context(), p, g)
+			res, err := a.runPlan(cmd.Context(), p, g, cat, w, plan, engine.RunOptions{Threads: a.threadsFor(p)})
 			if err != nil {
 				return err
 			}
-			pr := newProgress(a, len(plan.Tasks))
-			res, err := engine.Run(cmd.Context(), w, plan, engine.RunOptions{Threads: a.threadsFor(p), OnEvent: func(e engine.Event) {
-				pr.event(e)
-				ol.OnEvent(e)
-			}})
-			if cerr := ol.Close(); cerr != nil {
-				fmt.Fprintln(a.stderr, "warning: openlineage:", cerr)
-			}
-			if err != nil {
-				return err
-			}
-			pr.summary(res)
 			if res.Failed() {
 				return &exitError{exitFailed}
 			}

@@ -180,17 +180,44 @@ func (a *app) warnUnmatched(g *lineage.Graph, sel []string) {
 	}
 }
 
+// runPlan runs a plan with progress output and, when strata.yml asks for it, OpenLineage
+// events, then prints the summary. cat is the shadow catalog if one was already built.
+func (a *app) runPlan(ctx context.Context, p *models.Project, g *lineage.Graph, cat *lineage.Catalog, w *engine.Warehouse, plan *engine.Plan, opts engine.RunOptions) (*engine.Result, error) {
+	ol, err := a.openLineage(ctx, p, g, cat)
+	if err != nil {
+		return nil, err
+	}
+	pr := newProgress(a, len(plan.Tasks))
+	opts.OnEvent = func(e engine.Event) {
+		pr.event(e)
+		ol.OnEvent(e)
+	}
+	res, err := engine.Run(ctx, w, plan, opts)
+	if cerr := ol.Close(); cerr != nil {
+		fmt.Fprintln(a.stderr, "warning: openlineage:", cerr)
+	}
+	if err != nil {
+		return nil, err
+	}
+	pr.summary(res)
+	return res, nil
+}
+
 // openLineage returns the project's OpenLineage emitter, or nil when strata.yml sets no
 // openlineage: file or url. Column lineage for its facets comes from the shadow catalog.
-func (a *app) openLineage(ctx context.Context, p *models.Project, g *lineage.Graph) (*engine.OpenLineage, error) {
+func (a *app) openLineage(ctx context.Context, p *models.Project, g *lineage.Graph, cat *lineage.Catalog) (*engine.OpenLineage, error) {
 	if p.OpenLineage.File == "" && p.OpenLineage.URL == "" {
 		return nil, nil
 	}
 	var cols map[string]*lineage.NodeColumns
-	if cat, err := a.analyze(ctx, p, g); err == nil {
+	if cat == nil {
+		var err error
+		if cat, err = a.analyze(ctx, p, g); err != nil {
+			fmt.Fprintln(a.stderr, "warning: openlineage: no column lineage:", err)
+		}
+	}
+	if cat != nil {
 		cols = cat.Nodes
-	} else {
-		fmt.Fprintln(a.stderr, "warning: openlineage: no column lineage:", err)
 	}
 	ol, err := engine.NewOpenLineage(p, cols)
 	if err != nil || ol == nil {
