@@ -15,54 +15,7 @@ import (
 
 	"github.com/stratadata/strata/engine"
 	"github.com/stratadata/strata/internal/testproj"
-	"github.com/stratadata/strata/lineage"
-	"github.com/stratadata/strata/models"
 )
-
-// build loads dir and runs command on it, returning the result and the open warehouse.
-func build(t *testing.T, dir string, command engine.Command, threads int, sel ...string) (*engine.Result, *engine.Warehouse) {
-	t.Helper()
-	ctx := context.Background()
-	p, err := models.Load(dir, models.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	g, err := lineage.Build(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	plan, err := engine.NewPlan(g, engine.PlanOptions{Command: command, Select: sel})
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := engine.Open(ctx, p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { w.Close() })
-	res, err := engine.Run(ctx, w, plan, engine.RunOptions{Threads: threads})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res, w
-}
-
-func statuses(res *engine.Result) map[string]engine.Status {
-	out := map[string]engine.Status{}
-	for _, t := range res.Tasks {
-		out[t.Name] = t.Status
-	}
-	return out
-}
-
-func queryInt(t *testing.T, w *engine.Warehouse, q string) int64 {
-	t.Helper()
-	var n int64
-	if err := w.DB.QueryRow(q).Scan(&n); err != nil {
-		t.Fatalf("%s: %v", q, err)
-	}
-	return n
-}
 
 func TestShopBuildsWithThreads(t *testing.T) {
 	t.Parallel()
@@ -166,14 +119,7 @@ func TestFingerprintFollowsUpstreamChanges(t *testing.T) {
 		"models/c.sql": "select 2 as id",
 	})
 	fp := func() map[string]string {
-		p, err := models.Load(dir, models.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		g, err := lineage.Build(p)
-		if err != nil {
-			t.Fatal(err)
-		}
+		_, g := loadGraph(t, dir)
 		plan, err := engine.NewPlan(g, engine.PlanOptions{Command: engine.CommandRun})
 		if err != nil {
 			t.Fatal(err)
@@ -275,30 +221,5 @@ func TestOpenLockedFile(t *testing.T) {
 	}
 	if !strings.Contains(err.Error(), "PID") || !strings.Contains(err.Error(), "held.duckdb") {
 		t.Errorf("locked error %q should name the file and the holder's PID", err)
-	}
-}
-
-func copyDir(t *testing.T, src, dst string) {
-	t.Helper()
-	err := filepath.Walk(src, func(path string, info os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, path)
-		target := filepath.Join(dst, rel)
-		if info.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		if strings.HasSuffix(path, ".duckdb") || strings.HasSuffix(path, ".wal") {
-			return nil
-		}
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(target, data, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
 }

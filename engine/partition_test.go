@@ -26,14 +26,7 @@ type env struct {
 
 func open(t *testing.T, dir string) *env {
 	t.Helper()
-	p, err := models.Load(dir, models.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	g, err := lineage.Build(p)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, g := loadGraph(t, dir)
 	w, err := engine.Open(context.Background(), p)
 	if err != nil {
 		t.Fatal(err)
