@@ -10,7 +10,6 @@ import (
 
 	"github.com/stratadata/strata/engine"
 	"github.com/stratadata/strata/internal/testproj"
-	"github.com/stratadata/strata/lineage"
 	"github.com/stratadata/strata/models"
 )
 
@@ -36,14 +35,7 @@ func BenchmarkBackfill3650(b *testing.B) {
 	var strataNs, directNs int64
 	for i := 0; i < b.N; i++ {
 		dir := chainProject(b, models_)
-		p, err := models.Load(dir, models.Options{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		g, err := lineage.Build(p)
-		if err != nil {
-			b.Fatal(err)
-		}
+		p, g := loadGraph(b, dir)
 		w, err := engine.Open(ctx, p)
 		if err != nil {
 			b.Fatal(err)

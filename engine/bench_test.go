@@ -34,14 +34,7 @@ func newChain500(b *testing.B, materialized string) *chain500 {
 	if err := gen.Write(dir, gen.Options{Models: chainLen, Shape: gen.ShapeChain, Materialized: materialized}); err != nil {
 		b.Fatal(err)
 	}
-	p, err := models.Load(dir, models.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	g, err := lineage.Build(p)
-	if err != nil {
-		b.Fatal(err)
-	}
+	p, g := loadGraph(b, dir)
 	c := &chain500{p: p, g: g, tmp: b.TempDir()}
 	verb := map[string]string{"view": "VIEW", "table": "TABLE"}[materialized]
 	for _, n := range g.Nodes() {

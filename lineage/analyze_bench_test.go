@@ -9,7 +9,6 @@ import (
 
 	"github.com/stratadata/strata/internal/gen"
 	"github.com/stratadata/strata/lineage"
-	"github.com/stratadata/strata/models"
 )
 
 // project10k writes a generated 10,000-model project into the benchmark's temp folder.
@@ -25,14 +24,7 @@ func project10k(b *testing.B) string {
 // 10,000-model project (target: under 5 s on a 2-core machine).
 func BenchmarkAnalyze10k(b *testing.B) {
 	dir := project10k(b)
-	p, err := models.Load(dir, models.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	g, err := lineage.Build(p)
-	if err != nil {
-		b.Fatal(err)
-	}
+	p, g := loadGraph(b, dir)
 	b.ResetTimer()
 	var cols int
 	for i := 0; i < b.N; i++ {
@@ -55,14 +47,7 @@ func BenchmarkAnalyze10k(b *testing.B) {
 // and reports the p99 latency of one query.
 func BenchmarkColumnUpstream(b *testing.B) {
 	dir := project10k(b)
-	p, err := models.Load(dir, models.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	g, err := lineage.Build(p)
-	if err != nil {
-		b.Fatal(err)
-	}
+	p, g := loadGraph(b, dir)
 	cat, err := lineage.Analyze(context.Background(), p, g, lineage.AnalyzeOptions{})
 	if err != nil {
 		b.Fatal(err)

@@ -11,7 +11,6 @@ import (
 	"testing"
 
 	"github.com/stratadata/strata/lineage"
-	"github.com/stratadata/strata/models"
 )
 
 var updateLineage = flag.Bool("update-lineage", false, "rewrite lineage/testdata/corpus/golden")
@@ -41,14 +40,7 @@ func describe(nc *lineage.NodeColumns) string {
 
 func analyzeDir(t *testing.T, dir string) (*lineage.Graph, *lineage.Catalog) {
 	t.Helper()
-	p, err := models.Load(dir, models.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	g, err := lineage.Build(p)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, g := loadGraph(t, dir)
 	cat, err := lineage.Analyze(context.Background(), p, g, lineage.AnalyzeOptions{})
 	if err != nil {
 		t.Fatal(err)

@@ -67,14 +67,7 @@ func benchLoadCompileGraph(b *testing.B, n int) {
 // BenchmarkSelect evaluates selectors on the graph of a 10,000-model project.
 func BenchmarkSelect(b *testing.B) {
 	dir := benchProject(b, 10000)
-	p, err := models.Load(dir, models.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	g, err := lineage.Build(p)
-	if err != nil {
-		b.Fatal(err)
-	}
+	_, g := loadGraph(b, dir)
 	for _, sel := range []string{"+m_5000", "m_5000+", "@m_5000", "tag:nightly", "path:models/p012", "+m_5000,tag:nightly"} {
 		b.Run(sel, func(b *testing.B) {
 			b.ReportAllocs()

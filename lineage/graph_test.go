@@ -2,36 +2,22 @@ package lineage_test
 
 import (
 	"errors"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/stratadata/strata/internal/testproj"
 	"github.com/stratadata/strata/lineage"
 	"github.com/stratadata/strata/models"
 )
 
-// writeSelProject writes files (path → content) under a new temporary folder and returns it.
-// A strata.yml for project "shop" is added when files has none.
+// writeSelProject writes files (path → content) under a new temporary folder and returns
+// it. A strata.yml for project "shop" is added when files has none.
 func writeSelProject(t testing.TB, files map[string]string) string {
 	t.Helper()
-	dir := t.TempDir()
-	if _, ok := files["strata.yml"]; !ok {
-		files["strata.yml"] = "name: shop\n"
-	}
-	for p, content := range files {
-		full := filepath.Join(dir, filepath.FromSlash(p))
-		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(full, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
+	return testproj.WriteProject(t, "shop", files)
 }
 
 func selNoEnv(string) (string, bool) { return "", false }

@@ -2,25 +2,16 @@ package models_test
 
 import (
 	"errors"
-	"os"
-	"path/filepath"
 	"testing"
 
+	"github.com/stratadata/strata/internal/testproj"
 	"github.com/stratadata/strata/models"
 )
 
 // writeFiles writes files (path → content) under dir.
 func writeFiles(t *testing.T, dir string, files map[string]string) {
 	t.Helper()
-	for p, content := range files {
-		full := filepath.Join(dir, filepath.FromSlash(p))
-		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(full, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	testproj.WriteFiles(t, dir, files)
 }
 
 // checkLoadResult checks Load's contract: a project, or a non-empty models.Errors (or an

@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/stratadata/strata/internal/testproj"
 	"github.com/stratadata/strata/models"
 )
 
@@ -16,22 +17,7 @@ import (
 // A minimal strata.yml (project "proj") is added when files has no project file.
 func writeProject(t testing.TB, files map[string]string) string {
 	t.Helper()
-	dir := t.TempDir()
-	_, strata := files["strata.yml"]
-	_, dbt := files["dbt_project.yml"]
-	if !strata && !dbt {
-		files["strata.yml"] = "name: proj\n"
-	}
-	for p, content := range files {
-		full := filepath.Join(dir, filepath.FromSlash(p))
-		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(full, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
+	return testproj.WriteProject(t, "proj", files)
 }
 
 // noEnv is an environment with no variables set, so tests do not depend on the machine's.
