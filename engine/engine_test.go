@@ -223,3 +223,28 @@ func TestOpenLockedFile(t *testing.T) {
 		t.Errorf("locked error %q should name the file and the holder's PID", err)
 	}
 }
+
+// A runtime SQL error is placed at the model file's line and column, whatever statement
+// strata wrapped the SQL in (a view, or a partition's INSERT).
+func TestRuntimeErrorsArePlaced(t *testing.T) {
+	t.Parallel()
+	dir := testproj.Write(t, map[string]string{
+		"models/a.sql": "select 1 as id",
+		"models/v.sql": "select\n    id,\n    nope\nfrom {{ ref('a') }}",
+		"models/p.sql": "{{ config(materialized='partitioned', partition_by={'column': 'd', 'granularity': 'day'}, start='2024-01-01') }}\n" +
+			"select {{ partition_start }} as d,\n       'x'::int as broken",
+	})
+	res, _ := build(t, dir, engine.CommandRun, 1, "a", "v")
+	msgs := map[string]string{}
+	for _, tk := range res.Tasks {
+		msgs[tk.Name] = tk.Message
+	}
+	if want := "models/v.sql:3:5: Binder Error: Referenced column \"nope\" not found"; !strings.HasPrefix(msgs["v"], want) {
+		t.Errorf("view error = %q, want it to start with %q", msgs["v"], want)
+	}
+	e := open(t, dir)
+	pres := e.backfill("2024-01-01", "2024-01-01", "", false, "p")
+	if want := "models/p.sql:3:"; len(pres.Tasks) != 1 || !strings.HasPrefix(pres.Tasks[0].Message, want) || !strings.Contains(pres.Tasks[0].Message, "Conversion Error") {
+		t.Errorf("partition error = %q, want a Conversion Error placed at %s…", pres.Tasks[0].Message, want)
+	}
+}
