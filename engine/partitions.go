@@ -279,3 +279,38 @@ func firstLine(s string) string {
 	}
 	return s
 }
+
+// PartitionSummary is where a partitioned model stands over a range of windows.
+type PartitionSummary struct {
+	Model       string          `json:"model"`
+	Granularity string          `json:"granularity"`
+	From        string          `json:"from"`
+	To          string          `json:"to"`
+	Counts      map[string]int  `json:"counts"`     // by status
+	Partitions  []PartitionInfo `json:"partitions"` // the ones not done, or all of them
+}
+
+// Summarize reports a partitioned model's windows whose start lies in [from, end): by
+// default from the model's start to the latest complete window at now. With all, done
+// partitions are listed too; otherwise only those needing work.
+func (s *PartitionState) Summarize(g *lineage.Graph, fps map[string]string, model string, from, end, now time.Time, all bool) PartitionSummary {
+	spec := g.Node(model).Model.Partition()
+	first, stop := spec.Start, spec.Granularity.Floor(now)
+	if !from.IsZero() {
+		first, stop = spec.Granularity.Floor(from), end
+		if first.Before(spec.Start) {
+			first = spec.Start
+		}
+	}
+	sum := PartitionSummary{Model: model, Granularity: string(spec.Granularity), From: spec.Granularity.Name(first),
+		Counts: map[string]int{}, Partitions: []PartitionInfo{}}
+	for st := first; st.Before(stop); st = spec.Granularity.Add(st, 1) {
+		info := s.Status(g, fps, model, models.Window{Start: st, End: spec.Granularity.Add(st, 1)})
+		sum.Counts[string(info.Status)]++
+		if all || info.Status != PartDone {
+			sum.Partitions = append(sum.Partitions, info)
+		}
+		sum.To = spec.Granularity.Name(st)
+	}
+	return sum
+}

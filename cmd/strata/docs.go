@@ -6,30 +6,11 @@ import (
 	"html/template"
 	"os"
 	"path/filepath"
-	"sort"
 
 	"github.com/spf13/cobra"
 
 	"github.com/stratadata/strata/lineage"
-	"github.com/stratadata/strata/models"
 )
-
-// docsNode is one node of the static docs export.
-type docsNode struct {
-	ID           string            `json:"id"`
-	Name         string            `json:"name"`
-	Type         string            `json:"type"`
-	Path         string            `json:"path"`
-	Materialized string            `json:"materialized,omitempty"`
-	Relation     string            `json:"relation,omitempty"`
-	Description  string            `json:"description,omitempty"`
-	Tags         []string          `json:"tags"`
-	Upstream     []string          `json:"upstream"`
-	Downstream   []string          `json:"downstream"`
-	Columns      []lineage.Column  `json:"columns"`
-	Notes        []string          `json:"notes,omitempty"`
-	Docs         map[string]string `json:"column_descriptions,omitempty"`
-}
 
 // docsCmd writes a static site of the project: catalog.json and index.html.
 func (a *app) docsCmd() *cobra.Command {
@@ -50,7 +31,7 @@ func (a *app) docsCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			nodes := docsNodes(p, g, cat)
+			nodes := lineage.Describe(p, g, cat)
 			if err := os.MkdirAll(out, 0o755); err != nil {
 				return err
 			}
@@ -82,51 +63,6 @@ func (a *app) docsCmd() *cobra.Command {
 	}
 	c.Flags().StringVar(&out, "out", "", "folder to write the site to")
 	return c
-}
-
-func docsNodes(p *models.Project, g *lineage.Graph, cat *lineage.Catalog) []docsNode {
-	var out []docsNode
-	for _, n := range g.Nodes() {
-		if n.Type == lineage.TypeTest {
-			continue
-		}
-		d := docsNode{ID: n.ID, Name: n.Name, Type: string(n.Type), Path: n.Path, Tags: n.Tags, Upstream: []string{}, Downstream: []string{}, Columns: []lineage.Column{}}
-		if d.Tags == nil {
-			d.Tags = []string{}
-		}
-		for _, pid := range g.Parents(n.ID) {
-			d.Upstream = append(d.Upstream, pid)
-		}
-		for _, k := range g.Children(n.ID) {
-			if g.Node(k).Type != lineage.TypeTest {
-				d.Downstream = append(d.Downstream, k)
-			}
-		}
-		sort.Strings(d.Upstream)
-		sort.Strings(d.Downstream)
-		var cols []*models.Column
-		switch {
-		case n.Model != nil:
-			d.Materialized, d.Relation, d.Description, cols = string(n.Model.Kind), p.Relation(n.Model), n.Model.Description, n.Model.Columns
-		case n.Source != nil:
-			d.Relation, d.Description, cols = p.SourceRelation(n.Source), n.Source.Description, n.Source.Columns
-		case n.Exposure != nil:
-			d.Description = n.Exposure.Description
-		}
-		for _, c := range cols {
-			if c.Description != "" {
-				if d.Docs == nil {
-					d.Docs = map[string]string{}
-				}
-				d.Docs[c.Name] = c.Description
-			}
-		}
-		if nc := cat.Nodes[n.ID]; nc != nil {
-			d.Columns, d.Notes = nc.Columns, nc.Notes
-		}
-		out = append(out, d)
-	}
-	return out
 }
 
 var docsPage = template.Must(template.New("docs").Parse(`<!doctype html>

@@ -9,7 +9,6 @@ import (
 
 	"github.com/stratadata/strata/engine"
 	"github.com/stratadata/strata/lineage"
-	"github.com/stratadata/strata/models"
 )
 
 // partitionsCmd shows which partitions of the selected models exist, are missing, stale or
@@ -56,44 +55,11 @@ func (a *app) partitionsCmd() *cobra.Command {
 				return err
 			}
 			fps := plan.Fingerprints()
-			type summary struct {
-				Model       string                 `json:"model"`
-				Granularity string                 `json:"granularity"`
-				From        string                 `json:"from"`
-				To          string                 `json:"to"`
-				Counts      map[string]int         `json:"counts"`
-				Partitions  []engine.PartitionInfo `json:"partitions"`
-			}
-			var out []summary
-			now := time.Now()
+			var out []engine.PartitionSummary
 			for _, id := range g.Sorted(ids) {
-				n := g.Node(id)
-				if n.Type != lineage.TypeModel || n.Model.Partition() == nil {
-					continue
+				if n := g.Node(id); n.Type == lineage.TypeModel && n.Model.Partition() != nil {
+					out = append(out, state.Summarize(g, fps, id, rangeFrom, rangeEnd, time.Now(), all))
 				}
-				spec := n.Model.Partition()
-				first, end := spec.Start, spec.Granularity.Floor(now)
-				if !rangeFrom.IsZero() {
-					first, end = spec.Granularity.Floor(rangeFrom), rangeEnd
-					if first.Before(spec.Start) {
-						first = spec.Start
-					}
-				}
-				s := summary{Model: id, Granularity: string(spec.Granularity), Counts: map[string]int{}, Partitions: []engine.PartitionInfo{}}
-				var last time.Time
-				for st := first; st.Before(end); st = spec.Granularity.Add(st, 1) {
-					info := state.Status(g, fps, id, models.Window{Start: st, End: spec.Granularity.Add(st, 1)})
-					s.Counts[string(info.Status)]++
-					if all || info.Status != engine.PartDone {
-						s.Partitions = append(s.Partitions, info)
-					}
-					last = st
-				}
-				s.From, s.To = spec.Granularity.Name(first), ""
-				if !last.IsZero() {
-					s.To = spec.Granularity.Name(last)
-				}
-				out = append(out, s)
 			}
 			if a.json {
 				if out == nil {
