@@ -2,6 +2,8 @@ package lineage
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -86,9 +88,9 @@ func Build(p *models.Project) (*Graph, error) {
 		}
 		add(&Node{ID: name, Name: name, Type: typ, Path: m.Path, Tags: m.Config.Tags, FQN: fqn(p.Name, m.Path, name), Model: m})
 	}
-	for _, sn := range sortedKeys(p.Sources) {
+	for _, sn := range slices.Sorted(maps.Keys(p.Sources)) {
 		s := p.Sources[sn]
-		for _, tn := range sortedKeys(s.Tables) {
+		for _, tn := range slices.Sorted(maps.Keys(s.Tables)) {
 			t := s.Tables[tn]
 			add(&Node{ID: SourceID(t.ID()), Name: t.ID(), Type: TypeSource, Path: t.Pos.File, Tags: t.Tags,
 				FQN: []string{p.Name, s.Name, t.Name}, Source: t})
@@ -98,7 +100,7 @@ func Build(p *models.Project) (*Graph, error) {
 		t := p.Tests[tn]
 		add(&Node{ID: TestID(tn), Name: tn, Type: TypeTest, Path: t.Path, Tags: t.Tags, FQN: []string{p.Name, tn}, Test: t})
 	}
-	for _, en := range sortedKeys(p.Exposures) {
+	for _, en := range slices.Sorted(maps.Keys(p.Exposures)) {
 		e := p.Exposures[en]
 		add(&Node{ID: "exposure:" + en, Name: en, Type: TypeExposure, Path: e.Pos.File, FQN: []string{p.Name, en}, Exposure: e})
 	}
@@ -292,13 +294,4 @@ func (gr *Graph) Sorted(ids map[string]bool) []string {
 	}
 	sort.Slice(out, func(i, j int) bool { return gr.rank[out[i]] < gr.rank[out[j]] })
 	return out
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

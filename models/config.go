@@ -3,7 +3,6 @@ package models
 import (
 	"fmt"
 	"maps"
-	"sort"
 	"strings"
 )
 
@@ -240,14 +239,4 @@ func appendUnique(list []string, items ...string) []string {
 		}
 	}
 	return list
-}
-
-// sortedKeys returns a map's keys in order.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

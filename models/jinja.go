@@ -6,6 +6,7 @@ import (
 	"maps"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -141,7 +142,7 @@ func newRenderEnv(p *Project, env func(string) (string, bool)) *renderEnv {
 	base.Set("doc", func(name string) (string, error) {
 		d, ok := p.Docs[name]
 		if !ok {
-			return "", fmt.Errorf("unknown doc %q%s", name, didYouMean(name, sortedKeys(p.Docs)))
+			return "", fmt.Errorf("unknown doc %q%s", name, didYouMean(name, slices.Sorted(maps.Keys(p.Docs))))
 		}
 		return d, nil
 	})
@@ -289,7 +290,7 @@ func (re *renderEnv) context(self string, st *renderState) *exec.Context {
 		for k, v := range args.KwArgs {
 			k = normalizeKey(k)
 			if !configKeys[k] {
-				msg := fmt.Sprintf("unknown config key %q%s", k, didYouMean(k, sortedKeys(configKeys)))
+				msg := fmt.Sprintf("unknown config key %q%s", k, didYouMean(k, slices.Sorted(maps.Keys(configKeys))))
 				if p.Flavor == "dbt" {
 					st.warnings = append(st.warnings, fmt.Sprintf("%s:%d:%d: %s (ignored)", at.File, at.Line, at.Col, msg))
 				} else {
@@ -392,7 +393,7 @@ func (st *renderState) explain(e *Error, p *Project) *Error {
 		if loc := regexp.MustCompile(`\b` + regexp.QuoteMeta(m[1]) + `\s*\(`).FindStringIndex(st.raw); loc != nil {
 			names := append([]string{}, builtinNames...)
 			if p != nil && p.macros != nil {
-				names = append(names, sortedKeys(p.macros.names)...)
+				names = append(names, slices.Sorted(maps.Keys(p.macros.names))...)
 			}
 			pos := st.at(loc[0])
 			return errorf(st.file, pos.Line, pos.Col, "unknown macro %q%s: define it in macros/ with {%% macro %s(...) %%}", m[1], didYouMean(m[1], names), m[1])

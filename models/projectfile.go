@@ -2,6 +2,7 @@ package models
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -52,7 +53,7 @@ func (f *folderConfig) unused(path string, out *[]string) {
 	if f == nil {
 		return
 	}
-	for _, name := range sortedKeys(f.children) {
+	for _, name := range slices.Sorted(maps.Keys(f.children)) {
 		c := f.children[name]
 		p := path + ": " + name
 		if !c.used {
@@ -150,7 +151,7 @@ func (l *loader) readProjectFile() error {
 	strata := l.p.Flavor == "strata"
 	unknown := func(kv yamlPair) {
 		k := normalizeKey(kv.Key)
-		msg := fmt.Sprintf("unknown config key %q%s", k, didYouMean(k, sortedKeys(configKeys)))
+		msg := fmt.Sprintf("unknown config key %q%s", k, didYouMean(k, slices.Sorted(maps.Keys(configKeys))))
 		if strata {
 			l.add(errorf(file, kv.KeyN.Line, kv.KeyN.Column, "%s", msg))
 			return

@@ -2,6 +2,7 @@ package models
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"regexp"
 	"runtime"
@@ -345,7 +346,7 @@ func flatten(v any) []string {
 		return out
 	case map[string]any:
 		var out []string
-		for _, k := range sortedKeys(v) {
+		for _, k := range slices.Sorted(maps.Keys(v)) {
 			out = append(out, flatten(v[k])...)
 		}
 		return out

@@ -1,7 +1,9 @@
 package models
 
 import (
+	"maps"
 	"path"
+	"slices"
 	"strings"
 )
 
@@ -176,7 +178,7 @@ func (l *loader) resolveSources(file string, refs []SourceRef) []string {
 			continue
 		}
 		if _, ok := s.Tables[r.Table]; !ok {
-			l.add(errorf(pos.File, pos.Line, pos.Col, "source %q has no table %q%s", r.Source, r.Table, didYouMean(r.Table, sortedKeys(s.Tables))))
+			l.add(errorf(pos.File, pos.Line, pos.Col, "source %q has no table %q%s", r.Source, r.Table, didYouMean(r.Table, slices.Sorted(maps.Keys(s.Tables)))))
 			continue
 		}
 		deps = appendUnique(deps, id)
