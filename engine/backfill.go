@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -32,6 +33,7 @@ type BackfillOptions struct {
 	ToEnd     time.Time `json:"to_end"`
 	Force     bool      `json:"force,omitempty"`
 	Reprocess string    `json:"reprocess,omitempty"`
+	MaxTasks  int       `json:"-"` // the most tasks to plan; DefaultMaxTasks when 0
 }
 
 // Backfill is a durable run over a date range: recorded when it starts, every task's state
@@ -47,16 +49,21 @@ type Backfill struct {
 	seen map[string]bool // task IDs recorded in _strata.backfill_tasks
 }
 
-// ParseRange reads --from and --to: each names a partition as a user reads it (2024-01-01,
-// 2024-01-01T03, 2024-01), and the range includes both, to the end of what --to names.
+// DefaultMaxTasks is the most tasks a backfill plans unless told otherwise: a range of
+// centuries of hours would otherwise plan millions of tasks and exhaust memory.
+const DefaultMaxTasks = 100_000
+
+// ParseRange reads a range's two ends: each names a partition as a user reads it
+// (2024-01-01, 2024-01-01T03, 2024-01), and the range includes both, to the end of what
+// to names. It returns from, to, and the end of the range.
 func ParseRange(from, to string) (time.Time, time.Time, time.Time, error) {
 	f, err := models.ParseTime(from)
 	if err != nil {
-		return time.Time{}, time.Time{}, time.Time{}, fmt.Errorf("--from: %w", err)
+		return time.Time{}, time.Time{}, time.Time{}, inputErrorf("from", "%v", err)
 	}
 	t, err := models.ParseTime(to)
 	if err != nil {
-		return time.Time{}, time.Time{}, time.Time{}, fmt.Errorf("--to: %w", err)
+		return time.Time{}, time.Time{}, time.Time{}, inputErrorf("to", "%v", err)
 	}
 	var end time.Time
 	switch len(strings.TrimSpace(to)) {
@@ -70,25 +77,33 @@ func ParseRange(from, to string) (time.Time, time.Time, time.Time, error) {
 		end = t.Add(time.Second)
 	}
 	if !f.Before(end) {
-		return time.Time{}, time.Time{}, time.Time{}, fmt.Errorf("--from %s is after --to %s", from, to)
+		return time.Time{}, time.Time{}, time.Time{}, inputErrorf("from", "the range starts at %s, after its end %s", from, to)
 	}
 	return f, t, end, nil
 }
 
 // PlanBackfill plans a backfill: the selected models' partitions whose start lies in the
 // range, in dependency and time order, minus those already done (unless forced). With
-// resume set, it continues that backfill; otherwise an unfinished backfill with the same
-// options is continued, so rerunning the same command finishes the job.
+// resume set, it continues that backfill; otherwise an unfinished backfill asking for the
+// same thing is continued, so rerunning the same command finishes the job. A range of
+// more than maxTasks tasks (DefaultMaxTasks when 0) is refused before any is planned.
 func PlanBackfill(ctx context.Context, w *Warehouse, g *lineage.Graph, opts BackfillOptions, resume string) (*Plan, error) {
+	switch opts.Reprocess {
+	case ReprocessDefault, ReprocessFailed, ReprocessMissing, ReprocessStale, ReprocessAll:
+	default:
+		return nil, inputErrorf("reprocess", "%q: use failed, missing, stale or all", opts.Reprocess)
+	}
+	maxTasks := opts.MaxTasks
 	bf, err := w.findBackfill(ctx, opts, resume)
 	if err != nil {
 		return nil, err
 	}
 	opts = bf.Options
-	switch opts.Reprocess {
-	case ReprocessDefault, ReprocessFailed, ReprocessMissing, ReprocessStale, ReprocessAll:
-	default:
-		return nil, fmt.Errorf("--reprocess %q: use failed, missing, stale or all", opts.Reprocess)
+	if maxTasks == 0 {
+		maxTasks = DefaultMaxTasks
+	}
+	if err := checkSize(g, opts, maxTasks); err != nil {
+		return nil, err
 	}
 	state, err := w.LoadPartitionState(ctx)
 	if err != nil {
@@ -108,7 +123,7 @@ func PlanBackfill(ctx context.Context, w *Warehouse, g *lineage.Graph, opts Back
 		return out
 	}
 	keep := func(t *Task) string {
-		if bf.done[t.ID] {
+		if bf.done[t.Key()] {
 			return "done in this backfill"
 		}
 		if t.Window == nil || opts.Force || opts.Reprocess == ReprocessAll {
@@ -135,37 +150,109 @@ func PlanBackfill(ctx context.Context, w *Warehouse, g *lineage.Graph, opts Back
 	plan.Selector = strings.Join(opts.Select, " ") + excludeText(opts.Exclude)
 	plan.parts = state
 	if len(plan.Tasks)+len(plan.Skipped) == 0 {
-		return nil, fmt.Errorf("the selection %q has no models to backfill", strings.Join(opts.Select, " "))
+		return nil, emptyBackfill(g, opts)
 	}
 	return plan, nil
 }
 
-// findBackfill returns the backfill to continue (by ID, or an unfinished one with the same
-// options), or a new one.
+// selectedModels are the models a backfill's selection names, in graph order.
+func selectedModels(g *lineage.Graph, opts BackfillOptions) []*models.Model {
+	ids, err := g.Select(opts.Select, opts.Exclude)
+	if err != nil {
+		return nil
+	}
+	var out []*models.Model
+	for _, id := range g.Sorted(ids) {
+		if n := g.Node(id); n.Type == lineage.TypeModel && n.Model.Kind != models.KindEphemeral {
+			out = append(out, n.Model)
+		}
+	}
+	return out
+}
+
+// checkSize refuses a backfill that would plan more than max tasks, counting windows
+// without making them.
+func checkSize(g *lineage.Graph, opts BackfillOptions, max int) error {
+	total, biggest, most := 0, "", 0
+	for _, m := range selectedModels(g, opts) {
+		n := 1
+		if spec := m.Partition(); spec != nil {
+			from := spec.Granularity.Floor(opts.From)
+			if from.Before(spec.Start) {
+				from = spec.Start
+			}
+			n = countWindows(spec.Granularity, from, opts.ToEnd, max+1)
+		}
+		total += n
+		if n > most {
+			biggest, most = m.Name, n
+		}
+		if total > max {
+			return inputErrorf("to", "the range %s to %s is more than %d tasks (%s alone has %d partitions in it): backfill a shorter range, or raise the task cap",
+				opts.From.Format(time.DateOnly), opts.To.Format(time.DateOnly), max, biggest, most)
+		}
+	}
+	return nil
+}
+
+// countWindows counts the windows of g starting in [from, end), up to limit.
+func countWindows(g models.Granularity, from, end time.Time, limit int) int {
+	if !from.Before(end) {
+		return 0
+	}
+	switch g {
+	case models.Hour:
+		return int(min(int64(end.Sub(from)+time.Hour-1)/int64(time.Hour), int64(limit)))
+	case models.Day:
+		return int(min(int64(end.Sub(from)+24*time.Hour-1)/int64(24*time.Hour), int64(limit)))
+	}
+	n := 0
+	for s := from; s.Before(end) && n < limit; s = g.Add(s, 1) {
+		n++
+	}
+	return n
+}
+
+// emptyBackfill explains a backfill with nothing in it: a selection of no models, or a
+// range wholly before the models' starts.
+func emptyBackfill(g *lineage.Graph, opts BackfillOptions) error {
+	sel := strings.Join(opts.Select, " ")
+	var early []string
+	for _, m := range selectedModels(g, opts) {
+		if spec := m.Partition(); spec != nil && !opts.ToEnd.After(spec.Start) {
+			early = append(early, fmt.Sprintf("%s starts at %s", m.Name, spec.Granularity.Name(spec.Start)))
+		}
+	}
+	if len(early) > 0 {
+		return inputErrorf("to", "the range %s to %s ends before the models' first partition: %s",
+			opts.From.Format(time.DateOnly), opts.To.Format(time.DateOnly), strings.Join(early, ", "))
+	}
+	return inputErrorf("select", "the selection %q has no models to backfill", sel)
+}
+
+// findBackfill returns the backfill to continue (by ID, or an unfinished one asking for
+// the same thing), or a new one.
 func (w *Warehouse) findBackfill(ctx context.Context, opts BackfillOptions, resume string) (*Backfill, error) {
 	if resume == "" {
-		key, _ := json.Marshal(opts)
-		var id string
-		err := w.DB.QueryRowContext(ctx, `SELECT backfill_id FROM _strata.backfills WHERE options = ? AND status <> 'success'
-			ORDER BY created_at DESC LIMIT 1`, string(key)).Scan(&id)
-		if err == sql.ErrNoRows {
+		id, err := w.unfinishedBackfill(ctx, opts)
+		if err != nil {
+			return nil, err
+		}
+		if id == "" {
 			b := make([]byte, 3)
 			_, _ = rand.Read(b)
 			now := time.Now().UTC()
 			return &Backfill{ID: "bf-" + now.Format("20060102-150405") + "-" + hex.EncodeToString(b), Options: opts,
 				Status: "new", Created: now, done: map[string]bool{}, seen: map[string]bool{}}, nil
 		}
-		if err != nil {
-			return nil, err
-		}
 		resume = id
 	}
 	bf := &Backfill{ID: resume, Resumed: true, done: map[string]bool{}, seen: map[string]bool{}}
 	var optJSON string
-	err := w.DB.QueryRowContext(ctx, `SELECT options, status, created_at FROM _strata.backfills WHERE backfill_id = ?`, resume).
+	err := w.db.QueryRowContext(ctx, `SELECT options, status, created_at FROM _strata.backfills WHERE backfill_id = ?`, resume).
 		Scan(&optJSON, &bf.Status, &bf.Created)
 	if err == sql.ErrNoRows {
-		return nil, fmt.Errorf("no backfill %q; `strata backfills` lists them", resume)
+		return nil, inputErrorf("resume", "no backfill %q", resume)
 	}
 	if err != nil {
 		return nil, err
@@ -173,7 +260,7 @@ func (w *Warehouse) findBackfill(ctx context.Context, opts BackfillOptions, resu
 	if err := json.Unmarshal([]byte(optJSON), &bf.Options); err != nil {
 		return nil, fmt.Errorf("backfill %s: bad options: %w", resume, err)
 	}
-	rows, err := w.DB.QueryContext(ctx, `SELECT node, partition_start, status FROM (`+backfillTaskState+`)`, resume)
+	rows, err := w.db.QueryContext(ctx, `SELECT node, partition_start, status FROM (`+backfillTaskState+`)`, resume)
 	if err != nil {
 		return nil, err
 	}
@@ -184,7 +271,7 @@ func (w *Warehouse) findBackfill(ctx context.Context, opts BackfillOptions, resu
 		if err := rows.Scan(&node, &start, &status); err != nil {
 			return nil, err
 		}
-		id := taskKey(node, start)
+		id := TaskKey(node, start.Time)
 		bf.seen[id] = true
 		if status == string(StatusSuccess) {
 			bf.done[id] = true
@@ -193,33 +280,58 @@ func (w *Warehouse) findBackfill(ctx context.Context, opts BackfillOptions, resu
 	return bf, rows.Err()
 }
 
-// taskKey identifies a backfill task in _strata.backfill_tasks terms.
-func taskKey(node string, start sql.NullTime) string {
-	if !start.Valid {
-		return node
+// unfinishedBackfill finds the latest unfinished backfill whose stored options mean the
+// same as opts: the same selection (in any order), range and reprocessing, however the
+// JSON was written.
+func (w *Warehouse) unfinishedBackfill(ctx context.Context, opts BackfillOptions) (string, error) {
+	rows, err := w.db.QueryContext(ctx, `SELECT backfill_id, options FROM _strata.backfills WHERE status <> 'success' ORDER BY created_at DESC`)
+	if err != nil {
+		return "", err
 	}
-	return node + "@" + start.Time.UTC().Format(time.RFC3339)
+	defer rows.Close()
+	for rows.Next() {
+		var id, raw string
+		if err := rows.Scan(&id, &raw); err != nil {
+			return "", err
+		}
+		var stored BackfillOptions
+		if json.Unmarshal([]byte(raw), &stored) == nil && stored.sameAs(opts) {
+			return id, nil
+		}
+	}
+	return "", rows.Err()
 }
 
-func (t *Task) backfillKey() string {
-	if t.Window == nil {
-		return t.Name
+// sameAs reports whether two backfills ask for the same thing.
+func (o BackfillOptions) sameAs(p BackfillOptions) bool {
+	set := func(xs []string) string {
+		ys := slices.Clone(xs)
+		slices.Sort(ys)
+		return strings.Join(slices.Compact(ys), "\x00")
 	}
-	return t.Name + "@" + t.Window.Start.UTC().Format(time.RFC3339)
+	reprocess := func(b BackfillOptions) string {
+		if b.Force {
+			return ReprocessAll
+		}
+		return b.Reprocess
+	}
+	return set(o.Select) == set(p.Select) && set(o.Exclude) == set(p.Exclude) &&
+		o.From.Equal(p.From) && o.ToEnd.Equal(p.ToEnd) && reprocess(o) == reprocess(p)
 }
 
 // startBackfill records the backfill and the tasks it plans before any runs.
 func (w *Warehouse) startBackfill(ctx context.Context, plan *Plan) error {
 	bf := plan.Backfill
 	now := time.Now().UTC()
-	tx, err := w.DB.BeginTx(ctx, nil)
+	tx, err := w.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
 	if !bf.Resumed {
 		key, _ := json.Marshal(bf.Options)
-		if _, err := tx.ExecContext(ctx, `INSERT INTO _strata.backfills VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?, 0, 0, 0, 0)`,
+		if _, err := tx.ExecContext(ctx, `INSERT INTO _strata.backfills (backfill_id, selector, from_ts, to_ts, options, status,
+			created_at, updated_at, tasks_total, tasks_done, tasks_failed, tasks_waiting, runs) VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?, 0, 0, 0, 0)`,
 			bf.ID, plan.Selector, bf.Options.From, bf.Options.To, string(key), now, now, len(plan.Tasks)); err != nil {
 			return err
 		}
@@ -232,12 +344,12 @@ func (w *Warehouse) startBackfill(ctx context.Context, plan *Plan) error {
 		if len(vals) == 0 {
 			return nil
 		}
-		_, err := tx.ExecContext(ctx, "INSERT INTO _strata.backfill_tasks VALUES "+strings.Join(vals, ", "), args...)
+		_, err := tx.ExecContext(ctx, "INSERT INTO _strata.backfill_tasks (backfill_id, node, partition_start) VALUES "+strings.Join(vals, ", "), args...)
 		vals, args = vals[:0], args[:0]
 		return err
 	}
 	for _, t := range plan.Tasks {
-		if bf.seen[t.backfillKey()] {
+		if bf.seen[t.Key()] {
 			continue
 		}
 		var start any
@@ -276,7 +388,7 @@ const backfillTaskState = `
 // endBackfill writes the backfill's outcome and counts.
 func (w *Warehouse) endBackfill(ctx context.Context, bf *Backfill, res *Result) error {
 	var total, done, failed, waiting int
-	err := w.DB.QueryRowContext(ctx, `SELECT count(*), count(*) FILTER (status = 'success'),
+	err := w.db.QueryRowContext(ctx, `SELECT count(*), count(*) FILTER (status = 'success'),
 		count(*) FILTER (status IN ('error', 'skipped')), count(*) FILTER (status = 'waiting_upstream')
 		FROM (`+backfillTaskState+`)`, bf.ID).Scan(&total, &done, &failed, &waiting)
 	if err != nil {
@@ -294,7 +406,7 @@ func (w *Warehouse) endBackfill(ctx context.Context, bf *Backfill, res *Result) 
 		status = "incomplete"
 	}
 	bf.Status = status
-	_, err = w.DB.ExecContext(ctx, `UPDATE _strata.backfills SET status = ?, updated_at = ?, tasks_total = ?, tasks_done = ?,
+	_, err = w.db.ExecContext(ctx, `UPDATE _strata.backfills SET status = ?, updated_at = ?, tasks_total = ?, tasks_done = ?,
 		tasks_failed = ?, tasks_waiting = ?, runs = coalesce(runs, 0) + 1 WHERE backfill_id = ?`,
 		status, time.Now().UTC(), total, done, failed, waiting, bf.ID)
 	return err
@@ -328,7 +440,7 @@ func (w *Warehouse) Backfills(ctx context.Context, id string) ([]BackfillRecord,
 		q += ` WHERE backfill_id = ? OR backfill_id LIKE ?`
 		args = append(args, id, id+"%")
 	}
-	rows, err := w.DB.QueryContext(ctx, q+` ORDER BY created_at DESC`, args...)
+	rows, err := w.db.QueryContext(ctx, q+` ORDER BY created_at DESC`, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -359,7 +471,7 @@ type BackfillTask struct {
 
 // BackfillTasks returns a backfill's tasks in partition order.
 func (w *Warehouse) BackfillTasks(ctx context.Context, id string) ([]BackfillTask, error) {
-	rows, err := w.DB.QueryContext(ctx, `SELECT node, partition_start, status, attempts, message, updated_at
+	rows, err := w.db.QueryContext(ctx, `SELECT node, partition_start, status, attempts, message, updated_at
 		FROM (`+backfillTaskState+`) ORDER BY partition_start NULLS LAST, node`, id)
 	if err != nil {
 		return nil, err

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stratadata/strata/internal/duckdb"
 	"github.com/stratadata/strata/models"
 )
 
@@ -19,7 +20,7 @@ type checkResult struct {
 // runChecks evaluates a partition's checks, poking failed ones until their timeout. It
 // returns "" when all pass, or why the partition must wait; an error means a check itself
 // is broken (its SQL fails), which is the task's error, not a wait.
-func (r *runner) runChecks(ctx context.Context, t *Task) (string, error) {
+func (r *runner) runChecks(ctx context.Context, conn *duckdb.Conn, t *Task) (string, error) {
 	spec := t.partition()
 	checks := spec.Checks
 	if !spec.ChecksDeclared {
@@ -31,7 +32,7 @@ func (r *runner) runChecks(ctx context.Context, t *Task) (string, error) {
 		var poke time.Duration
 		retry := false
 		for _, c := range checks {
-			res, err := r.check(ctx, t, c)
+			res, err := r.check(ctx, conn, t, c)
 			if err != nil {
 				return "", err
 			}
@@ -53,14 +54,14 @@ func (r *runner) runChecks(ctx context.Context, t *Task) (string, error) {
 			return strings.Join(waiting, "; "), nil
 		}
 		select {
-		case <-ctx.Done():
+		case <-r.stop:
 			return strings.Join(waiting, "; "), nil
 		case <-time.After(poke):
 		}
 	}
 }
 
-func (r *runner) check(ctx context.Context, t *Task, c models.Check) (checkResult, error) {
+func (r *runner) check(ctx context.Context, conn *duckdb.Conn, t *Task, c models.Check) (checkResult, error) {
 	p := r.plan.Project
 	m := t.node.Model
 	switch {
@@ -71,10 +72,11 @@ func (r *runner) check(ctx context.Context, t *Task, c models.Check) (checkResul
 		if err != nil {
 			return checkResult{}, fmt.Errorf("check sql: %w", err)
 		}
-		var v any
-		if err := r.w.DB.QueryRowContext(ctx, q).Scan(&v); err != nil {
-			return checkResult{}, fmt.Errorf("check sql %q: %w", q, err)
+		row, err := conn.QueryRow(ctx, q)
+		if err != nil {
+			return checkResult{}, &SQLError{Node: t.Label(), Path: t.Path, Err: err, Msg: fmt.Sprintf("check sql %q: %s", oneLine(q), cleanMessage(err))}
 		}
+		v := row[0]
 		if truthyValue(v) {
 			return checkResult{ok: true}, nil
 		}

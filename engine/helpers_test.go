@@ -59,11 +59,32 @@ func statuses(res *engine.Result) map[string]engine.Status {
 
 func queryInt(t *testing.T, w *engine.Warehouse, q string) int64 {
 	t.Helper()
-	var n int64
-	if err := w.DB.QueryRow(q).Scan(&n); err != nil {
+	rows := queryRows(t, w, q)
+	if len(rows) != 1 || len(rows[0]) != 1 {
+		t.Fatalf("%s: want one value, got %v", q, rows)
+	}
+	switch v := rows[0][0].(type) {
+	case int64:
+		return v
+	case int32:
+		return int64(v)
+	}
+	t.Fatalf("%s: %T is not an integer", q, rows[0][0])
+	return 0
+}
+
+// queryRows reads a query's rows through the warehouse's read-only path.
+func queryRows(t testing.TB, w *engine.Warehouse, q string) [][]any {
+	t.Helper()
+	res, err := w.ReadQuery(context.Background(), q, engine.QueryOptions{Limit: 1 << 20})
+	if err != nil {
 		t.Fatalf("%s: %v", q, err)
 	}
-	return n
+	out := make([][]any, len(res.Rows))
+	for i, r := range res.Rows {
+		out[i] = r.Values
+	}
+	return out
 }
 
 func copyDir(t *testing.T, src, dst string) {

@@ -94,25 +94,19 @@ func dump(t *testing.T, dir string) string {
 		"select day, k, n3, s3 from main.rolling order by all",
 		"select model, count(*), count(distinct partition_start) from _strata.partitions group by all order by all",
 	} {
-		_, rows, err := w.Query(context.Background(), q)
-		if err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
+		rows := queryRows(t, w, q)
 		fmt.Fprintf(&b, "-- %s: %d rows\n", q, len(rows))
 		for _, r := range rows {
 			fmt.Fprintln(&b, r...)
 		}
 	}
-	_, bad, err := w.Query(context.Background(), `
+	bad := queryRows(t, w, `
 		select p.model, p.partition_start, p.rows, coalesce(h.n, d.n, r.n, 0) as actual
 		from _strata.partitions p
 		left join (select date_trunc('hour', ts) as s, count(*) as n from main.hourly group by 1) h on p.model = 'hourly' and h.s = p.partition_start
 		left join (select day as s, count(*) as n from main.daily group by 1) d on p.model = 'daily' and d.s = p.partition_start
 		left join (select day as s, count(*) as n from main.rolling group by 1) r on p.model = 'rolling' and r.s = p.partition_start
 		where p.rows <> coalesce(h.n, d.n, r.n, 0)`)
-	if err != nil {
-		t.Fatal(err)
-	}
 	if len(bad) > 0 {
 		t.Errorf("partition state disagrees with the data: %v", bad)
 	}

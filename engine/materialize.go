@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"database/sql"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -14,11 +13,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stratadata/strata/internal/duckdb"
 	"github.com/stratadata/strata/models"
 )
 
 // build materializes a model or seed and records the task in the same transaction.
-func (r *runner) build(ctx context.Context, t *Task) error {
+func (r *runner) build(ctx context.Context, c *duckdb.Conn, t *Task) error {
 	p := r.plan.Project
 	m := t.node.Model
 	schema, ident := p.Schema(m), m.Identifier()
@@ -28,8 +28,8 @@ func (r *runner) build(ctx context.Context, t *Task) error {
 	fail := func(err error) error { return r.sqlError(t, q, head, err) }
 
 	kind := "table"
-	err := r.inTask(ctx, t, fail, func(tx *sql.Tx) (int64, error) {
-		return r.materialize(ctx, tx, t, rel, existing, &q, &head, &kind)
+	err := r.inTask(ctx, c, t, fail, func() (int64, error) {
+		return r.materialize(ctx, c, t, rel, existing, &q, &head, &kind)
 	})
 	if err == nil {
 		r.w.setKind(schema, ident, kind)
@@ -39,7 +39,7 @@ func (r *runner) build(ctx context.Context, t *Task) error {
 
 // materialize runs a model's hooks and statements inside tx and returns the rows it
 // wrote; q and head say what ran last, for placing an error; kind is what it built.
-func (r *runner) materialize(ctx context.Context, tx *sql.Tx, t *Task, rel, existing string, q, head, kind *string) (int64, error) {
+func (r *runner) materialize(ctx context.Context, c *duckdb.Conn, t *Task, rel, existing string, q, head, kind *string) (int64, error) {
 	p := r.plan.Project
 	m := t.node.Model
 	fail := func(err error) (int64, error) { return 0, r.sqlError(t, *q, *head, err) }
@@ -49,8 +49,8 @@ func (r *runner) materialize(ctx context.Context, tx *sql.Tx, t *Task, rel, exis
 		if err != nil {
 			return 0, err
 		}
-		if _, err := tx.ExecContext(ctx, hook); err != nil {
-			return fail(fmt.Errorf("pre-hook: %w", err))
+		if _, err := c.Exec(ctx, hook); err != nil {
+			return 0, r.hookError(t, "pre-hook", err)
 		}
 	}
 	var rows int64
@@ -59,25 +59,25 @@ func (r *runner) materialize(ctx context.Context, tx *sql.Tx, t *Task, rel, exis
 		if err := checkCSV(p, m); err != nil {
 			return 0, err
 		}
-		rows, err = r.replaceTable(ctx, tx, rel, existing, p.SeedSQL(m))
+		rows, err = r.replaceTable(ctx, c, rel, existing, p.SeedSQL(m))
 		if err != nil {
 			return 0, r.seedError(t, err)
 		}
 	case models.KindView:
 		*kind = "view"
 		if existing == "table" {
-			if _, err = tx.ExecContext(ctx, "DROP TABLE "+rel); err != nil {
+			if _, err = c.Exec(ctx, "DROP TABLE "+rel); err != nil {
 				return fail(err)
 			}
 		}
 		if *q, err = p.Compile(m, models.CompileOptions{}); err == nil {
 			*head = "CREATE OR REPLACE VIEW " + rel + " AS\n"
-			_, err = tx.ExecContext(ctx, *head+*q)
+			_, err = c.Exec(ctx, *head+*q)
 		}
 	case models.KindTable:
 		if *q, err = p.Compile(m, models.CompileOptions{}); err == nil {
 			*head = "CREATE OR REPLACE TABLE " + rel + " AS\n"
-			rows, err = r.replaceTable(ctx, tx, rel, existing, *q)
+			rows, err = r.replaceTable(ctx, c, rel, existing, *q)
 		}
 	case models.KindIncremental:
 		full := r.plan.FullRefresh
@@ -87,10 +87,10 @@ func (r *runner) materialize(ctx context.Context, tx *sql.Tx, t *Task, rel, exis
 		if existing != "table" || full {
 			if *q, err = p.Compile(m, models.CompileOptions{}); err == nil {
 				*head = "CREATE OR REPLACE TABLE " + rel + " AS\n"
-				rows, err = r.replaceTable(ctx, tx, rel, existing, *q)
+				rows, err = r.replaceTable(ctx, c, rel, existing, *q)
 			}
 		} else {
-			rows, err = r.incremental(ctx, tx, t, rel)
+			rows, err = r.incremental(ctx, c, t, rel)
 			var se *SQLError
 			if errors.As(err, &se) {
 				return 0, err
@@ -107,8 +107,8 @@ func (r *runner) materialize(ctx context.Context, tx *sql.Tx, t *Task, rel, exis
 		if err != nil {
 			return 0, err
 		}
-		if _, err := tx.ExecContext(ctx, hook); err != nil {
-			return fail(fmt.Errorf("post-hook: %w", err))
+		if _, err := c.Exec(ctx, hook); err != nil {
+			return 0, r.hookError(t, "post-hook", err)
 		}
 	}
 	return rows, nil
@@ -117,50 +117,45 @@ func (r *runner) materialize(ctx context.Context, tx *sql.Tx, t *Task, rel, exis
 // inTask runs write in a transaction on a connection of its own, then records the task
 // as a success in the same transaction and commits: the data and the task row land
 // together or not at all, and a failed write leaves the warehouse as it was.
-func (r *runner) inTask(ctx context.Context, t *Task, fail func(error) error, write func(*sql.Tx) (int64, error)) error {
-	conn, err := r.w.DB.Conn(ctx)
+func (r *runner) inTask(ctx context.Context, c *duckdb.Conn, t *Task, fail func(error) error, write func() (int64, error)) error {
+	committing := false
+	err := c.InTx(ctx, func() error {
+		rows, err := write()
+		if err != nil {
+			return err
+		}
+		t.Rows, t.Status, t.Ended = rows, StatusSuccess, time.Now().UTC()
+		// the task log is the only state: partitions and backfill progress are read from
+		// it, so its one row per task commits with the data and can never disagree with it
+		if err := recordTask(ctx, c, r.res.RunID, t); err != nil {
+			return fmt.Errorf("record task: %w", err)
+		}
+		committing = true
+		return nil
+	})
 	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	tx, err := conn.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	rows, err := write(tx)
-	if err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	t.Rows, t.Status, t.Ended = rows, StatusSuccess, time.Now().UTC()
-	if err := r.commitState(ctx, tx, t); err != nil {
 		t.Status = StatusRunning
-		_ = tx.Rollback()
-		return err
+		if committing {
+			return fail(err)
+		}
 	}
-	if err := tx.Commit(); err != nil {
-		t.Status = StatusRunning
-		return fail(err)
-	}
-	return nil
+	return err
 }
 
 // replaceTable swaps a table's contents for a query's, inside the caller's transaction:
 // if the query fails, the old table stays as it was.
-func (r *runner) replaceTable(ctx context.Context, tx *sql.Tx, rel, existing, q string) (int64, error) {
+func (r *runner) replaceTable(ctx context.Context, c *duckdb.Conn, rel, existing, q string) (int64, error) {
 	if existing == "view" {
-		if _, err := tx.ExecContext(ctx, "DROP VIEW "+rel); err != nil {
+		if _, err := c.Exec(ctx, "DROP VIEW "+rel); err != nil {
 			return 0, err
 		}
 	}
 	// CREATE TABLE AS returns its row count as a result (RowsAffected says 0)
-	var n int64
-	err := tx.QueryRowContext(ctx, "CREATE OR REPLACE TABLE "+rel+" AS\n"+q).Scan(&n)
-	return n, err
+	return c.QueryInt(ctx, "CREATE OR REPLACE TABLE "+rel+" AS\n"+q)
 }
 
 // incremental applies a model's new rows to its existing table with its strategy.
-func (r *runner) incremental(ctx context.Context, tx *sql.Tx, t *Task, rel string) (int64, error) {
+func (r *runner) incremental(ctx context.Context, c *duckdb.Conn, t *Task, rel string) (int64, error) {
 	p := r.plan.Project
 	m := t.node.Model
 	q, err := p.Compile(m, models.CompileOptions{Incremental: true})
@@ -175,15 +170,15 @@ func (r *runner) incremental(ctx context.Context, tx *sql.Tx, t *Task, rel strin
 	}, m.Name)
 	qtmp := models.Quote(tmp)
 	head := "CREATE OR REPLACE TEMP TABLE " + qtmp + " AS\n"
-	if _, err := tx.ExecContext(ctx, head+q); err != nil {
+	if _, err := c.Exec(ctx, head+q); err != nil {
 		return 0, r.sqlError(t, q, head, err)
 	}
-	defer tx.ExecContext(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS "+qtmp)
-	newCols, err := columns(ctx, tx, "temp", "main", tmp)
+	defer c.Exec(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS "+qtmp)
+	newCols, err := columns(ctx, c, "temp", "main", tmp)
 	if err != nil {
 		return 0, err
 	}
-	oldCols, err := columns(ctx, tx, "", p.Schema(m), m.Identifier())
+	oldCols, err := columns(ctx, c, "", p.Schema(m), m.Identifier())
 	if err != nil {
 		return 0, err
 	}
@@ -204,9 +199,9 @@ func (r *runner) incremental(ctx context.Context, tx *sql.Tx, t *Task, rel strin
 			return 0, fmt.Errorf("on_schema_change=fail: columns changed (new: %v, gone: %v); run with --full-refresh or change on_schema_change", added, missing)
 		}
 	case "append_new_columns":
-		for _, c := range newCols {
-			if slices.Contains(added, c.name) {
-				if _, err := tx.ExecContext(ctx, fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s", rel, models.Quote(c.name), c.typ)); err != nil {
+		for _, col := range newCols {
+			if slices.Contains(added, col.name) {
+				if _, err := c.Exec(ctx, fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s", rel, models.Quote(col.name), col.typ)); err != nil {
 					return 0, err
 				}
 			}
@@ -223,13 +218,9 @@ func (r *runner) incremental(ctx context.Context, tx *sql.Tx, t *Task, rel strin
 	keys := m.Config.UniqueKey
 	var total int64
 	exec := func(q string) error {
-		res, err := tx.ExecContext(ctx, q)
-		if err != nil {
-			return err
-		}
-		n, _ := res.RowsAffected()
+		n, err := c.Exec(ctx, q)
 		total += n
-		return nil
+		return err
 	}
 	switch m.Config.IncrementalStrategy {
 	case "append":
@@ -239,7 +230,7 @@ func (r *runner) incremental(ctx context.Context, tx *sql.Tx, t *Task, rel strin
 		for _, k := range keys {
 			on = append(on, fmt.Sprintf("%s.%s = src.%s", rel, models.Quote(k), models.Quote(k)))
 		}
-		if _, err = tx.ExecContext(ctx, fmt.Sprintf("DELETE FROM %s USING %s AS src WHERE %s", rel, qtmp, strings.Join(on, " AND "))); err == nil {
+		if _, err = c.Exec(ctx, fmt.Sprintf("DELETE FROM %s USING %s AS src WHERE %s", rel, qtmp, strings.Join(on, " AND "))); err == nil {
 			err = exec(fmt.Sprintf("INSERT INTO %s (%s) SELECT %s FROM %s", rel, list, list, qtmp))
 		}
 	case "merge":
@@ -247,9 +238,9 @@ func (r *runner) incremental(ctx context.Context, tx *sql.Tx, t *Task, rel strin
 		for _, k := range keys {
 			on = append(on, fmt.Sprintf("tgt.%s = src.%s", models.Quote(k), models.Quote(k)))
 		}
-		for _, c := range cols {
-			set = append(set, fmt.Sprintf("%s = src.%s", c, c))
-			vals = append(vals, "src."+c)
+		for _, col := range cols {
+			set = append(set, fmt.Sprintf("%s = src.%s", col, col))
+			vals = append(vals, "src."+col)
 		}
 		err = exec(fmt.Sprintf("MERGE INTO %s AS tgt USING %s AS src ON %s\nWHEN MATCHED THEN UPDATE SET %s\nWHEN NOT MATCHED THEN INSERT (%s) VALUES (%s)",
 			rel, qtmp, strings.Join(on, " AND "), strings.Join(set, ", "), list, strings.Join(vals, ", ")))
@@ -262,7 +253,7 @@ func (r *runner) incremental(ctx context.Context, tx *sql.Tx, t *Task, rel strin
 type column struct{ name, typ string }
 
 // columns lists a relation's columns in order.
-func columns(ctx context.Context, tx *sql.Tx, database, schema, table string) ([]column, error) {
+func columns(ctx context.Context, c *duckdb.Conn, database, schema, table string) ([]column, error) {
 	q := `SELECT column_name, data_type FROM duckdb_columns() WHERE schema_name = ? AND table_name = ?`
 	args := []any{schema, table}
 	if database != "" {
@@ -271,20 +262,17 @@ func columns(ctx context.Context, tx *sql.Tx, database, schema, table string) ([
 	} else {
 		q += ` AND database_name = current_database()`
 	}
-	rows, err := tx.QueryContext(ctx, q+` ORDER BY column_index`, args...)
+	res, err := c.Query(ctx, q+` ORDER BY column_index`, -1, args...)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []column
-	for rows.Next() {
-		var c column
-		if err := rows.Scan(&c.name, &c.typ); err != nil {
-			return nil, err
-		}
-		out = append(out, c)
+	out := make([]column, 0, len(res.Rows))
+	for _, row := range res.Rows {
+		name, _ := row[0].(string)
+		typ, _ := row[1].(string)
+		out = append(out, column{name, typ})
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 func containsFold(cols []column, name string) bool {
@@ -297,40 +285,63 @@ func containsFold(cols []column, name string) bool {
 }
 
 // runTest counts a test's failing rows and records the outcome.
-func (r *runner) runTest(ctx context.Context, t *Task) error {
-	q, err := r.plan.Project.CompileTest(t.node.Test)
+func (r *runner) runTest(ctx context.Context, c *duckdb.Conn, t *Task) error {
+	test := t.node.Test
+	q, err := r.plan.Project.CompileTest(test)
 	if err != nil {
 		return err
 	}
-	var n int64
-	if err := r.w.DB.QueryRowContext(ctx, "SELECT count(*) FROM (\n"+q+"\n) AS strata_test").Scan(&n); err != nil {
-		return &SQLError{Node: t.Name, Path: t.Path, Err: err}
+	n, err := c.QueryInt(ctx, "SELECT count(*) FROM (\n"+q+"\n) AS strata_test")
+	if err != nil {
+		se := &SQLError{Node: t.Name, Path: t.Path, Line: test.Pos.Line, Col: test.Pos.Col, Msg: cleanMessage(err), Err: err}
+		if errors.Is(err, duckdb.ErrNotOneStatement) {
+			se.Msg = "the test's SQL is not exactly one statement: text after a `;` would run as a statement of its own"
+			se.Hint = "check the column name and the test's arguments"
+		}
+		return se
 	}
 	t.Rows = n
 	t.Ended = time.Now().UTC()
 	switch {
 	case n == 0:
 		t.Status = StatusPass
-	case t.node.Test.Severity == "warn":
+	case test.Severity == "warn":
 		t.Status = StatusWarn
 		t.Message = fmt.Sprintf("%d failing rows", n)
 	default:
 		t.Status = StatusFail
 		t.Message = fmt.Sprintf("%d failing rows", n)
 	}
-	return r.recordEnd(ctx, t)
+	return recordTask(ctx, c, r.res.RunID, t)
 }
 
 var (
 	missingTableRe = regexp.MustCompile(`Table with name (\S+) does not exist!?`)
 	didYouMeanRe   = regexp.MustCompile(`\s*Did you mean "[^"]*"\?`)
 	csvLineRe      = regexp.MustCompile(`(?i)\bline:? (\d+)`)
+	lineExcerptRe  = regexp.MustCompile(`(?s)\n+LINE \d+:.*$`)
 )
+
+// cleanMessage is a DuckDB error's message on one line, without its LINE excerpt (which
+// quotes the statement strata wrapped around the user's SQL, not the user's file).
+func cleanMessage(err error) string {
+	msg := lineExcerptRe.ReplaceAllString(err.Error(), "")
+	return strings.Join(strings.Fields(msg), " ")
+}
 
 // sqlError places a DuckDB error in the model's file and explains a missing relation
 // that the project builds but that is not built yet.
 func (r *runner) sqlError(t *Task, q, head string, err error) error {
-	se := &SQLError{Node: t.Label(), Path: t.Path, Err: err}
+	var se *SQLError
+	if errors.As(err, &se) {
+		return err // placed already
+	}
+	se = &SQLError{Node: t.Label(), Path: t.Path, Err: err, Msg: cleanMessage(err)}
+	if errors.Is(err, duckdb.ErrNotOneStatement) {
+		se.Msg = "the compiled SQL is not exactly one statement: text after a `;` would run as a statement of its own"
+		se.Hint = "remove the `;` and what follows it, or check the values of the vars the model uses"
+		return se
+	}
 	m := t.node.Model
 	if m == nil || q == "" {
 		return se
@@ -341,19 +352,29 @@ func (r *runner) sqlError(t *Task, q, head string, err error) error {
 		if dep, ok := r.plan.Project.Models[name]; ok && dep.Name != m.Name {
 			msg = didYouMeanRe.ReplaceAllString(msg, "")
 			if dep.Kind == models.KindSeed {
-				msg += fmt.Sprintf(" (%s is a seed of this project that is not loaded yet: run `strata seed` or `strata build`)", name)
+				se.Hint = fmt.Sprintf("%s is a seed of this project that is not loaded yet: load it first, or build %s with its upstream", name, m.Name)
 			} else {
-				msg += fmt.Sprintf(" (%s is a model of this project that is not built yet: run `strata run -s +%s` or `strata build`)", name, m.Name)
+				se.Hint = fmt.Sprintf("%s is a model of this project that is not built yet: build %s with its upstream (+%s)", name, m.Name, m.Name)
 			}
 		}
 	}
-	se.Line, se.Col, se.Err = line, col, errors.New(msg)
+	se.Line, se.Col, se.Msg = line, col, msg
+	return se
+}
+
+// hookError places a failed pre- or post-hook in the model's file.
+func (r *runner) hookError(t *Task, which string, err error) error {
+	se := &SQLError{Node: t.Label(), Path: t.Path, Err: err, Msg: which + ": " + cleanMessage(err)}
+	if errors.Is(err, duckdb.ErrNotOneStatement) {
+		se.Msg = which + " is not exactly one SQL statement"
+		se.Hint = "give each statement its own hook: a list of hooks runs them in order"
+	}
 	return se
 }
 
 // seedError places a CSV error at the line of the seed file DuckDB names.
 func (r *runner) seedError(t *Task, err error) error {
-	se := &SQLError{Node: t.Name, Path: t.Path, Err: err}
+	se := &SQLError{Node: t.Name, Path: t.Path, Err: err, Hint: "fix the CSV, or set delimiter/column_types in the seed's config"}
 	msg := err.Error()
 	if m := csvLineRe.FindStringSubmatch(msg); m != nil {
 		fmt.Sscan(m[1], &se.Line)
@@ -361,7 +382,7 @@ func (r *runner) seedError(t *Task, err error) error {
 	if i := strings.Index(msg, "\n\nPossible"); i > 0 {
 		msg = msg[:i] // DuckDB's list of reader options to try
 	}
-	se.Err = errors.New(strings.TrimSpace(msg) + " (fix the CSV, or set delimiter/column_types in the seed's config)")
+	se.Msg = strings.TrimSpace(msg)
 	return se
 }
 
@@ -370,7 +391,7 @@ func (r *runner) seedError(t *Task, err error) error {
 func checkCSV(p *models.Project, m *models.Model) error {
 	f, err := os.Open(filepath.Join(p.Dir, m.Path))
 	if err != nil {
-		return &SQLError{Node: m.Name, Path: m.Path, Err: err}
+		return &SQLError{Node: m.Name, Path: m.Path, Err: err, Msg: err.Error()}
 	}
 	defer f.Close()
 	cr := csv.NewReader(f)
@@ -392,17 +413,17 @@ func checkCSV(p *models.Project, m *models.Model) error {
 }
 
 func csvError(m *models.Model, err error, context string) error {
-	se := &SQLError{Node: m.Name, Path: m.Path, Err: err}
+	se := &SQLError{Node: m.Name, Path: m.Path, Err: err, Msg: err.Error()}
 	var pe *csv.ParseError
 	if errors.As(err, &pe) {
 		se.Line, se.Col = pe.Line, pe.Column
-		msg := pe.Err.Error()
+		se.Msg = pe.Err.Error()
 		if errors.Is(pe.Err, csv.ErrFieldCount) {
-			msg = "wrong number of fields: " + context
+			se.Msg = "wrong number of fields: " + context
 		}
-		se.Err = errors.New(msg + " (fix the CSV, or set delimiter in the seed's config)")
+		se.Hint = "fix the CSV, or set delimiter in the seed's config"
 	} else if err == io.EOF {
-		se.Err = errors.New(context)
+		se.Msg = context
 	}
 	return se
 }

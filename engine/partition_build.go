@@ -2,28 +2,30 @@ package engine
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
 
+	"github.com/stratadata/strata/internal/duckdb"
 	"github.com/stratadata/strata/models"
 )
 
 // buildPartition writes one partition: after its checks pass, the window's rows are
 // replaced and its state recorded in one transaction, so re-running is always safe and a
 // crash leaves either the old window or the new one, never both or neither.
-func (r *runner) buildPartition(ctx context.Context, t *Task) error {
+func (r *runner) buildPartition(ctx context.Context, c *duckdb.Conn, t *Task) error {
 	p := r.plan.Project
 	m := t.node.Model
 	spec := m.Partition()
-	miss, err := r.runChecks(ctx, t)
+	miss, err := r.runChecks(ctx, c, t)
 	if err != nil {
 		return err
 	}
 	if miss != "" {
 		t.Status, t.Message = StatusWaiting, miss
+		if r.stopped() {
+			t.Status, t.Message = StatusCancelled, "cancelled while waiting for its checks: "+miss
+		}
 		return nil
 	}
 	q, err := p.Compile(m, models.CompileOptions{Window: t.Window})
@@ -34,7 +36,7 @@ func (r *runner) buildPartition(ctx context.Context, t *Task) error {
 	rel := models.Quote(schema) + "." + models.Quote(ident)
 	head := "INSERT INTO " + rel + " BY NAME SELECT * FROM (\n"
 	fail := func(err error) error { return r.sqlError(t, q, head, err) }
-	if err := r.createPartitioned(ctx, m, schema, ident, rel, q); err != nil {
+	if err := r.createPartitioned(ctx, c, m, schema, ident, rel, q); err != nil {
 		return fail(err)
 	}
 	col := models.Quote(spec.Column)
@@ -42,16 +44,16 @@ func (r *runner) buildPartition(ctx context.Context, t *Task) error {
 	inWindow := fmt.Sprintf("%s >= %s AND %s < %s", col, ps, col, pe)
 	outside := fmt.Sprintf("error('%s returned a row with %s outside its partition [%s, %s): filter on partition_start and partition_end')",
 		t.Name, spec.Column, t.Window.Start.Format(time.DateTime), t.Window.End.Format(time.DateTime))
-	err = r.inTask(ctx, t, fail, func(tx *sql.Tx) (int64, error) {
-		if _, err := tx.ExecContext(ctx, "DELETE FROM "+rel+" WHERE "+inWindow); err != nil {
+	err = r.inTask(ctx, c, t, fail, func() (int64, error) {
+		if _, err := c.Exec(ctx, "DELETE FROM "+rel+" WHERE "+inWindow); err != nil {
 			return 0, fail(err)
 		}
-		res, err := tx.ExecContext(ctx, fmt.Sprintf("%s%s\n) AS strata_partition WHERE CASE WHEN %s THEN true ELSE %s END",
+		n, err := c.Exec(ctx, fmt.Sprintf("%s%s\n) AS strata_partition WHERE CASE WHEN %s THEN true ELSE %s END",
 			head, q, inWindow, outside))
 		if err != nil {
 			return 0, fail(err)
 		}
-		return res.RowsAffected()
+		return n, nil
 	})
 	if err != nil {
 		return err
@@ -62,7 +64,7 @@ func (r *runner) buildPartition(ctx context.Context, t *Task) error {
 
 // createPartitioned creates a partitioned model's empty table the first time, once per
 // model even when its partitions run in parallel.
-func (r *runner) createPartitioned(ctx context.Context, m *models.Model, schema, ident, rel, q string) error {
+func (r *runner) createPartitioned(ctx context.Context, c *duckdb.Conn, m *models.Model, schema, ident, rel, q string) error {
 	if r.w.kind(schema, ident) == "table" {
 		return nil
 	}
@@ -88,31 +90,10 @@ func (r *runner) createPartitioned(ctx context.Context, m *models.Model, schema,
 	}
 	stmts = append(stmts, "CREATE TABLE IF NOT EXISTS "+rel+" AS SELECT * FROM (\n"+q+"\n) AS strata_partition LIMIT 0")
 	for _, s := range stmts {
-		if _, err := r.w.DB.ExecContext(ctx, s); err != nil {
+		if _, err := c.Exec(ctx, s); err != nil {
 			return err
 		}
 	}
 	r.w.setKind(schema, ident, "table")
 	return nil
-}
-
-// transient reports whether an error may pass on retry (a write conflict, an I/O hiccup),
-// as opposed to an error in the SQL, which never does.
-func transient(err error) bool {
-	if err == nil {
-		return false
-	}
-	s := err.Error()
-	for _, sqlErr := range []string{"Parser Error", "Binder Error", "Catalog Error", "Conversion Error",
-		"Invalid Input Error", "Constraint Error", "Out of Range Error", "Not implemented Error", "outside its partition"} {
-		if strings.Contains(s, sqlErr) {
-			return false
-		}
-	}
-	for _, t := range []string{"Transaction conflict", "write-write conflict", "Conflict on", "IO Error", "database is locked", "TransactionContext Error"} {
-		if strings.Contains(s, t) {
-			return true
-		}
-	}
-	return false
 }

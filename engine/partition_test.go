@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -247,13 +248,18 @@ select {{ partition_start }} as d`,
 
 func TestParseRange(t *testing.T) {
 	t.Parallel()
-	for _, tc := range []struct{ from, to, want string }{
-		{"2024-03-31", "2024-01-01", "is after"},
-		{"2024-13-01", "2024-12-01", "--from"},
-		{"2024-01-01", "tomorrow", "--to"},
+	for _, tc := range []struct{ from, to, field, want string }{
+		{"2024-03-31", "2024-01-01", "from", "after its end"},
+		{"2024-13-01", "2024-12-01", "from", `"2024-13-01" is not a date`},
+		{"2024-01-01", "tomorrow", "to", `"tomorrow" is not a date`},
 	} {
-		if _, _, _, err := engine.ParseRange(tc.from, tc.to); err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("ParseRange(%q, %q) = %v, want an error containing %q", tc.from, tc.to, err, tc.want)
+		_, _, _, err := engine.ParseRange(tc.from, tc.to)
+		var ie *engine.InputError
+		if !errors.As(err, &ie) || ie.Field != tc.field || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("ParseRange(%q, %q) = %v, want an InputError on %s containing %q", tc.from, tc.to, err, tc.field, tc.want)
+		}
+		if strings.Contains(err.Error(), "--") {
+			t.Errorf("ParseRange(%q, %q) = %v: an engine error speaks of values, not of flags", tc.from, tc.to, err)
 		}
 	}
 	_, _, end, err := engine.ParseRange("2024-02-01", "2024-02-29")

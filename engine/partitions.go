@@ -148,7 +148,7 @@ func (s *PartitionState) Missing(model string, g models.Granularity, from, to ti
 // LoadPartitionState reads the built partitions and the failures after them.
 func (w *Warehouse) LoadPartitionState(ctx context.Context) (*PartitionState, error) {
 	s := NewPartitionState()
-	rows, err := w.DB.QueryContext(ctx, `SELECT model, partition_start, partition_end, coalesce(fingerprint, ''), built_at, coalesce(rows, 0), coalesce(run_id, '')
+	rows, err := w.db.QueryContext(ctx, `SELECT model, partition_start, partition_end, coalesce(fingerprint, ''), built_at, coalesce(rows, 0), coalesce(run_id, '')
 		FROM _strata.partitions ORDER BY model, partition_start`)
 	if err != nil {
 		return nil, err
@@ -172,7 +172,7 @@ func (w *Warehouse) LoadPartitionState(ctx context.Context) (*PartitionState, er
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	frows, err := w.DB.QueryContext(ctx, `SELECT t.node, t.partition_start, arg_max(t.status, t.ended_at), arg_max(coalesce(t.message, ''), t.ended_at), max(t.ended_at)
+	frows, err := w.db.QueryContext(ctx, `SELECT t.node, t.partition_start, arg_max(t.status, t.ended_at), arg_max(coalesce(t.message, ''), t.ended_at), max(t.ended_at)
 		FROM _strata.tasks t WHERE t.partition_start IS NOT NULL GROUP BY ALL`)
 	if err != nil {
 		return nil, err
@@ -225,7 +225,7 @@ func (s *PartitionState) Status(g *lineage.Graph, fps map[string]string, model s
 	info := PartitionInfo{Model: model, Name: spec.Granularity.Name(w.Start), Window: w}
 	rec, ok := s.Get(model, w.Start)
 	if msg, failed := s.Failure(model, w.Start); failed {
-		info.Status, info.Reason = PartFailed, firstLine(msg)
+		info.Status, info.Reason = PartFailed, models.FirstLine(msg)
 		if ok {
 			info.Record, info.BuiltAt, info.Rows = &rec, &rec.BuiltAt, rec.Rows
 		}
@@ -269,15 +269,6 @@ func upstreamWindows(spec, up *models.PartitionSpec, w models.Window) []models.W
 		out = append(out, models.Window{Start: s, End: up.Granularity.Add(s, 1)})
 	}
 	return out
-}
-
-func firstLine(s string) string {
-	for i, c := range s {
-		if c == '\n' {
-			return s[:i]
-		}
-	}
-	return s
 }
 
 // PartitionSummary is where a partitioned model stands over a range of windows.

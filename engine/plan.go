@@ -40,20 +40,27 @@ type Status string
 // Task states. Models and seeds end success, error or skipped; tests pass, fail, warn,
 // error or skipped.
 const (
-	StatusPending Status = "pending"
-	StatusRunning Status = "running"
-	StatusSuccess Status = "success"
-	StatusError   Status = "error"
-	StatusSkipped Status = "skipped"
-	StatusPass    Status = "pass"
-	StatusFail    Status = "fail"
-	StatusWarn    Status = "warn"
-	StatusWaiting Status = "waiting_upstream" // a partition check did not pass in time
+	StatusPending   Status = "pending"
+	StatusRunning   Status = "running"
+	StatusSuccess   Status = "success"
+	StatusError     Status = "error"
+	StatusSkipped   Status = "skipped"
+	StatusPass      Status = "pass"
+	StatusFail      Status = "fail"
+	StatusWarn      Status = "warn"
+	StatusWaiting   Status = "waiting_upstream" // a partition check did not pass in time
+	StatusCancelled Status = "cancelled"        // cut short when the run was cancelled
 )
+
+// OK reports whether a task's outcome lets what is downstream of it run.
+func (s Status) OK() bool { return s == StatusSuccess || s == StatusPass || s == StatusWarn }
+
+// Failed reports whether a task's outcome is a failure: an error, a failing test, or a
+// partition whose checks did not pass.
+func (s Status) Failed() bool { return s == StatusError || s == StatusFail || s == StatusWaiting }
 
 // Task is one unit of work: building a model or seed, or running a test.
 type Task struct {
-	ID           string // the graph node ID
 	Name         string
 	Resource     Resource
 	Materialized string
@@ -74,6 +81,25 @@ type Task struct {
 
 	node *lineage.Node
 	kids []*Task
+}
+
+// Key is the task's one identity, used by the planner, backfills and state alike: the
+// node's name, and for a partition "@" and its start in RFC 3339
+// (events_daily@2024-01-05T00:00:00Z).
+func (t *Task) Key() string {
+	if t.Window == nil {
+		return t.Name
+	}
+	return TaskKey(t.Name, t.Window.Start)
+}
+
+// TaskKey is the key of a node's task, for the partition starting at start (none when
+// start is zero).
+func TaskKey(node string, start time.Time) string {
+	if start.IsZero() {
+		return node
+	}
+	return node + "@" + start.UTC().Format(time.RFC3339)
 }
 
 // Duration is how long the task ran.
@@ -155,17 +181,15 @@ func newPlan(g *lineage.Graph, opts PlanOptions, windows func(*models.Model) []m
 		default:
 			continue
 		}
-		proto.ID, proto.Name, proto.Path, proto.node, proto.Status = id, n.Name, n.Path, n, StatusPending
+		proto.Name, proto.Path, proto.node, proto.Status = n.Name, n.Path, n, StatusPending
 		proto.Fingerprint = p.fps[id]
 		var tasks []*Task
 		if n.Model != nil && n.Model.Partition() != nil {
-			spec := n.Model.Partition()
 			byWindow[id] = map[int64]*Task{}
 			for _, w := range windows(n.Model) {
 				t := proto
 				w := w
 				t.Window = &w
-				t.ID = id + "@" + spec.Granularity.Name(w.Start)
 				tasks = append(tasks, &t)
 			}
 		} else {
@@ -189,7 +213,7 @@ func newPlan(g *lineage.Graph, opts PlanOptions, windows func(*models.Model) []m
 	}
 	for _, t := range p.Tasks {
 		spec := t.partition()
-		for _, pid := range realParents(g, t.node.ID) {
+		for _, pid := range g.Inputs(t.node.ID) {
 			parents := byNode[pid]
 			if len(parents) == 0 {
 				continue
@@ -317,26 +341,3 @@ func (t *Task) Label() string {
 
 // Fingerprints returns every model's current fingerprint.
 func (p *Plan) Fingerprints() map[string]string { return p.fps }
-
-// realParents are a node's parents with ephemeral models replaced by their own parents,
-// recursively: an ephemeral model has no task, but what it reads must be built first.
-func realParents(g *lineage.Graph, id string) []string {
-	var out []string
-	seen := map[string]bool{}
-	var visit func(string)
-	visit = func(id string) {
-		for _, pid := range g.Parents(id) {
-			if seen[pid] {
-				continue
-			}
-			seen[pid] = true
-			if n := g.Node(pid); n.Model != nil && n.Model.Kind == models.KindEphemeral {
-				visit(pid)
-				continue
-			}
-			out = append(out, pid)
-		}
-	}
-	visit(id)
-	return out
-}

@@ -2,26 +2,31 @@ package engine
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/stratadata/strata/internal/duckdb"
+	"github.com/stratadata/strata/lineage"
 )
 
-// Event reports a task changing state while a plan runs.
-type Event struct {
-	Task  *Task
-	Done  int // tasks finished so far
-	Total int
-}
-
-// RunOptions change how a plan runs.
+// RunOptions are what an entry point adds to a run.
 type RunOptions struct {
 	Threads int           // tasks run at once; 1 when 0
-	OnEvent func(Event)   // called as each task starts and ends, from one goroutine at a time
 	Retries int           // extra attempts after a transient error (a write conflict, I/O); SQL errors never retry
 	Backoff time.Duration // wait before the first retry, doubling each time; 200ms when 0
+
+	// Check validates every model's SQL in a shadow catalog first (as `strata check`):
+	// when it finds errors, Run returns them (models.Errors) and runs nothing.
+	Check bool
+
+	// Observers see every event of the run, in order.
+	Observers []Observer
+
+	// Drain, when closed, stops the run from starting more tasks: running tasks finish,
+	// the others stay pending, and the run ends cancelled. Cancelling ctx does the same
+	// and also cuts running tasks short.
+	Drain <-chan struct{}
 }
 
 // Result is what a run did.
@@ -48,7 +53,7 @@ func (r *Result) Count(s Status) int {
 	return n
 }
 
-// Failed reports whether any model, seed or test failed.
+// Failed reports whether any model, seed or test failed, or the run did not finish.
 func (r *Result) Failed() bool {
 	return r.Count(StatusError) > 0 || r.Count(StatusFail) > 0 || r.Count(StatusWaiting) > 0 || r.Err != nil || r.Status == "cancelled"
 }
@@ -56,33 +61,59 @@ func (r *Result) Failed() bool {
 // Run executes a plan: each task once its dependencies succeed, up to Threads at once. A
 // failed task skips everything downstream of it and the rest go on. Every task's outcome
 // is recorded in _strata.tasks; a model's row commits with its data.
+//
+// With a nil w, Run opens the project's warehouse itself once it knows there is work
+// (after the check, when asked for one) and closes it at the end: a plan with no tasks,
+// or one whose check fails, touches nothing and creates no file.
 func Run(ctx context.Context, w *Warehouse, plan *Plan, opts RunOptions) (*Result, error) {
-	threads := max(opts.Threads, 1)
 	now := time.Now().UTC()
-	res := &Result{RunID: newRunID(now), Command: plan.Command, Selector: plan.Selector, Started: now, Tasks: plan.Tasks}
+	res := &Result{Command: plan.Command, Selector: plan.Selector, Started: now, Tasks: plan.Tasks}
 	if plan.Backfill != nil {
 		res.Backfill = plan.Backfill.ID
 	}
+	r := &runner{w: w, plan: plan, opts: opts, res: res}
+	cat, err := r.catalog(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(plan.Tasks) == 0 {
+		res.Status, res.Ended = "success", now
+		r.notify(Event{Kind: EventRunStarted, Plan: plan, Catalog: cat})
+		r.notify(Event{Kind: EventRunFinished, Plan: plan, Result: res})
+		return res, nil
+	}
+	if w == nil {
+		if w, err = Open(ctx, plan.Project); err != nil {
+			return nil, err
+		}
+		defer w.Close()
+		r.w = w
+	}
+	res.RunID = newRunID(now)
 	if err := w.loadCatalog(ctx); err != nil {
 		return nil, err
 	}
 	if err := w.ensureSchemas(ctx, plan.Schemas()); err != nil {
 		return nil, err
 	}
-	parts := plan.parts
-	if parts == nil {
-		for _, t := range plan.Tasks {
-			if t.Window != nil {
-				var err error
-				if parts, err = w.LoadPartitionState(ctx); err != nil {
-					return nil, fmt.Errorf("partition state: %w", err)
-				}
-				break
-			}
+	if r.parts = plan.parts; r.parts == nil {
+		if r.parts, err = r.partitionState(ctx); err != nil {
+			return nil, err
 		}
 	}
-	if parts == nil {
-		parts = NewPartitionState()
+	threads := min(max(opts.Threads, 1), len(plan.Tasks))
+	conns := make([]*duckdb.Conn, 0, threads)
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	for range threads {
+		c, err := w.conn(ctx)
+		if err != nil {
+			return nil, err
+		}
+		conns = append(conns, c)
 	}
 	if plan.Backfill != nil {
 		if err := w.startBackfill(ctx, plan); err != nil {
@@ -92,27 +123,71 @@ func Run(ctx context.Context, w *Warehouse, plan *Plan, opts RunOptions) (*Resul
 	if err := w.startRun(ctx, res); err != nil {
 		return nil, fmt.Errorf("record run: %w", err)
 	}
-	r := &runner{w: w, plan: plan, opts: opts, res: res, parts: parts}
-	r.execute(ctx, threads)
+	r.notify(Event{Kind: EventRunStarted, RunID: res.RunID, Plan: plan, Catalog: cat, Total: len(plan.Tasks)})
+	r.execute(ctx, conns)
 
+	end := context.WithoutCancel(ctx)
 	res.Ended = time.Now().UTC()
 	res.Status = "success"
 	switch {
-	case ctx.Err() != nil:
+	case r.stopped() && r.done < len(plan.Tasks) || res.Count(StatusCancelled) > 0:
 		res.Status = "cancelled"
-		res.Err = ctx.Err()
 	case res.Failed():
 		res.Status = "error"
 	}
-	if err := w.endRun(context.WithoutCancel(ctx), res); err != nil && res.Err == nil {
+	if err := w.endRun(end, res); err != nil && res.Err == nil {
 		res.Err = fmt.Errorf("record run end: %w", err)
 	}
 	if plan.Backfill != nil {
-		if err := w.endBackfill(context.WithoutCancel(ctx), plan.Backfill, res); err != nil && res.Err == nil {
+		if err := w.endBackfill(end, plan.Backfill, res); err != nil && res.Err == nil {
 			res.Err = fmt.Errorf("record backfill end: %w", err)
 		}
 	}
+	r.notify(Event{Kind: EventRunFinished, RunID: res.RunID, Plan: plan, Result: res, Done: r.done, Total: len(plan.Tasks)})
 	return res, nil
+}
+
+// catalog builds the shadow catalog when the run checks first or an observer needs it.
+func (r *runner) catalog(ctx context.Context) (*lineage.Catalog, error) {
+	need := r.opts.Check
+	for _, o := range r.opts.Observers {
+		if co, ok := o.(CatalogObserver); ok && co.NeedsCatalog() {
+			need = true
+		}
+	}
+	if !need {
+		return nil, nil
+	}
+	var opts lineage.AnalyzeOptions
+	if r.w != nil {
+		opts.SourceColumns = r.w.TableColumns
+	} else {
+		opts.Warehouse = r.plan.Project.Warehouse.Path
+	}
+	cat, err := lineage.Analyze(ctx, r.plan.Project, r.plan.Graph, opts)
+	if err != nil {
+		if r.opts.Check {
+			return nil, fmt.Errorf("check: %w", err)
+		}
+		return nil, nil // observers then go without column lineage
+	}
+	if r.opts.Check && len(cat.Errors) > 0 {
+		return nil, cat.Errors
+	}
+	return cat, nil
+}
+
+func (r *runner) partitionState(ctx context.Context) (*PartitionState, error) {
+	for _, t := range r.plan.Tasks {
+		if t.Window != nil {
+			s, err := r.w.LoadPartitionState(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("partition state: %w", err)
+			}
+			return s, nil
+		}
+	}
+	return NewPartitionState(), nil
 }
 
 // runner schedules one plan's tasks.
@@ -122,6 +197,7 @@ type runner struct {
 	opts RunOptions
 	res  *Result
 
+	stop     chan struct{} // closed when the run is drained or cancelled
 	mu       sync.Mutex
 	done     int
 	waiting  map[*Task]int // unfinished deps
@@ -129,7 +205,18 @@ type runner struct {
 	creating map[string]*sync.Mutex // partitioned tables being created, by relation
 }
 
-func (r *runner) execute(ctx context.Context, threads int) {
+// stopped reports whether the run was asked to stop starting tasks.
+func (r *runner) stopped() bool {
+	select {
+	case <-r.stop:
+		return true
+	default:
+		return false
+	}
+}
+
+// execute runs the plan's tasks on one worker per connection.
+func (r *runner) execute(ctx context.Context, conns []*duckdb.Conn) {
 	r.waiting = make(map[*Task]int, len(r.plan.Tasks))
 	ready := make(chan *Task, len(r.plan.Tasks))
 	for _, t := range r.plan.Tasks {
@@ -138,40 +225,55 @@ func (r *runner) execute(ctx context.Context, threads int) {
 			ready <- t
 		}
 	}
-	total := len(r.plan.Tasks)
-	if total == 0 {
-		return
-	}
+	r.stop = make(chan struct{})
 	finished := make(chan struct{})
+	go func() {
+		select {
+		case <-ctx.Done():
+		case <-r.opts.Drain:
+		case <-finished:
+			return
+		}
+		close(r.stop)
+	}()
 	var wg sync.WaitGroup
-	for range threads {
+	for _, c := range conns {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for {
 				select {
-				case t := <-ready:
-					r.runTask(ctx, t)
-					r.finish(ctx, t, ready, finished)
+				case <-r.stop:
+					return
 				case <-finished:
 					return
+				case t := <-ready:
+					if r.stopped() {
+						return // t stays pending: it never started
+					}
+					r.runTask(ctx, c, t)
+					r.finish(ctx, c, t, ready, finished)
 				}
 			}
 		}()
 	}
 	wg.Wait()
+	select {
+	case <-finished:
+	default:
+		close(finished) // stopped early: let the watcher go
+	}
 }
 
 // finish records a task's end and releases or skips its dependents.
-func (r *runner) finish(ctx context.Context, t *Task, ready chan<- *Task, finished chan struct{}) {
+func (r *runner) finish(ctx context.Context, c *duckdb.Conn, t *Task, ready chan<- *Task, finished chan struct{}) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.done++
-	r.emit(t)
-	ok := t.Status == StatusSuccess || t.Status == StatusPass || t.Status == StatusWarn
+	r.notifyLocked(Event{Kind: EventTaskFinished, RunID: r.res.RunID, Plan: r.plan, Task: t, Done: r.done, Total: len(r.plan.Tasks)})
 	var skip []*Task
 	for _, k := range t.kids {
-		if !ok {
+		if !t.Status.OK() {
 			skip = append(skip, k)
 			continue
 		}
@@ -180,6 +282,10 @@ func (r *runner) finish(ctx context.Context, t *Task, ready chan<- *Task, finish
 			ready <- k
 		}
 	}
+	if t.Status == StatusCancelled {
+		skip = nil // what is downstream of a task cut short stays pending, to run on resume
+	}
+	var skipped []*Task
 	for len(skip) > 0 {
 		k := skip[0]
 		skip = skip[1:]
@@ -193,36 +299,40 @@ func (r *runner) finish(ctx context.Context, t *Task, ready chan<- *Task, finish
 		}
 		now := time.Now().UTC()
 		k.Started, k.Ended = now, now
-		if err := r.recordEnd(context.WithoutCancel(ctx), k); err != nil && r.res.Err == nil {
+		skipped = append(skipped, k)
+		skip = append(skip, k.kids...)
+	}
+	if len(skipped) > 0 {
+		if err := recordTasks(context.WithoutCancel(ctx), c, r.res.RunID, skipped); err != nil && r.res.Err == nil {
 			r.res.Err = err
 		}
-		r.done++
-		r.emit(k)
-		skip = append(skip, k.kids...)
+		for _, k := range skipped {
+			r.done++
+			r.notifyLocked(Event{Kind: EventTaskFinished, RunID: r.res.RunID, Plan: r.plan, Task: k, Done: r.done, Total: len(r.plan.Tasks)})
+		}
 	}
 	if r.done == len(r.plan.Tasks) {
 		close(finished)
 	}
 }
 
-func (r *runner) emit(t *Task) {
-	if r.opts.OnEvent != nil {
-		r.opts.OnEvent(Event{Task: t, Done: r.done, Total: len(r.plan.Tasks)})
+func (r *runner) notify(e Event) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.notifyLocked(e)
+}
+
+func (r *runner) notifyLocked(e Event) {
+	for _, o := range r.opts.Observers {
+		o.Observe(e)
 	}
 }
 
 // runTask runs one task and sets its status; it never panics the run.
-func (r *runner) runTask(ctx context.Context, t *Task) {
+func (r *runner) runTask(ctx context.Context, c *duckdb.Conn, t *Task) {
 	t.Started = time.Now().UTC()
 	t.Status = StatusRunning
-	r.mu.Lock()
-	r.emit(t)
-	r.mu.Unlock()
-	if ctx.Err() != nil {
-		t.Status, t.Message, t.Ended = StatusSkipped, "cancelled", time.Now().UTC()
-		_ = r.recordEnd(context.WithoutCancel(ctx), t)
-		return
-	}
+	r.notify(Event{Kind: EventTaskStarted, RunID: r.res.RunID, Plan: r.plan, Task: t, Done: r.done, Total: len(r.plan.Tasks)})
 	backoff := r.opts.Backoff
 	if backoff == 0 {
 		backoff = 200 * time.Millisecond
@@ -232,35 +342,32 @@ func (r *runner) runTask(ctx context.Context, t *Task) {
 		t.Attempts = attempt + 1
 		switch {
 		case t.Resource == ResourceTest:
-			err = r.runTest(ctx, t)
+			err = r.runTest(ctx, c, t)
 		case t.Window != nil:
-			err = r.buildPartition(ctx, t)
+			err = r.buildPartition(ctx, c, t)
 		default:
-			err = r.build(ctx, t)
+			err = r.build(ctx, c, t)
 		}
-		if err == nil || !transient(err) || attempt >= r.opts.Retries || ctx.Err() != nil {
+		if err == nil || !transient(err) || attempt >= r.opts.Retries || r.stopped() {
 			break
 		}
 		select {
-		case <-ctx.Done():
+		case <-r.stop:
 		case <-time.After(backoff << attempt):
 		}
 	}
 	t.Ended = time.Now().UTC()
-	if err != nil {
-		t.Status = StatusError
-		var se *SQLError
-		if errors.As(err, &se) {
-			t.Message = se.Where() + ": " + se.Err.Error()
-		} else {
-			t.Message = err.Error()
-		}
+	switch {
+	case err != nil && (interrupted(err) || ctx.Err() != nil):
+		t.Status, t.Message = StatusCancelled, "cancelled while running"
+	case err != nil:
+		t.Status, t.Message = StatusError, err.Error()
 	}
-	if t.Status == StatusError || t.Status == StatusWaiting {
-		if t.Window != nil {
+	if t.Status == StatusError || t.Status == StatusWaiting || t.Status == StatusCancelled {
+		if t.Window != nil && t.Status != StatusCancelled {
 			r.parts.Fail(t.Name, t.Window.Start, t.Message)
 		}
-		if rerr := r.recordEnd(context.WithoutCancel(ctx), t); rerr != nil {
+		if rerr := recordTask(context.WithoutCancel(ctx), c, r.res.RunID, t); rerr != nil {
 			r.mu.Lock()
 			if r.res.Err == nil {
 				r.res.Err = rerr
@@ -268,19 +375,4 @@ func (r *runner) runTask(ctx context.Context, t *Task) {
 			r.mu.Unlock()
 		}
 	}
-}
-
-// recordEnd writes a task that ended without building anything (failed, waiting, skipped).
-func (r *runner) recordEnd(ctx context.Context, t *Task) error {
-	return r.w.recordTask(ctx, nil, r.res.RunID, t)
-}
-
-// commitState writes a finished task's row inside the transaction of its data. The task
-// log is the only state: partitions and backfill progress are read from it, so there is
-// one row to write per task and it can never disagree with the data.
-func (r *runner) commitState(ctx context.Context, tx *sql.Tx, t *Task) error {
-	if err := r.w.recordTask(ctx, tx, r.res.RunID, t); err != nil {
-		return fmt.Errorf("record task: %w", err)
-	}
-	return nil
 }

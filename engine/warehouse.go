@@ -3,7 +3,9 @@ package engine
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -12,47 +14,70 @@ import (
 	"github.com/stratadata/strata/models"
 )
 
-// Warehouse is an open DuckDB database with strata's state schema.
+// Warehouse is an open DuckDB database with strata's state schema, migrated to the
+// version this build knows.
 type Warehouse struct {
-	DB   *sql.DB
 	Path string
+	db   *sql.DB
 
-	mu         sync.Mutex
-	catalog    map[string]string // "schema.name" → "table" | "view"
-	schemas    map[string]bool
-	insertTask *sql.Stmt
+	mu      sync.Mutex
+	catalog map[string]string // "schema.name" → "table" | "view"
+	schemas map[string]bool
 }
 
 var lockRe = regexp.MustCompile(`(?i)could not set lock on file "([^"]+)": Conflicting lock is held in (.*?)(\. See|$)`)
 
-// Open opens (creating if needed) the project's DuckDB file and its _strata schema.
+// Open opens (creating if needed) the project's DuckDB file and migrates its _strata
+// schema. Runs a dead process left running are marked aborted.
 func Open(ctx context.Context, p *models.Project) (*Warehouse, error) {
 	return OpenPath(ctx, p.Warehouse.Path, p.Dir)
+}
+
+// OpenExisting is Open for commands that only read state: when the file does not exist
+// yet it returns ErrNoWarehouse instead of creating an empty one.
+func OpenExisting(ctx context.Context, p *models.Project) (*Warehouse, error) {
+	if path := p.Warehouse.Path; path != duckdb.Memory {
+		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+			return nil, &NoWarehouseError{Path: path}
+		}
+	}
+	return Open(ctx, p)
 }
 
 // OpenPath opens a DuckDB file; relative file paths in SQL resolve against dir.
 func OpenPath(ctx context.Context, path, dir string) (*Warehouse, error) {
 	db, err := duckdb.Open(ctx, path, dir)
 	if err != nil {
+		// duckdb-go formats an open's error into text (its DuckDB type is lost), so the
+		// lock, and the process holding it, can only be read from the message
 		if m := lockRe.FindStringSubmatch(err.Error()); m != nil {
 			return nil, &LockedError{Path: path, Detail: strings.TrimSpace(m[2])}
 		}
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	w := &Warehouse{DB: db, Path: path}
-	if err := w.initState(ctx); err != nil {
+	w := &Warehouse{db: db, Path: path}
+	if err := w.migrate(ctx); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("state schema: %w", err)
+		return nil, fmt.Errorf("%s: state schema: %w", path, err)
+	}
+	if err := w.abortDeadRuns(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("%s: state: %w", path, err)
 	}
 	return w, nil
 }
 
 // Close closes the database.
-func (w *Warehouse) Close() error { return w.DB.Close() }
+func (w *Warehouse) Close() error { return w.db.Close() }
+
+// conn takes a connection of the pool for one-statement-at-a-time work.
+func (w *Warehouse) conn(ctx context.Context) (*duckdb.Conn, error) {
+	return duckdb.Connect(ctx, w.db)
+}
 
 // loadCatalog reads which tables and views exist.
 func (w *Warehouse) loadCatalog(ctx context.Context) error {
-	rows, err := w.DB.QueryContext(ctx, `
+	rows, err := w.db.QueryContext(ctx, `
 		select schema_name, table_name, 'table' from duckdb_tables() where not internal and database_name = current_database()
 		union all
 		select schema_name, view_name, 'view' from duckdb_views() where not internal and database_name = current_database()`)
@@ -69,7 +94,7 @@ func (w *Warehouse) loadCatalog(ctx context.Context) error {
 		}
 		cat[s+"."+n] = k
 	}
-	srows, err := w.DB.QueryContext(ctx, `select schema_name from duckdb_schemas() where database_name = current_database()`)
+	srows, err := w.db.QueryContext(ctx, `select schema_name from duckdb_schemas() where database_name = current_database()`)
 	if err != nil {
 		return err
 	}
@@ -113,7 +138,7 @@ func (w *Warehouse) ensureSchemas(ctx context.Context, schemas []string) error {
 		if ok {
 			continue
 		}
-		if _, err := w.DB.ExecContext(ctx, "CREATE SCHEMA IF NOT EXISTS "+models.Quote(s)); err != nil {
+		if _, err := w.db.ExecContext(ctx, "CREATE SCHEMA IF NOT EXISTS "+models.Quote(s)); err != nil {
 			return err
 		}
 		w.mu.Lock()
@@ -123,28 +148,22 @@ func (w *Warehouse) ensureSchemas(ctx context.Context, schemas []string) error {
 	return nil
 }
 
-// Query runs a query and returns its column names and rows as strings (NULL as nil).
-func (w *Warehouse) Query(ctx context.Context, q string, args ...any) ([]string, [][]any, error) {
-	rows, err := w.DB.QueryContext(ctx, q, args...)
+// TableColumns returns a warehouse table's columns and types, for the shadow catalog's
+// sources that declare none; nil when the table does not exist.
+func (w *Warehouse) TableColumns(ctx context.Context, schema, table string) ([][2]string, error) {
+	rows, err := w.db.QueryContext(ctx, `SELECT column_name, data_type FROM duckdb_columns()
+		WHERE database_name = current_database() AND schema_name = ? AND table_name = ? ORDER BY column_index`, schema, table)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	defer rows.Close()
-	cols, err := rows.Columns()
-	if err != nil {
-		return nil, nil, err
-	}
-	var out [][]any
+	var out [][2]string
 	for rows.Next() {
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
+		var c [2]string
+		if err := rows.Scan(&c[0], &c[1]); err != nil {
+			return nil, err
 		}
-		if err := rows.Scan(ptrs...); err != nil {
-			return nil, nil, err
-		}
-		out = append(out, vals)
+		out = append(out, c)
 	}
-	return cols, out, rows.Err()
+	return out, rows.Err()
 }

@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strings"
 	"sync"
+
+	"github.com/stratadata/strata/models"
 )
 
 // The analysis walks DuckDB's parse tree (json_serialize_sql) of each model. Names are
@@ -88,7 +90,7 @@ func (s *shadow) analyzeAll(ctx context.Context) {
 		rows, err := s.db.QueryContext(ctx, b.String(), args...)
 		if err != nil {
 			for _, id := range part {
-				s.cat.Nodes[id].Notes = append(s.cat.Nodes[id].Notes, "not analyzed: "+firstLine(err.Error()))
+				s.cat.Nodes[id].Notes = append(s.cat.Nodes[id].Notes, "not analyzed: "+models.FirstLine(err.Error()))
 			}
 			continue
 		}

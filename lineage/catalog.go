@@ -17,6 +17,9 @@ type AnalyzeOptions struct {
 	// Warehouse, when set, is a DuckDB file whose tables give the columns of sources that
 	// declare none. It is attached read-only; a warehouse in use is skipped.
 	Warehouse string
+	// SourceColumns, when set, gives them instead: the columns (name, type) of a table of
+	// a warehouse the caller has open, nil when there is no such table.
+	SourceColumns func(ctx context.Context, schema, table string) ([][2]string, error)
 }
 
 // Catalog is what the shadow catalog learned: every node's columns and column lineage,
@@ -33,6 +36,7 @@ type shadow struct {
 	p      *models.Project
 	g      *Graph
 	db     *sql.DB
+	conn   *duckdb.Conn // while relations are created: one statement at a time, never more
 	cat    *Catalog
 	failed map[string]bool            // nodes whose relation could not be created
 	rels   map[string]string          // "schema.name" (lowercase) → node ID
@@ -67,12 +71,15 @@ func Analyze(ctx context.Context, p *models.Project, g *Graph, opts AnalyzeOptio
 	if opts.Warehouse != "" {
 		if _, err := os.Stat(opts.Warehouse); err == nil {
 			if _, err := db.ExecContext(ctx, "ATTACH "+duckdb.Literal(opts.Warehouse)+" AS wh (READ_ONLY)"); err != nil {
-				s.cat.Warnings = append(s.cat.Warnings, "warehouse not read for source schemas: "+firstLine(err.Error()))
+				s.cat.Warnings = append(s.cat.Warnings, "warehouse not read for source schemas: "+models.FirstLine(err.Error()))
 				opts.Warehouse = ""
 			}
 		} else {
 			opts.Warehouse = ""
 		}
+	}
+	if s.conn, err = duckdb.Connect(ctx, db); err != nil {
+		return nil, err
 	}
 	for _, n := range g.Nodes() {
 		deps := map[string]bool{}
@@ -82,12 +89,15 @@ func Analyze(ctx context.Context, p *models.Project, g *Graph, opts AnalyzeOptio
 		s.deps[n.ID] = deps
 		switch n.Type {
 		case TypeSource:
-			s.createSource(ctx, n, opts.Warehouse != "")
+			s.createSource(ctx, n, opts)
 		case TypeSeed:
 			s.createSeed(ctx, n)
 		case TypeModel:
 			s.createModel(ctx, n)
 		}
+	}
+	if err := s.conn.Close(); err != nil {
+		return nil, err
 	}
 	if err := s.readColumns(ctx); err != nil {
 		return nil, err
@@ -113,8 +123,10 @@ func (s *shadow) loadAggregates(ctx context.Context) error {
 	return rows.Err()
 }
 
+// exec runs one statement: a model's SQL with text after a `;` fails here, before it
+// can run anything of its own.
 func (s *shadow) exec(ctx context.Context, q string) error {
-	_, err := s.db.ExecContext(ctx, q)
+	_, err := s.conn.Exec(ctx, q)
 	return err
 }
 
@@ -130,7 +142,7 @@ func relKey(schema, name string) string { return strings.ToLower(schema + "." + 
 
 // createSource creates a source table from its declared columns, its files, or the
 // warehouse's table, in that order of preference.
-func (s *shadow) createSource(ctx context.Context, n *Node, warehouse bool) {
+func (s *shadow) createSource(ctx context.Context, n *Node, opts AnalyzeOptions) {
 	t := n.Source
 	src := s.p.Sources[t.Source]
 	schema := src.Schema
@@ -152,7 +164,7 @@ func (s *shadow) createSource(ctx context.Context, n *Node, warehouse bool) {
 			return
 		}
 		if !typed {
-			s.fail(n, errorAt(n.Path, t.Pos, "source %s: cannot read the schema of %s (%s); declare its columns with data_type, or make the files exist", t.ID(), t.Location, firstLine(err.Error())))
+			s.fail(n, errorAt(n.Path, t.Pos, "source %s: cannot read the schema of %s (%s); declare its columns with data_type, or make the files exist", t.ID(), t.Location, models.FirstLine(err.Error())))
 			return
 		}
 		s.subst[reader] = rel
@@ -163,13 +175,24 @@ func (s *shadow) createSource(ctx context.Context, n *Node, warehouse bool) {
 			defs = append(defs, models.Quote(c.Name)+" "+c.DataType)
 		}
 		if err := s.exec(ctx, "CREATE TABLE "+rel+" ("+strings.Join(defs, ", ")+")"); err != nil {
-			s.fail(n, errorAt(n.Path, t.Pos, "source %s: bad column type: %s", t.ID(), firstLine(err.Error())))
+			s.fail(n, errorAt(n.Path, t.Pos, "source %s: bad column type: %s", t.ID(), models.FirstLine(err.Error())))
 		}
 		return
 	}
-	if warehouse {
+	if opts.Warehouse != "" {
 		if err := s.exec(ctx, "CREATE TABLE "+rel+" AS SELECT * FROM wh."+rel+" LIMIT 0"); err == nil {
 			return
+		}
+	}
+	if opts.SourceColumns != nil {
+		if cols, err := opts.SourceColumns(ctx, schema, t.Identifier); err == nil && len(cols) > 0 {
+			var defs []string
+			for _, c := range cols {
+				defs = append(defs, models.Quote(c[0])+" "+c[1])
+			}
+			if err := s.exec(ctx, "CREATE TABLE "+rel+" ("+strings.Join(defs, ", ")+")"); err == nil {
+				return
+			}
 		}
 	}
 	if len(t.Columns) > 0 {
@@ -190,7 +213,7 @@ func (s *shadow) createSeed(ctx context.Context, n *Node) {
 	s.ensureSchema(ctx, schema)
 	s.rels[relKey(schema, m.Identifier())] = n.ID
 	if err := s.exec(ctx, "CREATE TABLE "+s.p.Relation(m)+" AS "+s.p.SeedSQL(m)+" LIMIT 0"); err != nil {
-		s.fail(n, &models.Error{File: n.Path, Line: 1, Col: 1, Msg: "seed " + n.Name + ": " + firstLine(err.Error())})
+		s.fail(n, &models.Error{File: n.Path, Line: 1, Col: 1, Msg: "seed " + n.Name + ": " + models.FirstLine(err.Error())})
 	}
 }
 
@@ -306,11 +329,4 @@ func errorAt(file string, p models.Pos, format string, args ...any) *models.Erro
 		file = p.File
 	}
 	return &models.Error{File: file, Line: p.Line, Col: p.Col, Msg: fmt.Sprintf(format, args...)}
-}
-
-func firstLine(s string) string {
-	if i := strings.Index(s, "\n"); i >= 0 {
-		return s[:i]
-	}
-	return s
 }

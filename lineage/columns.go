@@ -1,6 +1,10 @@
 package lineage
 
-import "sort"
+import (
+	"sort"
+
+	"github.com/stratadata/strata/models"
+)
 
 // EdgeKind says how an input column reaches an output column.
 type EdgeKind string
@@ -56,6 +60,9 @@ type NodeColumns struct {
 
 // Column returns a column by name, or nil.
 func (n *NodeColumns) Column(name string) *Column {
+	if n == nil {
+		return nil
+	}
 	for i := range n.Columns {
 		if n.Columns[i].Name == name {
 			return &n.Columns[i]
@@ -102,3 +109,46 @@ func (cg *ColumnGraph) Inputs(c ColumnRef) []ColumnInput { return cg.up[c] }
 
 // Readers returns the columns that read a column, with how (From is the reader).
 func (cg *ColumnGraph) Readers(c ColumnRef) []ColumnInput { return cg.down[c] }
+
+// Compose is the kind of a two-hop edge (outer reads inner's column through a model in
+// between): a row-deciding hop decides rows, else the stronger value hop wins.
+func Compose(outer, inner EdgeKind) EdgeKind {
+	switch {
+	case outer.Indirect():
+		return outer
+	case inner.Indirect():
+		return inner
+	case outer == AllColumns || inner == AllColumns:
+		return AllColumns
+	case outer == Aggregation || inner == Aggregation:
+		return Aggregation
+	case outer == Transformation || inner == Transformation:
+		return Transformation
+	}
+	return Identity
+}
+
+// PhysicalInputs replaces inputs read from ephemeral models with what those models read,
+// recursively, composing the kinds of the hops: what a built relation really reads.
+func (gr *Graph) PhysicalInputs(cols map[string]*NodeColumns, ins []ColumnInput) []ColumnInput {
+	return gr.physicalInputs(cols, ins, 0)
+}
+
+func (gr *Graph) physicalInputs(cols map[string]*NodeColumns, ins []ColumnInput, depth int) []ColumnInput {
+	var out []ColumnInput
+	for _, in := range ins {
+		n := gr.nodes[in.From.Node]
+		if n == nil || n.Model == nil || n.Model.Kind != models.KindEphemeral || depth > 32 {
+			out = append(out, in)
+			continue
+		}
+		col := cols[in.From.Node].Column(in.From.Column)
+		if col == nil {
+			continue
+		}
+		for _, inner := range gr.physicalInputs(cols, col.Inputs, depth+1) {
+			out = append(out, ColumnInput{From: inner.From, Kind: Compose(in.Kind, inner.Kind)})
+		}
+	}
+	return out
+}

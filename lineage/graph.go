@@ -295,3 +295,26 @@ func (gr *Graph) Sorted(ids map[string]bool) []string {
 	sort.Slice(out, func(i, j int) bool { return gr.rank[out[i]] < gr.rank[out[j]] })
 	return out
 }
+
+// Inputs are what a node really reads: its parents, with each ephemeral model (inlined
+// where it is used, never built) replaced by its own inputs, recursively.
+func (gr *Graph) Inputs(id string) []string {
+	var out []string
+	seen := map[string]bool{}
+	var visit func(string)
+	visit = func(id string) {
+		for _, pid := range gr.parents[id] {
+			if seen[pid] {
+				continue
+			}
+			seen[pid] = true
+			if n := gr.nodes[pid]; n.Model != nil && n.Model.Kind == models.KindEphemeral {
+				visit(pid)
+				continue
+			}
+			out = append(out, pid)
+		}
+	}
+	visit(id)
+	return out
+}

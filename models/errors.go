@@ -97,3 +97,9 @@ func levenshtein(a, b string) int {
 	}
 	return prev[len(b)]
 }
+
+// FirstLine is a message's first line, for a one-line listing.
+func FirstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}

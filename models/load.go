@@ -22,6 +22,13 @@ type Options struct {
 // ErrNoProject says a folder holds neither strata.yml nor dbt_project.yml.
 var ErrNoProject = errors.New("no strata.yml or dbt_project.yml")
 
+// NoProjectError is ErrNoProject for one folder.
+type NoProjectError struct{ Dir string }
+
+func (e *NoProjectError) Error() string { return e.Dir + ": " + ErrNoProject.Error() }
+
+func (e *NoProjectError) Unwrap() error { return ErrNoProject }
+
 // layout is where a project keeps each kind of file, relative to its folder.
 type layout struct {
 	modelPaths, seedPaths, testPaths, macroPaths, snapshotPaths []string

@@ -119,7 +119,7 @@ func (l *loader) readProjectFile() error {
 		file = "dbt_project.yml"
 		data, err = os.ReadFile(filepath.Join(l.p.Dir, file))
 		if err != nil {
-			return fmt.Errorf("%s: %w (run `strata init NAME` to create a project)", l.p.Dir, ErrNoProject)
+			return &NoProjectError{Dir: l.p.Dir}
 		}
 		l.p.Flavor = "dbt"
 	} else {

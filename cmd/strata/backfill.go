@@ -1,8 +1,8 @@
 package main
 
 import (
+	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -14,7 +14,7 @@ func (a *app) backfillCmd() *cobra.Command {
 	var sel, exc []string
 	var from, to, reprocess, resume string
 	var dryRun, force bool
-	var parallel, retries int
+	var parallel, retries, maxTasks int
 	c := &cobra.Command{
 		Use:   "backfill [SELECTOR...] --from DATE --to DATE",
 		Short: "Build the selected models' partitions over a date range; resumable after any crash",
@@ -27,16 +27,22 @@ task as it changes: after a crash, run the same command again, or --resume ID.`,
 			ctx := cmd.Context()
 			sel = append(sel, args...)
 			if resume == "" && (from == "" || to == "") {
-				return &usageError{"backfill needs --from and --to (e.g. --from 2024-01-01 --to 2024-03-31), or --resume ID"}
+				return usagef("backfill needs --from and --to (e.g. --from 2024-01-01 --to 2024-03-31), or --resume ID")
 			}
 			if resume == "" && len(sel) == 0 {
-				return &usageError{"backfill needs a selector: the models to backfill (e.g. events_daily+)"}
+				return usagef("backfill needs a selector: the models to backfill (e.g. events_daily+)")
 			}
-			opts := engine.BackfillOptions{Select: sel, Exclude: exc, Force: force, Reprocess: reprocess}
+			if cmd.Flags().Changed("parallel") && parallel <= 0 {
+				return usagef("--parallel %d: give a positive number of partitions to build at once", parallel)
+			}
+			if maxTasks < 0 || retries < 0 {
+				return usagef("--max-tasks and --retries take a number ≥ 0")
+			}
+			opts := engine.BackfillOptions{Select: sel, Exclude: exc, Force: force, Reprocess: reprocess, MaxTasks: maxTasks}
 			if resume == "" {
 				f, t, end, err := engine.ParseRange(from, to)
 				if err != nil {
-					return &usageError{err.Error()}
+					return flagError(err)
 				}
 				opts.From, opts.To, opts.ToEnd = f, t, end
 			}
@@ -44,17 +50,14 @@ task as it changes: after a crash, run the same command again, or --resume ID.`,
 			if err != nil {
 				return err
 			}
-			w, err := a.openWarehouse(ctx, p)
+			w, err := engine.Open(ctx, p)
 			if err != nil {
 				return err
 			}
 			defer w.Close()
 			plan, err := engine.PlanBackfill(ctx, w, g, opts, resume)
 			if err != nil {
-				if strings.HasPrefix(err.Error(), "--reprocess") || strings.HasPrefix(err.Error(), "no backfill") {
-					return &usageError{err.Error()}
-				}
-				return err
+				return flagError(err)
 			}
 			bf := plan.Backfill
 			if dryRun {
@@ -71,7 +74,7 @@ task as it changes: after a crash, run the same command again, or --resume ID.`,
 			if threads == 0 {
 				threads = a.threadsFor(p)
 			}
-			res, err := a.runPlan(ctx, p, g, nil, w, plan, engine.RunOptions{Threads: threads, Retries: retries})
+			res, err := a.runPlan(ctx, p, w, plan, engine.RunOptions{Threads: threads, Retries: retries})
 			if err != nil {
 				return err
 			}
@@ -81,10 +84,7 @@ task as it changes: after a crash, run the same command again, or --resume ID.`,
 					fmt.Fprintf(a.stdout, "rerun the same command, or `strata backfill --resume %s`, to finish it\n", bf.ID)
 				}
 			}
-			if res.Failed() {
-				return &exitError{exitFailed}
-			}
-			return nil
+			return exitFor(res)
 		},
 	}
 	selectFlags(c, &sel, &exc)
@@ -97,6 +97,7 @@ task as it changes: after a crash, run the same command again, or --resume ID.`,
 	f.StringVar(&reprocess, "reprocess", "", "run only partitions that are failed, missing or stale (or all)")
 	f.StringVar(&resume, "resume", "", "continue the backfill with this ID")
 	f.IntVar(&retries, "retries", 2, "extra attempts after a transient error (SQL errors never retry)")
+	f.IntVar(&maxTasks, "max-tasks", engine.DefaultMaxTasks, "refuse a backfill that would plan more tasks than this")
 	return c
 }
 
@@ -104,21 +105,19 @@ func (a *app) printBackfillPlan(plan *engine.Plan) error {
 	bf := plan.Backfill
 	if a.json {
 		type row struct {
+			Key       string `json:"key"`
 			Node      string `json:"node"`
 			Partition string `json:"partition,omitempty"`
 			Action    string `json:"action"`
 			Reason    string `json:"reason,omitempty"`
 			Deps      int    `json:"depends_on"`
 		}
-		var rows []row
+		rows := []row{}
 		for _, t := range plan.Tasks {
-			rows = append(rows, row{Node: t.Name, Partition: partName(t), Action: "run", Deps: len(t.Deps)})
+			rows = append(rows, row{Key: t.Key(), Node: t.Name, Partition: t.PartitionName(), Action: "run", Deps: len(t.Deps)})
 		}
 		for _, t := range plan.Skipped {
-			rows = append(rows, row{Node: t.Name, Partition: partName(t), Action: "skip", Reason: t.Skip})
-		}
-		if rows == nil {
-			rows = []row{}
+			rows = append(rows, row{Key: t.Key(), Node: t.Name, Partition: t.PartitionName(), Action: "skip", Reason: t.Skip})
 		}
 		return a.printJSON(map[string]any{"backfill_id": bf.ID, "resumed": bf.Resumed, "run": len(plan.Tasks), "skip": len(plan.Skipped), "tasks": rows})
 	}
@@ -132,9 +131,14 @@ func (a *app) printBackfillPlan(plan *engine.Plan) error {
 	return nil
 }
 
-func partName(t *engine.Task) string {
-	if t.Window == nil {
-		return ""
+// flagError names the flag an engine input error is about, as the user typed it.
+func flagError(err error) error {
+	var ie *engine.InputError
+	if errors.As(err, &ie) {
+		switch ie.Field {
+		case "from", "to", "reprocess", "resume":
+			return usagef("--%s: %s", ie.Field, ie.Msg)
+		}
 	}
-	return strings.TrimPrefix(t.Label(), t.Name+" ")
+	return err
 }

@@ -4,13 +4,11 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/stratadata/strata/engine"
-	"github.com/stratadata/strata/lineage"
 )
 
 var execHelp = map[engine.Command]string{
@@ -28,45 +26,23 @@ func (a *app) execCmd(command engine.Command) *cobra.Command {
 		Use:   string(command) + " [SELECTOR...]",
 		Short: execHelp[command],
 		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
 			p, g, err := a.load()
 			if err != nil {
 				return err
 			}
-			plan, err := engine.NewPlan(g, engine.PlanOptions{Command: command, Select: append(sel, args...), Exclude: exc, FullRefresh: fullRefresh})
+			sel := append(sel, args...)
+			plan, err := engine.NewPlan(g, engine.PlanOptions{Command: command, Select: sel, Exclude: exc, FullRefresh: fullRefresh})
 			if err != nil {
 				return err
 			}
-			a.warnUnmatched(g, append(sel, args...))
-			var cat *lineage.Catalog
-			if preflight {
-				if cat, err = a.analyze(cmd.Context(), p, g); err != nil {
-					return err
-				}
-				if len(cat.Errors) > 0 {
-					return cat.Errors
-				}
-			}
-			if len(plan.Tasks) == 0 {
-				if a.json {
-					return a.printJSON(map[string]any{"event": "done", "status": "success", "tasks": 0})
-				}
-				fmt.Fprintln(a.stdout, "nothing to do: the selection matches no", map[engine.Command]string{
-					engine.CommandRun: "models", engine.CommandBuild: "nodes", engine.CommandTest: "tests", engine.CommandSeed: "seeds"}[command])
-				return nil
-			}
-			w, err := a.openWarehouse(cmd.Context(), p)
+			a.warnUnmatched(g, sel)
+			// no warehouse given: the run opens it once it knows there is work to do
+			res, err := a.runPlan(ctx, p, nil, plan, engine.RunOptions{Threads: a.threadsFor(p), Check: preflight})
 			if err != nil {
 				return err
 			}
-			defer w.Close()
-			res, err := a.runPlan(cmd.Context(), p, g, cat, w, plan, engine.RunOptions{Threads: a.threadsFor(p)})
-			if err != nil {
-				return err
-			}
-			if res.Failed() {
-				return &exitError{exitFailed}
-			}
-			return nil
+			return exitFor(res)
 		},
 	}
 	selectFlags(c, &sel, &exc)
@@ -81,32 +57,40 @@ func (a *app) execCmd(command engine.Command) *cobra.Command {
 // a line per task, or for long runs a bar with done/failed/waiting counts and an ETA
 // (failures still get their own line); otherwise plain lines.
 type progress struct {
-	a      *app
-	total  int
-	tty    bool
-	bar    bool
-	mu     sync.Mutex
-	start  time.Time
-	counts map[engine.Status]int
+	a       *app
+	total   int
+	command engine.Command
+	tty     bool
+	bar     bool
+	start   time.Time
+	counts  map[engine.Status]int
 }
 
-func newProgress(a *app, total int) *progress {
+func newProgress(a *app, total int, command engine.Command) *progress {
 	tty := !a.json && isTerminal(a.stdout)
-	return &progress{a: a, total: total, tty: tty, bar: tty && total > 30, start: time.Now(), counts: map[engine.Status]int{}}
+	return &progress{a: a, total: total, command: command, tty: tty, bar: tty && total > 30, start: time.Now(), counts: map[engine.Status]int{}}
 }
 
-func (p *progress) event(e engine.Event) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	t := e.Task
-	if p.a.json {
-		if t.Status == engine.StatusRunning {
-			return
-		}
-		_ = p.a.printJSON(taskJSON(t, e.Done, e.Total))
+// nothing names what an empty selection matched no one of.
+var nothing = map[engine.Command]string{engine.CommandRun: "models", engine.CommandBuild: "nodes", engine.CommandTest: "tests", engine.CommandSeed: "seeds"}
+
+// Observe prints one event; the runner calls it from one goroutine at a time.
+func (p *progress) Observe(e engine.Event) {
+	switch e.Kind {
+	case engine.EventRunStarted:
+		return
+	case engine.EventRunFinished:
+		p.summary(e.Result)
 		return
 	}
-	if t.Status == engine.StatusRunning {
+	t := e.Task
+	if p.a.json {
+		if e.Kind == engine.EventTaskFinished {
+			_ = p.a.printJSON(engine.NewTaskJSON(e))
+		}
+		return
+	}
+	if e.Kind == engine.EventTaskStarted {
 		if p.tty && !p.bar {
 			fmt.Fprintf(p.a.stdout, "\r\033[K[%d/%d] running %s %s", e.Done, e.Total, t.Resource, t.Label())
 		}
@@ -116,7 +100,7 @@ func (p *progress) event(e engine.Event) {
 	if p.tty {
 		fmt.Fprint(p.a.stdout, "\r\033[K")
 	}
-	bad := t.Status == engine.StatusError || t.Status == engine.StatusFail || t.Status == engine.StatusWaiting
+	bad := t.Status.Failed() || t.Status == engine.StatusCancelled
 	if !p.bar || bad {
 		fmt.Fprintf(p.a.stdout, "%*d of %d %-7s %-12s %s%s\n", len(fmt.Sprint(e.Total)), e.Done, e.Total,
 			statusWord(t.Status), kindWord(t), t.Label(), detail(t))
@@ -190,43 +174,17 @@ func detail(t *engine.Task) string {
 	return s
 }
 
-func taskJSON(t *engine.Task, done, total int) map[string]any {
-	m := map[string]any{
-		"event": "task", "node": t.Name, "resource": t.Resource, "status": t.Status, "attempts": t.Attempts,
-		"done": done, "total": total, "duration_s": t.Duration().Seconds(),
-	}
-	if t.Materialized != "" {
-		m["materialized"] = t.Materialized
-	}
-	if t.Relation != "" {
-		m["relation"] = t.Relation
-	}
-	if t.Resource != engine.ResourceTest || t.Status != engine.StatusSkipped {
-		m["rows"] = t.Rows
-	}
-	if t.Message != "" {
-		m["message"] = t.Message
-	}
-	if t.Window != nil {
-		m["partition"] = partName(t)
-	}
-	return m
-}
-
 func (p *progress) summary(res *engine.Result) {
-	counts := map[string]int{}
-	for _, s := range []engine.Status{engine.StatusSuccess, engine.StatusPass, engine.StatusWarn, engine.StatusError, engine.StatusFail, engine.StatusSkipped, engine.StatusWaiting} {
-		counts[string(s)] = res.Count(s)
-	}
+	j := engine.NewRunJSON(res)
 	if p.a.json {
-		out := map[string]any{"event": "done", "run_id": res.RunID, "status": res.Status,
-			"tasks": len(res.Tasks), "counts": counts, "duration_s": res.Ended.Sub(res.Started).Seconds()}
-		if res.Err != nil {
-			out["error"] = res.Err.Error()
-		}
-		_ = p.a.printJSON(out)
+		_ = p.a.printJSON(j)
 		return
 	}
+	if len(res.Tasks) == 0 {
+		fmt.Fprintln(p.a.stdout, "nothing to do: the selection matches no", nothing[p.command])
+		return
+	}
+	counts := j.Counts
 	var w io.Writer = p.a.stdout
 	if p.bar {
 		fmt.Fprintln(w)
@@ -236,6 +194,9 @@ func (p *progress) summary(res *engine.Result) {
 		counts["success"], counts["pass"], counts["warn"], counts["error"], counts["fail"], counts["skipped"])
 	if n := counts["waiting_upstream"]; n > 0 {
 		fmt.Fprintf(w, ", %d waiting_upstream", n)
+	}
+	if n := counts["cancelled"] + counts["pending"]; n > 0 {
+		fmt.Fprintf(w, ", %d cancelled (%d never started)", n, counts["pending"])
 	}
 	fmt.Fprintln(w)
 	if res.Err != nil {

@@ -4,7 +4,6 @@ package main
 import (
 	"context"
 	"os"
-	"os/signal"
 	"runtime/debug"
 )
 
@@ -12,8 +11,12 @@ func main() {
 	// A load keeps every model's parse in memory at once; collecting less often costs a
 	// little memory and saves a fifth of the CPU on large projects.
 	debug.SetGCPercent(400)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
+	os.Exit(command())
+}
+
+// command runs the process's command line, stopped gracefully by SIGINT and SIGTERM.
+func command() int {
+	ctx, stop := withShutdown(context.Background(), os.Stderr)
+	defer stop()
+	return run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 }

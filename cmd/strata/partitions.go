@@ -9,6 +9,7 @@ import (
 
 	"github.com/stratadata/strata/engine"
 	"github.com/stratadata/strata/lineage"
+	"github.com/stratadata/strata/models"
 )
 
 // partitionsCmd shows which partitions of the selected models exist, are missing, stale or
@@ -37,34 +38,33 @@ func (a *app) partitionsCmd() *cobra.Command {
 				}
 				f, _, end, err := engine.ParseRange(from, to)
 				if err != nil {
-					return &usageError{err.Error()}
+					return flagError(err)
 				}
 				rangeFrom, rangeEnd = f, end
 			}
-			w, err := a.openWarehouse(ctx, p)
+			state := engine.NewPartitionState()
+			w, err := a.openState(ctx, p)
 			if err != nil {
 				return err
 			}
-			defer w.Close()
-			state, err := w.LoadPartitionState(ctx)
-			if err != nil {
-				return err
+			if w != nil {
+				defer w.Close()
+				if state, err = w.LoadPartitionState(ctx); err != nil {
+					return err
+				}
 			}
 			plan, err := engine.NewPlan(g, engine.PlanOptions{Command: engine.CommandRun})
 			if err != nil {
 				return err
 			}
 			fps := plan.Fingerprints()
-			var out []engine.PartitionSummary
+			out := []engine.PartitionSummary{}
 			for _, id := range g.Sorted(ids) {
 				if n := g.Node(id); n.Type == lineage.TypeModel && n.Model.Partition() != nil {
 					out = append(out, state.Summarize(g, fps, id, rangeFrom, rangeEnd, time.Now(), all))
 				}
 			}
 			if a.json {
-				if out == nil {
-					return a.printJSON([]any{})
-				}
 				return a.printJSON(out)
 			}
 			if len(out) == 0 {
@@ -114,22 +114,28 @@ func (a *app) backfillsCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			w, err := a.openWarehouse(ctx, p)
-			if err != nil {
-				return err
-			}
-			defer w.Close()
 			id := ""
 			if len(args) == 1 {
 				id = args[0]
 			}
+			w, err := a.openState(ctx, p)
+			if err != nil {
+				return err
+			}
+			if w == nil {
+				if id != "" {
+					return &engine.InputError{Field: "resume", Msg: fmt.Sprintf("no backfill %q: nothing has run in this project yet", id)}
+				}
+				return a.emptyState("backfills", []engine.BackfillRecord{})
+			}
+			defer w.Close()
 			list, err := w.Backfills(ctx, id)
 			if err != nil {
 				return err
 			}
 			if id != "" {
 				if len(list) != 1 {
-					return &usageError{fmt.Sprintf("no single backfill %q (%d match); `strata backfills` lists them", id, len(list))}
+					return &engine.InputError{Field: "resume", Msg: fmt.Sprintf("no single backfill %q (%d match); `strata backfills` lists them", id, len(list))}
 				}
 				tasks, err := w.BackfillTasks(ctx, list[0].ID)
 				if err != nil {
@@ -148,14 +154,11 @@ func (a *app) backfillsCmd() *cobra.Command {
 					if t.Partition != nil {
 						part = t.Partition.Format("2006-01-02 15:04")
 					}
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", t.Node, part, t.Status, t.Attempts, firstLine(t.Message))
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", t.Node, part, t.Status, t.Attempts, models.FirstLine(t.Message))
 				}
 				return tw.Flush()
 			}
 			if a.json {
-				if list == nil {
-					return a.printJSON([]any{})
-				}
 				return a.printJSON(list)
 			}
 			tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)

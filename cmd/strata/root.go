@@ -3,11 +3,9 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"github.com/spf13/cobra"
 	"gopkg.in/yaml.v3"
@@ -15,24 +13,8 @@ import (
 	"github.com/stratadata/strata/engine"
 	"github.com/stratadata/strata/lineage"
 	"github.com/stratadata/strata/models"
+	"github.com/stratadata/strata/openlineage"
 )
-
-// Exit codes.
-const (
-	exitOK      = 0
-	exitFailed  = 1 // a model or test failed
-	exitProject = 2 // bad project, usage or selector
-)
-
-// usageError is a bad command line.
-type usageError struct{ msg string }
-
-func (e *usageError) Error() string { return e.msg }
-
-// exitError carries an exit code out of a command whose output is already printed.
-type exitError struct{ code int }
-
-func (e *exitError) Error() string { return fmt.Sprintf("exit %d", e.code) }
 
 // app is the state every command shares: global flags and the output streams.
 type app struct {
@@ -44,18 +26,28 @@ type app struct {
 	stdin   io.Reader
 	stdout  io.Writer
 	stderr  io.Writer
+	stop    *shutdown // signals: nil when run in-process (tests)
+	root    *cobra.Command
 }
 
 // run is the whole CLI: it parses args, runs a command and returns the exit code.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	a := &app{stdin: stdin, stdout: stdout, stderr: stderr}
+	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, stop: shutdownFrom(ctx)}
 	root := &cobra.Command{
 		Use:           "strata",
 		Short:         "SQL and YAML models → lineage graph → DuckDB",
 		Long:          "strata runs a project of SQL and YAML model files (its own strata.yml, or a dbt project) on DuckDB.",
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Args:          cobra.ArbitraryArgs, // an unknown command is reported by RunE, as a usage error
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usagef("unknown command %q for \"strata\"; `strata --help` lists the commands", args[0])
+			}
+			return cmd.Help()
+		},
 	}
+	a.root = root
 	root.SetArgs(args)
 	root.SetIn(stdin)
 	root.SetOut(stdout)
@@ -73,50 +65,42 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	for _, c := range []engine.Command{engine.CommandRun, engine.CommandBuild, engine.CommandTest, engine.CommandSeed} {
 		root.AddCommand(a.execCmd(c))
 	}
+	usageArgs(root)
 	err := root.Execute()
 	if err == nil {
 		return exitOK
 	}
-	var ee *exitError
-	if errors.As(err, &ee) {
-		return ee.code
-	}
 	return a.report(err)
 }
 
-// report prints an error and returns its exit code.
-func (a *app) report(err error) int {
-	var merrs models.Errors
-	switch {
-	case errors.As(err, &merrs):
-		for _, e := range merrs {
-			fmt.Fprintln(a.stderr, "error:", e.Error())
+// usageArgs makes every command's argument check fail as a usage error (exit 2).
+func usageArgs(c *cobra.Command) {
+	if check := c.Args; check != nil {
+		c.Args = func(cmd *cobra.Command, args []string) error {
+			if err := check(cmd, args); err != nil {
+				if _, ok := err.(*usageError); ok {
+					return err
+				}
+				return &usageError{fmt.Sprintf("%s: %v", cmd.CommandPath(), err)}
+			}
+			return nil
 		}
-		if len(merrs) > 1 {
-			fmt.Fprintf(a.stderr, "%d errors\n", len(merrs))
-		}
-		return exitProject
 	}
-	fmt.Fprintln(a.stderr, "error:", err)
-	var ue *usageError
-	var ce *lineage.CycleError
-	var se *lineage.SelectorError
-	var le *engine.LockedError
-	if errors.As(err, &ue) || errors.As(err, &ce) || errors.As(err, &se) || errors.As(err, &le) ||
-		errors.Is(err, models.ErrNoProject) || strings.HasPrefix(err.Error(), "unknown command") ||
-		strings.Contains(err.Error(), "accepts ") || strings.Contains(err.Error(), "requires ") {
-		return exitProject
+	for _, sub := range c.Commands() {
+		usageArgs(sub)
 	}
-	return exitFailed
 }
 
 // load reads the project and builds its graph.
 func (a *app) load() (*models.Project, *lineage.Graph, error) {
+	if a.threads < 0 || (a.threads == 0 && a.flagSet("threads")) {
+		return nil, nil, usagef("--threads %d: give a positive number of tasks to run at once", a.threads)
+	}
 	opts := models.Options{Target: a.target}
 	if a.vars != "" {
 		var vars map[string]any
 		if err := yaml.Unmarshal([]byte(a.vars), &vars); err != nil {
-			return nil, nil, &usageError{fmt.Sprintf("--vars: not a YAML or JSON mapping: %v", err)}
+			return nil, nil, usagef("--vars: not a YAML or JSON mapping: %v", err)
 		}
 		opts.Vars = vars
 	}
@@ -125,7 +109,7 @@ func (a *app) load() (*models.Project, *lineage.Graph, error) {
 		return nil, nil, err
 	}
 	for _, w := range p.Warnings {
-		fmt.Fprintln(a.stderr, "warning:", w)
+		a.warn(w)
 	}
 	g, err := lineage.Build(p)
 	if err != nil {
@@ -134,10 +118,11 @@ func (a *app) load() (*models.Project, *lineage.Graph, error) {
 	return p, g, nil
 }
 
-// openWarehouse opens the project's DuckDB file.
-func (a *app) openWarehouse(ctx context.Context, p *models.Project) (*engine.Warehouse, error) {
-	return engine.Open(ctx, p)
-}
+// flagSet reports whether a global flag was given on the command line.
+func (a *app) flagSet(name string) bool { return a.root.PersistentFlags().Changed(name) }
+
+// warn prints a warning on stderr.
+func (a *app) warn(msg string) { fmt.Fprintln(a.stderr, "warning:", msg) }
 
 // threadsFor picks the thread count: the flag, the project's, or 4.
 func (a *app) threadsFor(p *models.Project) int {
@@ -176,53 +161,39 @@ func selectFlags(c *cobra.Command, sel, exc *[]string) {
 // warnUnmatched warns about selector terms that match no node.
 func (a *app) warnUnmatched(g *lineage.Graph, sel []string) {
 	for _, w := range g.Unmatched(sel) {
-		fmt.Fprintln(a.stderr, "warning:", w)
+		a.warn(w)
 	}
 }
 
-// runPlan runs a plan with progress output and, when strata.yml asks for it, OpenLineage
-// events, then prints the summary. cat is the shadow catalog if one was already built.
-func (a *app) runPlan(ctx context.Context, p *models.Project, g *lineage.Graph, cat *lineage.Catalog, w *engine.Warehouse, plan *engine.Plan, opts engine.RunOptions) (*engine.Result, error) {
-	ol, err := a.openLineage(ctx, p, g, cat)
+// runPlan runs a plan on the one runner, with what the CLI adds: progress lines (or JSON
+// lines), OpenLineage events when strata.yml asks for them, and a signal that drains the
+// run. It prints the summary.
+func (a *app) runPlan(ctx context.Context, p *models.Project, w *engine.Warehouse, plan *engine.Plan, opts engine.RunOptions) (*engine.Result, error) {
+	ol, err := openlineage.New(p)
 	if err != nil {
 		return nil, err
 	}
-	pr := newProgress(a, len(plan.Tasks))
-	opts.OnEvent = func(e engine.Event) {
-		pr.event(e)
-		ol.OnEvent(e)
+	if ol != nil {
+		ol.Warn = func(msg string) { a.warn("openlineage: " + msg) }
+		defer ol.Close()
+		opts.Observers = append(opts.Observers, ol)
 	}
-	res, err := engine.Run(ctx, w, plan, opts)
-	if cerr := ol.Close(); cerr != nil {
-		fmt.Fprintln(a.stderr, "warning: openlineage:", cerr)
+	opts.Observers = append(opts.Observers, newProgress(a, len(plan.Tasks), plan.Command))
+	if a.stop != nil {
+		opts.Drain = a.stop.drain
+		a.stop.running.Store(true)
+		defer a.stop.running.Store(false)
 	}
-	if err != nil {
-		return nil, err
-	}
-	pr.summary(res)
-	return res, nil
+	return engine.Run(ctx, w, plan, opts)
 }
 
-// openLineage returns the project's OpenLineage emitter, or nil when strata.yml sets no
-// openlineage: file or url. Column lineage for its facets comes from the shadow catalog.
-func (a *app) openLineage(ctx context.Context, p *models.Project, g *lineage.Graph, cat *lineage.Catalog) (*engine.OpenLineage, error) {
-	if p.OpenLineage.File == "" && p.OpenLineage.URL == "" {
-		return nil, nil
+// exitFor is a finished run's exit code.
+func exitFor(res *engine.Result) error {
+	switch {
+	case res.Status == "cancelled":
+		return &exitError{exitCancelled}
+	case res.Failed():
+		return &exitError{exitFailed}
 	}
-	var cols map[string]*lineage.NodeColumns
-	if cat == nil {
-		var err error
-		if cat, err = a.analyze(ctx, p, g); err != nil {
-			fmt.Fprintln(a.stderr, "warning: openlineage: no column lineage:", err)
-		}
-	}
-	if cat != nil {
-		cols = cat.Nodes
-	}
-	ol, err := engine.NewOpenLineage(p, cols)
-	if err != nil || ol == nil {
-		return nil, err
-	}
-	ol.Warn = func(msg string) { fmt.Fprintln(a.stderr, "warning: openlineage:", msg) }
-	return ol, nil
+	return nil
 }

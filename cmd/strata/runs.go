@@ -1,10 +1,15 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
+
+	"github.com/stratadata/strata/engine"
+	"github.com/stratadata/strata/models"
 )
 
 // runsCmd lists run history, or one run's tasks.
@@ -19,16 +24,22 @@ func (a *app) runsCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			w, err := a.openWarehouse(cmd.Context(), p)
-			if err != nil {
+			ctx := cmd.Context()
+			w, err := a.openState(ctx, p)
+			if err != nil || w == nil {
+				if err == nil && len(args) == 1 {
+					return &engine.InputError{Field: "run", Msg: fmt.Sprintf("no run %q: nothing has run in this project yet", args[0])}
+				}
+				if err == nil {
+					return a.emptyState("runs", []engine.RunRecord{})
+				}
 				return err
 			}
 			defer w.Close()
-			ctx := cmd.Context()
 			if len(args) == 1 {
 				r, err := w.FindRun(ctx, args[0])
 				if err != nil {
-					return &usageError{err.Error()}
+					return err
 				}
 				tasks, err := w.RunTasks(ctx, r.RunID)
 				if err != nil {
@@ -49,7 +60,7 @@ func (a *app) runsCmd() *cobra.Command {
 					if t.Started != nil && t.Ended != nil {
 						secs = t.Ended.Sub(*t.Started).Seconds()
 					}
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%.2f\t%s\n", t.Node, t.Resource, t.Status, t.Rows, secs, firstLine(t.Message))
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%.2f\t%s\n", t.Node, t.Resource, t.Status, t.Rows, secs, models.FirstLine(t.Message))
 				}
 				return tw.Flush()
 			}
@@ -58,9 +69,6 @@ func (a *app) runsCmd() *cobra.Command {
 				return err
 			}
 			if a.json {
-				if runs == nil {
-					return a.printJSON([]any{})
-				}
 				return a.printJSON(runs)
 			}
 			tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
@@ -79,11 +87,22 @@ func (a *app) runsCmd() *cobra.Command {
 	return c
 }
 
-func firstLine(s string) string {
-	for i, c := range s {
-		if c == '\n' {
-			return s[:i]
-		}
+// openState opens the warehouse of a command that only reads state; nil, without
+// creating anything, when nothing has been built yet.
+func (a *app) openState(ctx context.Context, p *models.Project) (*engine.Warehouse, error) {
+	w, err := engine.OpenExisting(ctx, p)
+	var nw *engine.NoWarehouseError
+	if errors.As(err, &nw) {
+		return nil, nil
 	}
-	return s
+	return w, err
+}
+
+// emptyState prints what a state command prints when nothing has been built.
+func (a *app) emptyState(what string, empty any) error {
+	if a.json {
+		return a.printJSON(empty)
+	}
+	fmt.Fprintf(a.stdout, "no %s yet: nothing has been built in this project\n", what)
+	return nil
 }

@@ -1,4 +1,4 @@
-package engine
+package openlineage
 
 import (
 	"bytes"
@@ -13,9 +13,9 @@ import (
 	"time"
 )
 
-// LineageEmitter sends OpenLineage events somewhere.
-type LineageEmitter interface {
-	Emit(ctx context.Context, ev *LineageEvent) error
+// Emitter sends OpenLineage events somewhere.
+type Emitter interface {
+	Emit(ctx context.Context, ev *RunEvent) error
 }
 
 // FileEmitter appends events to a file, one JSON document per line.
@@ -26,7 +26,7 @@ type FileEmitter struct {
 
 // Emit appends one event as a line; the line is written in one call, so readers never
 // see half an event.
-func (f *FileEmitter) Emit(_ context.Context, ev *LineageEvent) error {
+func (f *FileEmitter) Emit(_ context.Context, ev *RunEvent) error {
 	b, err := json.Marshal(ev)
 	if err != nil {
 		return err
@@ -57,7 +57,7 @@ func NewHTTPEmitter(base string) *HTTPEmitter {
 }
 
 // Emit posts one event; any answer but 2xx is an error carrying the start of the body.
-func (h *HTTPEmitter) Emit(ctx context.Context, ev *LineageEvent) error {
+func (h *HTTPEmitter) Emit(ctx context.Context, ev *RunEvent) error {
 	b, err := json.Marshal(ev)
 	if err != nil {
 		return err
@@ -79,7 +79,7 @@ func (h *HTTPEmitter) Emit(ctx context.Context, ev *LineageEvent) error {
 	return nil
 }
 
-func (o *OpenLineage) loop() {
+func (o *Sender) loop() {
 	defer close(o.done)
 	for {
 		o.mu.Lock()
@@ -100,7 +100,7 @@ func (o *OpenLineage) loop() {
 }
 
 // send gives an event to every emitter still worth trying.
-func (o *OpenLineage) send(ev *LineageEvent) {
+func (o *Sender) send(ev *RunEvent) {
 	for i, e := range o.emitters {
 		if o.failures[i] >= giveUpAfter {
 			continue
@@ -118,13 +118,13 @@ func (o *OpenLineage) send(ev *LineageEvent) {
 	}
 }
 
-func (o *OpenLineage) warn(msg string) {
+func (o *Sender) warn(msg string) {
 	if o.Warn != nil {
 		o.Warn(msg)
 	}
 }
 
-func emitterName(e LineageEmitter) string {
+func emitterName(e Emitter) string {
 	switch e := e.(type) {
 	case *FileEmitter:
 		return e.Path

@@ -1,4 +1,4 @@
-package engine_test
+package openlineage_test
 
 // The OpenLineage 2-0-2 schemas, loaded from testdata with no network, and the check
 // that every event and facet validates against them.
@@ -14,18 +14,19 @@ import (
 )
 
 // olSchemas compiles the OpenLineage 2-0-2 schema and the facet schemas committed under
-// testdata/openlineage, each registered under its $id, so nothing is fetched.
+// testdata/spec and schema/, each registered under its $id, so nothing is fetched.
 func olSchemas(t *testing.T) *jsonschema.Compiler {
 	t.Helper()
 	c := jsonschema.NewCompiler()
 	c.AssertFormat() // uuid, date-time and uri are checked, not just annotated
 	c.UseLoader(offline{})
-	paths, err := filepath.Glob(filepath.Join("testdata", "openlineage", "*.json"))
+	paths, err := filepath.Glob(filepath.Join("testdata", "spec", "*.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	facets, _ := filepath.Glob(filepath.Join("testdata", "openlineage", "facets", "*.json"))
-	for _, path := range append(paths, facets...) {
+	facets, _ := filepath.Glob(filepath.Join("testdata", "spec", "facets", "*.json"))
+	own, _ := filepath.Glob(filepath.Join("schema", "*.json")) // strata's own facets, as published
+	for _, path := range append(append(paths, facets...), own...) {
 		f, err := os.Open(path)
 		if err != nil {
 			t.Fatal(err)

@@ -1,4 +1,4 @@
-package engine
+package openlineage
 
 import (
 	"net/url"
@@ -12,18 +12,18 @@ import (
 
 // inputsOf returns the datasets a node reads, reading through ephemeral models (they
 // are inlined, so their own inputs are what the query reads).
-func (o *OpenLineage) inputsOf(n *lineage.Node) []LineageDataset {
+func (o *Sender) inputsOf(n *lineage.Node) []Dataset {
 	o.cacheMu.Lock()
 	defer o.cacheMu.Unlock()
 	if ds, ok := o.inputs[n.ID]; ok {
 		return ds
 	}
-	ds := []LineageDataset{}
+	ds := []Dataset{}
 	if n.Type == lineage.TypeSeed {
-		ds = append(ds, LineageDataset{Namespace: "file", Name: o.absPath(n.Model.Path)})
+		ds = append(ds, Dataset{Namespace: "file", Name: o.absPath(n.Model.Path)})
 	}
 	seen := map[string]bool{}
-	for _, id := range o.readIDs(n, map[string]bool{}) {
+	for _, id := range o.g.Inputs(n.ID) {
 		d, ok := o.dataset(id)
 		if !ok || seen[d.Namespace+" "+d.Name] {
 			continue
@@ -44,42 +44,15 @@ func (o *OpenLineage) inputsOf(n *lineage.Node) []LineageDataset {
 	return ds
 }
 
-// readIDs returns the node IDs a node reads, with ephemeral models replaced by theirs.
-func (o *OpenLineage) readIDs(n *lineage.Node, visiting map[string]bool) []string {
-	var deps, srcs []string
-	switch {
-	case n.Model != nil:
-		deps, srcs = n.Model.DependsOn, n.Model.SourceDeps
-	case n.Test != nil:
-		deps, srcs = n.Test.DependsOn, n.Test.SourceDeps
-	}
-	var out []string
-	for _, d := range deps {
-		m := o.p.Models[d]
-		if m != nil && m.Kind == models.KindEphemeral {
-			if !visiting[d] {
-				visiting[d] = true
-				out = append(out, o.readIDs(&lineage.Node{ID: d, Name: d, Model: m}, visiting)...)
-			}
-			continue
-		}
-		out = append(out, d)
-	}
-	for _, s := range srcs {
-		out = append(out, lineage.SourceID(s))
-	}
-	return out
-}
-
 // outputsOf returns what a model or seed writes: its relation, with its schema and
 // column lineage. Tests write nothing.
-func (o *OpenLineage) outputsOf(n *lineage.Node) []LineageDataset {
+func (o *Sender) outputsOf(n *lineage.Node) []Dataset {
 	o.cacheMu.Lock()
 	defer o.cacheMu.Unlock()
 	if ds, ok := o.outputs[n.ID]; ok {
 		return ds
 	}
-	ds := []LineageDataset{}
+	ds := []Dataset{}
 	if n.Model != nil {
 		if d, ok := o.dataset(n.ID); ok {
 			facets := map[string]any{}
@@ -100,30 +73,30 @@ func (o *OpenLineage) outputsOf(n *lineage.Node) []LineageDataset {
 }
 
 // dataset names a node's relation or files as OpenLineage does.
-func (o *OpenLineage) dataset(id string) (LineageDataset, bool) {
+func (o *Sender) dataset(id string) (Dataset, bool) {
 	if m := o.p.Models[id]; m != nil {
-		return LineageDataset{Namespace: o.namespace, Name: o.p.Schema(m) + "." + m.Identifier()}, true
+		return Dataset{Namespace: o.namespace, Name: o.p.Schema(m) + "." + m.Identifier()}, true
 	}
 	table, ok := strings.CutPrefix(id, "source:")
 	if !ok {
-		return LineageDataset{}, false
+		return Dataset{}, false
 	}
 	src, name, _ := strings.Cut(table, ".")
 	s := o.p.Sources[src]
 	if s == nil || s.Tables[name] == nil {
-		return LineageDataset{}, false
+		return Dataset{}, false
 	}
 	t := s.Tables[name]
 	if t.Location == "" {
-		return LineageDataset{Namespace: o.namespace, Name: s.Schema + "." + t.Identifier}, true
+		return Dataset{Namespace: o.namespace, Name: s.Schema + "." + t.Identifier}, true
 	}
 	if u, err := url.Parse(t.Location); err == nil && u.Scheme != "" && u.Host != "" {
-		return LineageDataset{Namespace: u.Scheme + "://" + u.Host, Name: strings.TrimPrefix(u.Path, "/")}, true
+		return Dataset{Namespace: u.Scheme + "://" + u.Host, Name: strings.TrimPrefix(u.Path, "/")}, true
 	}
-	return LineageDataset{Namespace: "file", Name: o.absPath(t.Location)}, true
+	return Dataset{Namespace: "file", Name: o.absPath(t.Location)}, true
 }
 
-func (o *OpenLineage) absPath(p string) string {
+func (o *Sender) absPath(p string) string {
 	if filepath.IsAbs(p) {
 		return filepath.ToSlash(p)
 	}
@@ -131,7 +104,7 @@ func (o *OpenLineage) absPath(p string) string {
 }
 
 // schemaFacet lists a node's columns and types, with documented descriptions.
-func (o *OpenLineage) schemaFacet(id string) *olSchemaFacet {
+func (o *Sender) schemaFacet(id string) *olSchemaFacet {
 	nc := o.cols[id]
 	if nc == nil || len(nc.Columns) == 0 {
 		return nil
@@ -149,7 +122,7 @@ func (o *OpenLineage) schemaFacet(id string) *olSchemaFacet {
 	for _, c := range documented {
 		docs[strings.ToLower(c.Name)] = c.Description
 	}
-	f := &olSchemaFacet{olFacet: facet(olSchemaURL), Fields: make([]olSchemaField, 0, len(nc.Columns))}
+	f := &olSchemaFacet{olFacet: facet(schemaURL), Fields: make([]olSchemaField, 0, len(nc.Columns))}
 	for _, c := range nc.Columns {
 		f.Fields = append(f.Fields, olSchemaField{Name: c.Name, Type: c.Type, Description: docs[strings.ToLower(c.Name)]})
 	}
@@ -178,64 +151,22 @@ func olKind(k lineage.EdgeKind) olTransformation {
 		Description: "strata could not trace this column exactly: it may depend on any column of this input"}
 }
 
-// compose is the kind of a two-hop edge (outer reads inner's column through an
-// ephemeral model): a row-deciding hop decides rows, else the stronger value hop wins.
-func compose(outer, inner lineage.EdgeKind) lineage.EdgeKind {
-	switch {
-	case outer.Indirect():
-		return outer
-	case inner.Indirect():
-		return inner
-	case outer == lineage.AllColumns || inner == lineage.AllColumns:
-		return lineage.AllColumns
-	case outer == lineage.Aggregation || inner == lineage.Aggregation:
-		return lineage.Aggregation
-	case outer == lineage.Transformation || inner == lineage.Transformation:
-		return lineage.Transformation
-	}
-	return lineage.Identity
-}
-
-// physicalInputs replaces inputs from ephemeral models with what those read.
-func (o *OpenLineage) physicalInputs(ins []lineage.ColumnInput, depth int) []lineage.ColumnInput {
-	var out []lineage.ColumnInput
-	for _, in := range ins {
-		m := o.p.Models[in.From.Node]
-		if m == nil || m.Kind != models.KindEphemeral || depth > 32 {
-			out = append(out, in)
-			continue
-		}
-		nc := o.cols[in.From.Node]
-		if nc == nil {
-			continue
-		}
-		col := nc.Column(in.From.Column)
-		if col == nil {
-			continue
-		}
-		for _, inner := range o.physicalInputs(col.Inputs, depth+1) {
-			out = append(out, lineage.ColumnInput{From: inner.From, Kind: compose(in.Kind, inner.Kind)})
-		}
-	}
-	return out
-}
-
 // columnLineage builds a node's columnLineage facet: each output column's input fields
 // with their transformations, and, in dataset, the row-deciding inputs every output
 // column shares (a WHERE, a join key, a GROUP BY key).
-func (o *OpenLineage) columnLineage(id string) *olColumnLineageFacet {
+func (o *Sender) columnLineage(id string) *olColumnLineageFacet {
 	nc := o.cols[id]
 	if nc == nil || len(nc.Columns) == 0 {
 		return nil
 	}
 	type key struct{ ns, name, field string }
-	f := &olColumnLineageFacet{olFacet: facet(olColumnLineageURL), Fields: map[string]olColumnFields{}}
+	f := &olColumnLineageFacet{olFacet: facet(columnLineageURL), Fields: map[string]olColumnFields{}}
 	shared := map[key]map[olTransformation]int{} // indirect inputs: in how many columns
 	found := false
 	for _, c := range nc.Columns {
 		byField := map[key][]olTransformation{}
 		var keys []key
-		for _, in := range o.physicalInputs(c.Inputs, 0) {
+		for _, in := range o.g.PhysicalInputs(o.cols, c.Inputs) {
 			d, ok := o.dataset(in.From.Node)
 			if !ok {
 				continue

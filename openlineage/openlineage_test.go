@@ -1,4 +1,4 @@
-package engine_test
+package openlineage_test
 
 import (
 	"bufio"
@@ -22,6 +22,7 @@ import (
 	"github.com/stratadata/strata/internal/testproj"
 	"github.com/stratadata/strata/lineage"
 	"github.com/stratadata/strata/models"
+	"github.com/stratadata/strata/openlineage"
 )
 
 // olProject is a small project that exercises every kind of OpenLineage event: a seed, an
@@ -107,6 +108,34 @@ func (c *collector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusCreated)
 }
 
+// loadGraph loads the project in dir and builds its graph.
+func loadGraph(t testing.TB, dir string) (*models.Project, *lineage.Graph) {
+	t.Helper()
+	p, err := models.Load(dir, models.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := lineage.Build(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, g
+}
+
+// withCatalog hands a sender a column lineage written by hand instead of the shadow
+// catalog's.
+type withCatalog struct {
+	ol   *openlineage.Sender
+	cols map[string]*lineage.NodeColumns
+}
+
+func (w withCatalog) Observe(e engine.Event) {
+	if e.Kind == engine.EventRunStarted {
+		e.Catalog = &lineage.Catalog{Nodes: w.cols}
+	}
+	w.ol.Observe(e)
+}
+
 // runWithOpenLineage builds the project with OpenLineage events on, and returns the result.
 func runWithOpenLineage(t *testing.T, dir string, cols map[string]*lineage.NodeColumns) (*engine.Result, *models.Project, []string) {
 	t.Helper()
@@ -121,7 +150,7 @@ func runWithOpenLineage(t *testing.T, dir string, cols map[string]*lineage.NodeC
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { w.Close() })
-	ol, err := engine.NewOpenLineage(p, cols)
+	ol, err := openlineage.New(p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +161,11 @@ func runWithOpenLineage(t *testing.T, dir string, cols map[string]*lineage.NodeC
 		warnings = append(warnings, msg)
 		mu.Unlock()
 	}
-	res, err := engine.Run(ctx, w, plan, engine.RunOptions{Threads: 1, OnEvent: ol.OnEvent})
+	var obs engine.Observer = ol // the run builds the shadow catalog for it
+	if cols != nil {
+		obs = withCatalog{ol, cols} // or the test gives the column lineage by hand
+	}
+	res, err := engine.Run(ctx, w, plan, engine.RunOptions{Threads: 1, Observers: []engine.Observer{obs}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,13 +187,13 @@ func TestOpenLineageEvents(t *testing.T) {
 	}
 	statuses := map[string]engine.Status{}
 	for _, tk := range res.Tasks {
-		statuses[tk.ID] = tk.Status
+		statuses[tk.Key()] = tk.Status
 	}
-	wantStatus := map[string]engine.Status{"raw_orders": "success", "stg_orders": "success", "daily@2024-01-01": "success",
-		"daily@2024-01-02": "success", "bad": "error", "after_bad": "skipped", "test:not_null_stg_orders_order_id": "pass"}
+	wantStatus := map[string]engine.Status{"raw_orders": "success", "stg_orders": "success", "daily@2024-01-01T00:00:00Z": "success",
+		"daily@2024-01-02T00:00:00Z": "success", "bad": "error", "after_bad": "skipped", "not_null_stg_orders_order_id": "pass"}
 	if diff := cmp.Diff(wantStatus, statuses); diff != "" {
 		for _, tk := range res.Tasks {
-			t.Logf("%s %s %s", tk.ID, tk.Status, tk.Message)
+			t.Logf("%s %s %s", tk.Key(), tk.Status, tk.Message)
 		}
 		t.Fatalf("statuses (-want +got):\n%s", diff)
 	}
@@ -211,7 +244,7 @@ func TestOpenLineageEvents(t *testing.T) {
 		if job["namespace"] != "analytics" {
 			t.Errorf("job namespace = %v", job["namespace"])
 		}
-		if ev["producer"] != engine.OpenLineageProducer || ev["schemaURL"] != "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent" {
+		if ev["producer"] != openlineage.Producer || ev["schemaURL"] != "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent" {
 			t.Errorf("producer, schemaURL = %v, %v", ev["producer"], ev["schemaURL"])
 		}
 		if runs[id] == nil {
@@ -231,8 +264,8 @@ func TestOpenLineageEvents(t *testing.T) {
 		byTask[task] = r
 	}
 	want := map[string][]string{"raw_orders": {"START", "COMPLETE"}, "stg_orders": {"START", "COMPLETE"},
-		"daily@2024-01-01": {"START", "COMPLETE"}, "daily@2024-01-02": {"START", "COMPLETE"}, "bad": {"START", "FAIL"},
-		"test:not_null_stg_orders_order_id": {"START", "COMPLETE"}}
+		"daily@2024-01-01T00:00:00Z": {"START", "COMPLETE"}, "daily@2024-01-02T00:00:00Z": {"START", "COMPLETE"}, "bad": {"START", "FAIL"},
+		"not_null_stg_orders_order_id": {"START", "COMPLETE"}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("events per task (-want +got):\n%s", diff)
 	}
@@ -257,7 +290,7 @@ func TestOpenLineageEvents(t *testing.T) {
 	if diff := cmp.Diff([]string{ns + " main.stg_orders"}, ds(byTask["stg_orders"], "outputs")); diff != "" {
 		t.Errorf("stg_orders outputs (-want +got):\n%s", diff)
 	}
-	if out := ds(byTask["test:not_null_stg_orders_order_id"], "outputs"); len(out) != 0 {
+	if out := ds(byTask["not_null_stg_orders_order_id"], "outputs"); len(out) != 0 {
 		t.Errorf("test outputs = %v, want none", out)
 	}
 
@@ -312,14 +345,14 @@ func TestOpenLineageEvents(t *testing.T) {
 	}
 
 	// A partition's window is its nominal time; a failure carries its error message.
-	nominal := byTask["daily@2024-01-02"].facets["nominalTime"].(map[string]any)
+	nominal := byTask["daily@2024-01-02T00:00:00Z"].facets["nominalTime"].(map[string]any)
 	if nominal["nominalStartTime"] != "2024-01-02T00:00:00.000Z" || nominal["nominalEndTime"] != "2024-01-03T00:00:00.000Z" {
 		t.Errorf("nominalTime = %v", nominal)
 	}
-	if byTask["daily@2024-01-02"].job != "daily" {
-		t.Errorf("partition job name = %q, want the model's", byTask["daily@2024-01-02"].job)
+	if byTask["daily@2024-01-02T00:00:00Z"].job != "daily" {
+		t.Errorf("partition job name = %q, want the model's", byTask["daily@2024-01-02T00:00:00Z"].job)
 	}
-	if p := byTask["daily@2024-01-02"].facets["strata_task"].(map[string]any)["partition"]; p != "2024-01-02" {
+	if p := byTask["daily@2024-01-02T00:00:00Z"].facets["strata_task"].(map[string]any)["partition"]; p != "2024-01-02" {
 		t.Errorf("strata_task partition = %v", p)
 	}
 	msg, _ := byTask["bad"].facets["errorMessage"].(map[string]any)["message"].(string)

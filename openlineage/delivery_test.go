@@ -1,4 +1,4 @@
-package engine_test
+package openlineage_test
 
 import (
 	"encoding/json"
@@ -11,7 +11,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/stratadata/strata/engine"
+	"github.com/stratadata/strata/lineage"
 	"github.com/stratadata/strata/models"
+	"github.com/stratadata/strata/openlineage"
 )
 
 func TestOpenLineageDeliveryFailuresAreWarnings(t *testing.T) {
@@ -66,17 +68,17 @@ func TestOpenLineageNotConfigured(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ol, err := engine.NewOpenLineage(p, nil)
+	ol, err := openlineage.New(p)
 	if err != nil || ol != nil {
-		t.Fatalf("NewOpenLineage = %v, %v; want nil, nil", ol, err)
+		t.Fatalf("New = %v, %v; want nil, nil", ol, err)
 	}
-	ol.OnEvent(engine.Event{}) // a nil sender does nothing
+	ol.Observe(engine.Event{}) // a nil sender does nothing
 	if err := ol.Close(); err != nil {
 		t.Fatal(err)
 	}
 
 	p.OpenLineage.File = filepath.Join(p.Dir, "strata.yml", "events.jsonl") // under a file: cannot be created
-	if _, err := engine.NewOpenLineage(p, nil); err == nil || !strings.Contains(err.Error(), "openlineage file") {
+	if _, err := openlineage.New(p); err == nil || !strings.Contains(err.Error(), "openlineage file") {
 		t.Errorf("unwritable file error = %v", err)
 	}
 }
@@ -92,21 +94,22 @@ func TestOpenLineageCancelledTaskAborts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ol, err := engine.NewOpenLineage(p, olColumns())
+	ol, err := openlineage.New(p)
 	if err != nil {
 		t.Fatal(err)
 	}
+	ol.Observe(engine.Event{Kind: engine.EventRunStarted, Plan: plan, Catalog: &lineage.Catalog{Nodes: olColumns()}})
 	started, never := plan.Tasks[0], plan.Tasks[1]
 	started.Status, started.Started = engine.StatusRunning, time.Now()
-	ol.OnEvent(engine.Event{Task: started, Total: 2})
-	started.Status, started.Message, started.Ended = engine.StatusSkipped, "cancelled", time.Now()
-	ol.OnEvent(engine.Event{Task: started, Done: 1, Total: 2})
+	ol.Observe(engine.Event{Kind: engine.EventTaskStarted, Task: started, Total: 2})
+	started.Status, started.Message, started.Ended = engine.StatusCancelled, "cancelled while running", time.Now()
+	ol.Observe(engine.Event{Kind: engine.EventTaskFinished, Task: started, Done: 1, Total: 2})
 	never.Status, never.Message = engine.StatusSkipped, "skipped: upstream stg_orders skipped"
-	ol.OnEvent(engine.Event{Task: never, Done: 2, Total: 2})
+	ol.Observe(engine.Event{Kind: engine.EventTaskFinished, Task: never, Done: 2, Total: 2})
 	if err := ol.Close(); err != nil {
 		t.Fatal(err)
 	}
-	ol.OnEvent(engine.Event{Task: started}) // after Close: dropped
+	ol.Observe(engine.Event{Kind: engine.EventTaskStarted, Task: started}) // after Close: dropped
 
 	data, err := os.ReadFile(filepath.Join(dir, "events.jsonl"))
 	if err != nil {

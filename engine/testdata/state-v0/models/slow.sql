@@ -1,0 +1,2 @@
+{{ config(materialized='table') }}
+select {{ var('slow', 1) }}::bigint as n
