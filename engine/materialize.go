@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	duck "github.com/duckdb/duckdb-go/v2"
+
 	"github.com/stratadata/strata/internal/duckdb"
 	"github.com/stratadata/strata/models"
 )
@@ -294,9 +296,13 @@ func (r *runner) runTest(ctx context.Context, c *duckdb.Conn, t *Task) error {
 	n, err := c.QueryInt(ctx, "SELECT count(*) FROM (\n"+q+"\n) AS strata_test")
 	if err != nil {
 		se := &SQLError{Node: t.Name, Path: t.Path, Line: test.Pos.Line, Col: test.Pos.Col, Msg: cleanMessage(err), Err: err}
-		if errors.Is(err, duckdb.ErrNotOneStatement) {
+		var de *duck.Error
+		switch {
+		case errors.Is(err, duckdb.ErrNotOneStatement):
 			se.Msg = "the test's SQL is not exactly one statement: text after a `;` would run as a statement of its own"
 			se.Hint = "check the column name and the test's arguments"
+		case errors.As(err, &de) && de.Type == duck.ErrorTypeBinder && test.ColumnIsName():
+			se.Hint = fmt.Sprintf("test %s reads column %q of %s: check the column's name in the YAML", test.Name, test.Column, test.Model)
 		}
 		return se
 	}

@@ -290,8 +290,9 @@ func gatingTests(g *lineage.Graph, t *Task, byNode map[string][]*Task) []*Task {
 	return out
 }
 
-// fingerprints hashes every model's compiled SQL and config with its parents' fingerprints,
-// in topological order: a change anywhere upstream changes everything below it.
+// fingerprints hashes every model's compiled SQL, config and other inputs (a seed's CSV,
+// the macros, vars and env vars it reads) with its parents' fingerprints, in
+// topological order: a change anywhere upstream changes everything below it.
 func fingerprints(g *lineage.Graph) map[string]string {
 	out := map[string]string{}
 	for _, n := range g.Nodes() {
@@ -305,6 +306,7 @@ func fingerprints(g *lineage.Graph) map[string]string {
 		h.Write([]byte(n.Model.Raw()))
 		cfg, _ := json.Marshal(n.Model.Config.Raw) // map keys are sorted by encoding/json
 		h.Write(cfg)
+		h.Write(g.Project.Inputs(n.Model)) // a seed's file; macros, vars and env vars read
 		parents := append([]string(nil), g.Parents(n.ID)...)
 		sort.Strings(parents)
 		for _, p := range parents {

@@ -3,6 +3,7 @@ package lineage
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"os"
 	"regexp"
@@ -100,6 +101,9 @@ func Analyze(ctx context.Context, p *models.Project, g *Graph, opts AnalyzeOptio
 		return nil, err
 	}
 	if err := s.readColumns(ctx); err != nil {
+		return nil, err
+	}
+	if err := s.checkTests(ctx); err != nil {
 		return nil, err
 	}
 	s.analyzeAll(ctx)
@@ -329,4 +333,67 @@ func errorAt(file string, p models.Pos, format string, args ...any) *models.Erro
 		file = p.File
 	}
 	return &models.Error{File: file, Line: p.Line, Col: p.Col, Msg: fmt.Sprintf(format, args...)}
+}
+
+// checkTests validates every test against the shadow catalog: the column it names exists
+// in what it tests, and its SQL binds. A problem is placed at the test's YAML entry.
+func (s *shadow) checkTests(ctx context.Context) error {
+	conn, err := duckdb.Connect(ctx, s.db)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	for _, n := range s.g.Nodes() {
+		t := n.Test
+		if n.Type != TypeTest || t == nil {
+			continue
+		}
+		skip := false
+		for _, pid := range s.g.Parents(n.ID) {
+			skip = skip || s.failed[pid]
+		}
+		if skip {
+			continue
+		}
+		target := t.Model
+		if strings.Contains(target, ".") {
+			target = SourceID(target)
+		}
+		if t.ColumnIsName() && target != "" {
+			if cols, ok := s.cols[target]; ok && !hasColumn(cols, t.Column) {
+				names := make([]string, len(cols))
+				for i, c := range cols {
+					names[i] = c.Name
+				}
+				s.cat.Errors = append(s.cat.Errors, errorAt(t.Path, t.Pos, "test %s: %s has no column %q%s; fix the column's name in the YAML",
+					t.Name, s.g.Node(target).Name, t.Column, models.DidYouMean(t.Column, names)))
+				continue
+			}
+		}
+		q, err := s.p.CompileTest(t)
+		if err != nil {
+			s.cat.Errors = append(s.cat.Errors, errorAt(t.Path, t.Pos, "test %s: %v", t.Name, err))
+			continue
+		}
+		for reader, table := range s.subst {
+			q = strings.ReplaceAll(q, reader, table)
+		}
+		if _, err := conn.Kind("SELECT count(*) FROM (\n" + q + "\n) AS strata_test"); err != nil {
+			msg := models.FirstLine(err.Error())
+			if errors.Is(err, duckdb.ErrNotOneStatement) {
+				msg = "its SQL is not exactly one statement: text after a `;` would run as a statement of its own"
+			}
+			s.cat.Errors = append(s.cat.Errors, errorAt(t.Path, t.Pos, "test %s: %s", t.Name, msg))
+		}
+	}
+	return nil
+}
+
+func hasColumn(cols []Column, name string) bool {
+	for _, c := range cols {
+		if strings.EqualFold(c.Name, name) {
+			return true
+		}
+	}
+	return false
 }

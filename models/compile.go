@@ -230,7 +230,7 @@ func (p *Project) CompileTest(t *Test) (string, error) {
 	if t.Where != "" {
 		target = "(select * from " + target + " where " + t.Where + ") dbt_subquery"
 	}
-	col := t.Column
+	col := t.ColumnSQL()
 	var sql string
 	switch t.Generic {
 	case "not_null":
@@ -258,7 +258,7 @@ func (p *Project) CompileTest(t *Test) (string, error) {
 		} else {
 			parent = srcPlaceholder(t.sources[0].Source, t.sources[0].Table)
 		}
-		field := t.args["field"]
+		field := Quote(str(t.args["field"])) // a column name from YAML: never more SQL
 		sql = fmt.Sprintf("with child as (\n  select %s as from_field\n  from %s\n  where %s is not null\n),\nparent as (\n  select %s as to_field\n  from %s\n)\nselect from_field\nfrom child\nleft join parent on child.from_field = parent.to_field\nwhere parent.to_field is null", col, target, col, field, parent)
 	default:
 		out, err := p.renderCustomTest(t, target)
@@ -282,7 +282,10 @@ func (p *Project) renderCustomTest(t *Test, target string) (string, error) {
 	va := exec.NewVarArgs()
 	va.KwArgs["model"] = exec.AsValue(target)
 	if t.Column != "" {
-		va.KwArgs["column_name"] = exec.AsValue(t.Column)
+		// as dbt passes it: the name as written, quoted only with quote: true (a macro may
+		// use it in a string literal); text after a `;` still cannot run, since every
+		// statement is exactly one statement
+		va.KwArgs["column_name"] = exec.AsValue(t.macroColumn())
 	}
 	for k, v := range t.args {
 		va.KwArgs[k] = exec.AsValue(v)

@@ -102,6 +102,7 @@ func placeTag(e *Error, src string) *Error {
 type macroSet struct {
 	templates []*exec.Template
 	names     map[string]string // macro name → file
+	sources   map[string]string // file → its text, for fingerprints
 }
 
 var (
@@ -177,6 +178,14 @@ type renderState struct {
 	spec        *PartitionSpec
 	calls       map[string]int // calls placed so far, by function and argument
 	warnings    []string
+	vars, envs  map[string]bool // the vars and environment variables the render read
+}
+
+func (s *renderState) read(set *map[string]bool, name string) {
+	if *set == nil {
+		*set = map[string]bool{}
+	}
+	(*set)[name] = true
 }
 
 func (s *renderState) errorf(format string, args ...any) {
@@ -307,6 +316,7 @@ func (re *renderEnv) context(self string, st *renderState) *exec.Context {
 			return nil, fmt.Errorf("var() needs a variable name")
 		}
 		name := args.Args[0].String()
+		st.read(&st.vars, name)
 		if v, ok := p.Vars[name]; ok {
 			return v, nil
 		}
@@ -324,6 +334,7 @@ func (re *renderEnv) context(self string, st *renderState) *exec.Context {
 			return "", fmt.Errorf("env_var() needs a variable name")
 		}
 		name := args.Args[0].String()
+		st.read(&st.envs, name)
 		if v, ok := re.env(name); ok {
 			return v, nil
 		}

@@ -83,6 +83,7 @@ func Load(dir string, opts Options) (*Project, error) {
 	l.applyConfigs()
 	l.readSingularTests()
 	l.resolve()
+	l.checkRelations()
 	if len(l.errs) > 0 {
 		return nil, l.fail()
 	}
@@ -184,6 +185,10 @@ func (l *loader) readModel(path string) *Model {
 	}
 	name := strings.TrimSuffix(filepath.Base(path), ".sql")
 	m := &Model{Name: name, Path: file, raw: string(data)}
+	if strings.TrimSpace(m.raw) == "" {
+		l.add(errorf(file, 1, 1, "the model file is empty: write the select that builds %s, or delete the file", name))
+		return nil
+	}
 	if loc := unsupportedTag.FindStringIndex(m.raw); loc != nil {
 		p := (&renderState{raw: m.raw, file: file}).pos(m.raw[loc[0]:loc[1]])
 		l.add(errorf(file, p.Line, p.Col, "{%% %s %%} blocks are a dbt feature strata does not support", strings.Fields(strings.Trim(m.raw[loc[0]:loc[1]], "{%- "))[0]))
@@ -207,7 +212,12 @@ func (l *loader) readModel(path string) *Model {
 		l.p.Warnings = append(l.p.Warnings, st.warnings...)
 		l.mu.Unlock()
 	}
+	if strings.TrimSpace(out) == "" && len(st.errs) == 0 {
+		l.add(errorf(file, 1, 1, "model %s renders to no SQL (a file of config() and Jinja alone builds nothing): write its select", name))
+		return nil
+	}
 	m.rendered = out
+	m.varsRead, m.envsRead = st.vars, st.envs
 	m.Refs = st.refs
 	m.Sources = st.sources
 	m.fileConfig = st.config
@@ -272,7 +282,7 @@ func (l *loader) readDocsAndMacros() {
 			l.p.Docs[m[1]] = strings.TrimSpace(m[2])
 		}
 	}
-	ms := &macroSet{names: map[string]string{}}
+	ms := &macroSet{names: map[string]string{}, sources: map[string]string{}}
 	for _, path := range l.walk(l.layout.macroPaths, ".sql") {
 		file := l.rel(path)
 		data, err := os.ReadFile(path)
@@ -300,6 +310,7 @@ func (l *loader) readDocsAndMacros() {
 			ms.names[m[1]] = file
 		}
 		ms.templates = append(ms.templates, t)
+		ms.sources[file] = string(data)
 	}
 	if len(ms.templates) > 0 {
 		l.p.macros = ms

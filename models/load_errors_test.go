@@ -54,7 +54,7 @@ func TestLoadErrors(t *testing.T) {
 				"models/sources.yml": sources,
 				"models/orders.sql":  "select *\nfrom {{ source('rwa', 'orders') }}\n",
 			},
-			want: []wantErr{{"models/orders.sql", 2, 16, []string{`unknown source "rwa"`, `did you mean "raw"?`}}},
+			want: []wantErr{{"models/orders.sql", 2, 16, []string{`unknown source "rwa.orders"`, `no source "rwa" is declared`, `did you mean "raw"?`}}},
 		},
 		{
 			name: "unknown source table",

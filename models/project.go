@@ -78,6 +78,8 @@ type Model struct {
 	fileConfig configLayer // from the file's config() call
 	propConfig configLayer // from its YAML properties
 
+	varsRead map[string]bool // vars and environment variables the load render read
+	envsRead map[string]bool
 	raw      string         // the file as written
 	rendered string         // rendered with is_incremental() false and placeholders for relations
 	tmpl     *exec.Template // parsed once; re-rendered when is_incremental() matters
@@ -93,6 +95,7 @@ type Column struct {
 	DataType    string
 	Tags        []string
 	Meta        map[string]any
+	Quote       *bool // quote: in YAML; unset means quoted, as every YAML identifier is
 }
 
 // Ref is one ref() call found in a model file.
@@ -143,7 +146,7 @@ type Test struct {
 	Name     string
 	Generic  string // "unique", "not_null", … ; "" for a singular test
 	Model    string // the model, seed or "source.table" the test is attached to; "" for singular
-	Column   string
+	Column   string // the column tested, as YAML names it
 	Severity string // "error" or "warn"
 	Where    string
 	Tags     []string
@@ -155,12 +158,36 @@ type Test struct {
 	SourceDeps []string
 
 	args     map[string]any
+	colExpr  bool // Column is an SQL expression (column_name: of a model-level test, or quote: false), not a name
+	colQuote bool // quote: true on the column
 	refs     []Ref
 	sources  []SourceRef
 	config   configLayer
 	rendered string // singular tests and custom generic tests: SQL with relation placeholders
 	tmpl     *exec.Template
 }
+
+// ColumnSQL is the tested column as the test's SQL reads it: a quoted identifier, so a
+// name from YAML can never be read as more SQL; or, for a model-level test's
+// column_name (dbt's "test an expression") and a column with quote: false, the
+// expression as written.
+func (t *Test) ColumnSQL() string {
+	if t.colExpr || t.Column == "" {
+		return t.Column
+	}
+	return Quote(t.Column)
+}
+
+// macroColumn is the column_name a custom generic test macro receives, as dbt gives it.
+func (t *Test) macroColumn() string {
+	if t.colQuote {
+		return Quote(t.Column)
+	}
+	return t.Column
+}
+
+// ColumnIsName reports whether the test's column is a column name (not an expression).
+func (t *Test) ColumnIsName() bool { return t.Column != "" && !t.colExpr }
 
 // ModelNames returns every model and seed name, sorted.
 func (p *Project) ModelNames() []string {

@@ -154,10 +154,10 @@ func (l *loader) readModelProps(file string, n *yaml.Node, seed bool) {
 		m.propConfig.values["meta"] = merged
 	}
 	for _, t := range l.testEntries(file, n) {
-		l.genericTest(file, t, name, "")
+		l.genericTest(file, t, name, nil)
 	}
 	for _, cn := range seq(get(n, "columns")) {
-		col := &Column{Name: scalar(get(cn, "name")), DataType: scalar(get(cn, "data_type"))}
+		col := &Column{Name: scalar(get(cn, "name")), DataType: scalar(get(cn, "data_type")), Quote: boolOf(get(cn, "quote"))}
 		if col.Name == "" {
 			l.add(errorf(file, cn.Line, cn.Column, "column entry without a name"))
 			continue
@@ -169,12 +169,15 @@ func (l *loader) readModelProps(file string, n *yaml.Node, seed bool) {
 		}
 		col.Description = l.renderDescription(file, get(cn, "description"))
 		col.Tags = toStrings(decode(get(cn, "tags")))
+		if q := get(cn, "quote"); q != nil && col.Quote == nil {
+			l.add(errorf(file, q.Line, q.Column, "column %s: quote must be true or false", col.Name))
+		}
 		if meta, ok := decode(get(cn, "meta")).(map[string]any); ok {
 			col.Meta = meta
 		}
 		m.Columns = append(m.Columns, col)
 		for _, t := range l.testEntries(file, cn) {
-			l.genericTest(file, t, name, col.Name)
+			l.genericTest(file, t, name, col)
 		}
 	}
 }
@@ -218,8 +221,14 @@ func (l *loader) renderDescription(file string, n *yaml.Node) string {
 }
 
 // genericTest builds one generic test from its YAML entry, attached to model (a model,
-// seed or "source.table") and, for column tests, column.
-func (l *loader) genericTest(file string, n *yaml.Node, model, column string) {
+// seed or "source.table") and, for column tests, col.
+func (l *loader) genericTest(file string, n *yaml.Node, model string, col *Column) {
+	column, expr, quote := "", false, false
+	if col != nil {
+		column = col.Name
+		expr = col.Quote != nil && !*col.Quote
+		quote = col.Quote != nil && *col.Quote
+	}
 	var kind string
 	args := map[string]any{}
 	var cfgNode *yaml.Node
@@ -260,8 +269,8 @@ func (l *loader) genericTest(file string, n *yaml.Node, model, column string) {
 		custom = name
 		delete(args, "name")
 	}
-	if col, ok := args["column_name"].(string); ok && column == "" {
-		column = col
+	if c, ok := args["column_name"].(string); ok && column == "" {
+		column, expr = c, true // dbt's "test an expression": SQL as written
 		delete(args, "column_name")
 	}
 	cfg := layerOf(file, cfgNode)
@@ -279,7 +288,7 @@ func (l *loader) genericTest(file string, n *yaml.Node, model, column string) {
 			return
 		}
 	}
-	t := &Test{Generic: kind, Model: model, Column: column, Path: file, Pos: posOf(file, n), Severity: "error", args: args}
+	t := &Test{Generic: kind, Model: model, Column: column, colExpr: expr, colQuote: quote, Path: file, Pos: posOf(file, n), Severity: "error", args: args}
 	switch kind {
 	case "accepted_values":
 		if _, ok := args["values"].([]any); !ok {
@@ -407,14 +416,14 @@ func (l *loader) readSource(file string, n *yaml.Node) {
 		}
 		for _, cn := range seq(get(tn, "columns")) {
 			col := &Column{Name: scalar(get(cn, "name")), DataType: scalar(get(cn, "data_type")),
-				Description: l.renderDescription(file, get(cn, "description"))}
+				Description: l.renderDescription(file, get(cn, "description")), Quote: boolOf(get(cn, "quote"))}
 			t.Columns = append(t.Columns, col)
 			for _, te := range l.testEntries(file, cn) {
-				l.genericTest(file, te, t.ID(), col.Name)
+				l.genericTest(file, te, t.ID(), col)
 			}
 		}
 		for _, te := range l.testEntries(file, tn) {
-			l.genericTest(file, te, t.ID(), "")
+			l.genericTest(file, te, t.ID(), nil)
 		}
 		s.Tables[t.Name] = t
 	}
@@ -456,4 +465,12 @@ func (l *loader) readExposure(file string, n *yaml.Node) {
 		l.p.Exposures = map[string]*Exposure{}
 	}
 	l.p.Exposures[e.Name] = e
+}
+
+// boolOf reads a YAML boolean; nil when absent or not a boolean.
+func boolOf(n *yaml.Node) *bool {
+	if v, ok := decode(n).(bool); ok {
+		return &v
+	}
+	return nil
 }

@@ -109,47 +109,47 @@ sources:
 	}
 
 	sqls := map[string]string{
-		"unique stg_orders.order_id": `select order_id as unique_field, count(*) as n_records
+		"unique stg_orders.order_id": `select "order_id" as unique_field, count(*) as n_records
 from "main"."stg_orders"
-where order_id is not null
-group by order_id
+where "order_id" is not null
+group by "order_id"
 having count(*) > 1`,
 		"accepted_values stg_orders.status": `with all_values as (
-  select status as value_field, count(*) as n_records
+  select "status" as value_field, count(*) as n_records
   from "main"."stg_orders"
-  group by status
+  group by "status"
 )
 select *
 from all_values
 where value_field not in ('placed', 'shipped')`,
 		"accepted_values stg_orders.status where order_id > 10": `with all_values as (
-  select status as value_field, count(*) as n_records
+  select "status" as value_field, count(*) as n_records
   from (select * from "main"."stg_orders" where order_id > 10) dbt_subquery
-  group by status
+  group by "status"
 )
 select *
 from all_values
 where value_field not in (1, 2)`,
 		"not_null orders.customer_id where status <> 'placed'": `select *
 from (select * from "main"."orders" where status <> 'placed') dbt_subquery
-where customer_id is null`,
+where "customer_id" is null`,
 		"relationships orders.customer_id": `with child as (
-  select customer_id as from_field
+  select "customer_id" as from_field
   from "main"."orders"
-  where customer_id is not null
+  where "customer_id" is not null
 ),
 parent as (
-  select id as to_field
+  select "id" as to_field
   from "main"."customers"
 )
 select from_field
 from child
 left join parent on child.from_field = parent.to_field
 where parent.to_field is null`,
-		"unique app.events.id": `select id as unique_field, count(*) as n_records
+		"unique app.events.id": `select "id" as unique_field, count(*) as n_records
 from "app"."events"
-where id is not null
-group by id
+where "id" is not null
+group by "id"
 having count(*) > 1`,
 	}
 	for name, want := range sqls {

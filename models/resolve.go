@@ -174,7 +174,7 @@ func (l *loader) resolveSources(file string, refs []SourceRef) []string {
 			for n := range l.p.Sources {
 				names = append(names, n)
 			}
-			l.add(errorf(pos.File, pos.Line, pos.Col, "unknown source %q%s: declare it under sources: in a YAML file", r.Source, didYouMean(r.Source, names)))
+			l.add(errorf(pos.File, pos.Line, pos.Col, "unknown source %q%s: no source %q is declared; declare it under sources: in a YAML file", id, didYouMean(r.Source, names), r.Source))
 			continue
 		}
 		if _, ok := s.Tables[r.Table]; !ok {

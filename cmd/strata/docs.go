@@ -21,7 +21,10 @@ func (a *app) docsCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if out == "" {
-				return &usageError{"docs needs --out DIR"}
+				return usagef("docs needs --out DIR")
+			}
+			if err := checkOutDir(out); err != nil {
+				return err
 			}
 			p, g, err := a.load()
 			if err != nil {
@@ -82,3 +85,18 @@ table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:3px 8px;text-
 </table>{{end}}
 {{range .Notes}}<p class="k">note: {{.}}</p>{{end}}</section>{{end}}</main></body></html>
 `))
+
+// checkOutDir refuses an output folder that is a file, or the root of the file system.
+func checkOutDir(out string) error {
+	abs, err := filepath.Abs(out)
+	if err != nil {
+		return usagef("--out %s: %v", out, err)
+	}
+	if filepath.Dir(abs) == abs {
+		return usagef("--out %s: refusing to write into the root of the file system; give a folder of its own, e.g. --out site", out)
+	}
+	if st, err := os.Stat(abs); err == nil && !st.IsDir() {
+		return usagef("--out %s: is a file, not a folder; give a folder to write the site into", out)
+	}
+	return nil
+}

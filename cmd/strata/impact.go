@@ -12,20 +12,30 @@ import (
 
 // impactCmd prints what changing or dropping a column would affect.
 func (a *app) impactCmd() *cobra.Command {
-	return &cobra.Command{
+	var format string
+	var limit int
+	c := &cobra.Command{
 		Use:   "impact MODEL.COLUMN",
 		Short: "Show what changing or dropping a column would affect: columns, models, tests, exposures",
 		Example: `  strata impact stg_orders.amount
-  strata impact shop.payments.amount --json`,
+  strata impact shop.payments.amount --json
+  strata impact stg_orders.amount --format mermaid`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			f, err := lineage.ParseFormat(format)
+			if err != nil {
+				return usagef("%v", err)
+			}
+			if a.json {
+				f = lineage.FormatJSON
+			}
 			p, g, err := a.load()
 			if err != nil {
 				return err
 			}
 			ref, err := lineage.ParseColumnRef(g, args[0])
 			if err != nil {
-				return &usageError{err.Error()}
+				return err
 			}
 			cg, err := a.columnGraph(cmd, p, g)
 			if err != nil {
@@ -33,17 +43,23 @@ func (a *app) impactCmd() *cobra.Command {
 			}
 			col, err := cg.Column(ref)
 			if err != nil {
-				return &usageError{err.Error()}
+				return err
 			}
 			ref.Column = col.Name
-			rep := lineage.Impact(g, cg, ref)
-			if a.json {
-				return a.printJSON(rep)
+			switch f {
+			case lineage.FormatJSON:
+				return a.printJSON(lineage.Impact(g, cg, ref))
+			case lineage.FormatText:
+				printImpact(a, g, lineage.Impact(g, cg, ref), col.Type)
+				return nil
 			}
-			printImpact(a, g, rep, col.Type)
-			return nil
+			// a diagram of what is affected: every column downstream of this one
+			return lineage.ExportColumns(a.stdout, f, cg.Downstream(ref, -1, limit), g)
 		},
 	}
+	c.Flags().StringVarP(&format, "format", "f", "text", "text, json, or a diagram of the affected columns: dot or mermaid")
+	c.Flags().IntVar(&limit, "limit", 500, "with dot or mermaid: at most N columns; the output says when it cut")
+	return c
 }
 
 func printImpact(a *app, g *lineage.Graph, rep lineage.ImpactReport, typ string) {

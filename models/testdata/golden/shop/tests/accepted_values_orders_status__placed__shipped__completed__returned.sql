@@ -1,7 +1,7 @@
 with all_values as (
-  select status as value_field, count(*) as n_records
+  select "status" as value_field, count(*) as n_records
   from "main"."orders"
-  group by status
+  group by "status"
 )
 select *
 from all_values

@@ -1,7 +1,7 @@
 with all_values as (
-  select payment_method as value_field, count(*) as n_records
+  select "payment_method" as value_field, count(*) as n_records
   from "main"."stg_payments"
-  group by payment_method
+  group by "payment_method"
 )
 select *
 from all_values

@@ -1,3 +1,3 @@
 select *
 from "main"."customers"
-where customer_id is null
+where "customer_id" is null

@@ -1,3 +1,3 @@
 select *
 from "main"."monthly_revenue"
-where order_month is null
+where "order_month" is null

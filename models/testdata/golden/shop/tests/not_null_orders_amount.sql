@@ -1,3 +1,3 @@
 select *
 from "main"."orders"
-where amount is null
+where "amount" is null

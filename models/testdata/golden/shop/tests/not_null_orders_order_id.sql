@@ -1,3 +1,3 @@
 select *
 from "main"."orders"
-where order_id is null
+where "order_id" is null

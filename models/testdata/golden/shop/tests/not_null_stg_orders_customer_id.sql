@@ -1,3 +1,3 @@
 select *
 from "main"."stg_orders"
-where customer_id is null
+where "customer_id" is null

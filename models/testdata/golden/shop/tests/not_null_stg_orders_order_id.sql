@@ -1,3 +1,3 @@
 select *
 from "main"."stg_orders"
-where order_id is null
+where "order_id" is null

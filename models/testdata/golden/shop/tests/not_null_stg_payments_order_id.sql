@@ -1,3 +1,3 @@
 select *
 from "main"."stg_payments"
-where order_id is null
+where "order_id" is null

@@ -1,3 +1,3 @@
 select *
 from "main"."stg_payments"
-where payment_id is null
+where "payment_id" is null

@@ -1,10 +1,10 @@
 with child as (
-  select customer_id as from_field
+  select "customer_id" as from_field
   from "main"."orders"
-  where customer_id is not null
+  where "customer_id" is not null
 ),
 parent as (
-  select customer_id as to_field
+  select "customer_id" as to_field
   from "main"."customers"
 )
 select from_field

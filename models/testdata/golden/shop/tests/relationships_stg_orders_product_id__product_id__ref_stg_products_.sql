@@ -1,10 +1,10 @@
 with child as (
-  select product_id as from_field
+  select "product_id" as from_field
   from "main"."stg_orders"
-  where product_id is not null
+  where "product_id" is not null
 ),
 parent as (
-  select product_id as to_field
+  select "product_id" as to_field
   from "main"."stg_products"
 )
 select from_field

@@ -1,10 +1,10 @@
 with child as (
-  select order_id as from_field
+  select "order_id" as from_field
   from "main"."stg_payments"
-  where order_id is not null
+  where "order_id" is not null
 ),
 parent as (
-  select order_id as to_field
+  select "order_id" as to_field
   from "main"."stg_orders"
 )
 select from_field

@@ -1,5 +1,5 @@
-select order_id as unique_field, count(*) as n_records
+select "order_id" as unique_field, count(*) as n_records
 from "main"."order_items"
-where order_id is not null
-group by order_id
+where "order_id" is not null
+group by "order_id"
 having count(*) > 1
