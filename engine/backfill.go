@@ -188,8 +188,12 @@ func checkSize(g *lineage.Graph, opts BackfillOptions, max int) error {
 			biggest, most = m.Name, n
 		}
 		if total > max {
-			return inputErrorf("to", "the range %s to %s is more than %d tasks (%s alone has %d partitions in it): backfill a shorter range, or raise the task cap",
-				opts.From.Format(time.DateOnly), opts.To.Format(time.DateOnly), max, biggest, most)
+			count := fmt.Sprint(most)
+			if most > max {
+				count = fmt.Sprintf("more than %d", max)
+			}
+			return inputErrorf("to", "the range %s to %s is more than %d tasks (%s alone has %s partitions in it): backfill a shorter range, or raise the task cap",
+				opts.From.Format(time.DateOnly), opts.To.Format(time.DateOnly), max, biggest, count)
 		}
 	}
 	return nil
@@ -200,11 +204,12 @@ func countWindows(g models.Granularity, from, end time.Time, limit int) int {
 	if !from.Before(end) {
 		return 0
 	}
+	secs := end.Unix() - from.Unix() // not end.Sub: a Duration overflows past 292 years
 	switch g {
 	case models.Hour:
-		return int(min(int64(end.Sub(from)+time.Hour-1)/int64(time.Hour), int64(limit)))
+		return int(min((secs+3599)/3600, int64(limit)))
 	case models.Day:
-		return int(min(int64(end.Sub(from)+24*time.Hour-1)/int64(24*time.Hour), int64(limit)))
+		return int(min((secs+86399)/86400, int64(limit)))
 	}
 	n := 0
 	for s := from; s.Before(end) && n < limit; s = g.Add(s, 1) {

@@ -60,6 +60,7 @@ func (s *shutdown) watch(sigs <-chan os.Signal, done <-chan struct{}) {
 	case sig := <-sigs:
 		if !s.running.Load() {
 			s.cancel()
+			s.exitOnNext(sigs, done)
 			return
 		}
 		grace := time.Duration(s.grace.Load())
@@ -72,6 +73,18 @@ func (s *shutdown) watch(sigs <-chan os.Signal, done <-chan struct{}) {
 			return
 		}
 		s.cancel()
+		s.exitOnNext(sigs, done)
+	case <-done:
+	}
+}
+
+// exitOnNext ends the process on one more signal: the command was asked to stop and
+// has not yet, so the user is not left waiting on it.
+func (s *shutdown) exitOnNext(sigs <-chan os.Signal, done <-chan struct{}) {
+	select {
+	case <-sigs:
+		fmt.Fprintln(s.stderr, "stopped")
+		os.Exit(exitCancelled)
 	case <-done:
 	}
 }
