@@ -419,19 +419,19 @@ func (w *Warehouse) endBackfill(ctx context.Context, bf *Backfill, res *Result) 
 
 // BackfillRecord is a backfill as listed by `strata backfills`.
 type BackfillRecord struct {
-	ID       string    `json:"backfill_id"`
-	Selector string    `json:"selector"`
-	From     time.Time `json:"from"`
-	To       time.Time `json:"to"`
-	Status   string    `json:"status"`
-	Created  time.Time `json:"created_at"`
-	Updated  time.Time `json:"updated_at"`
-	Total    int       `json:"tasks_total"`
-	Done     int       `json:"tasks_done"`
-	Failed   int       `json:"tasks_failed"`
-	Waiting  int       `json:"tasks_waiting"`
-	Runs     int       `json:"runs"`
-	Options  string    `json:"options"`
+	ID       string          `json:"backfill_id"`
+	Selector string          `json:"selector"`
+	From     time.Time       `json:"from"`
+	To       time.Time       `json:"to"`
+	Status   string          `json:"status"`
+	Created  time.Time       `json:"created_at"`
+	Updated  time.Time       `json:"updated_at"`
+	Total    int             `json:"tasks_total"`
+	Done     int             `json:"tasks_done"`
+	Failed   int             `json:"tasks_failed"`
+	Waiting  int             `json:"tasks_waiting"`
+	Runs     int             `json:"runs"`
+	Options  json.RawMessage `json:"options"` // what was asked: selection, range, reprocessing
 }
 
 // Backfills lists backfills, newest first. A backfill still marked running when the
@@ -450,11 +450,15 @@ func (w *Warehouse) Backfills(ctx context.Context, id string) ([]BackfillRecord,
 		return nil, err
 	}
 	defer rows.Close()
-	var out []BackfillRecord
+	out := []BackfillRecord{}
 	for rows.Next() {
 		var b BackfillRecord
-		if err := rows.Scan(&b.ID, &b.Selector, &b.From, &b.To, &b.Status, &b.Created, &b.Updated, &b.Total, &b.Done, &b.Failed, &b.Waiting, &b.Runs, &b.Options); err != nil {
+		var opts string
+		if err := rows.Scan(&b.ID, &b.Selector, &b.From, &b.To, &b.Status, &b.Created, &b.Updated, &b.Total, &b.Done, &b.Failed, &b.Waiting, &b.Runs, &opts); err != nil {
 			return nil, err
+		}
+		if b.Options = json.RawMessage(opts); !json.Valid(b.Options) {
+			b.Options = json.RawMessage("{}")
 		}
 		if b.Status == "running" {
 			b.Status = "interrupted"
@@ -466,6 +470,7 @@ func (w *Warehouse) Backfills(ctx context.Context, id string) ([]BackfillRecord,
 
 // BackfillTask is one task of a backfill as recorded.
 type BackfillTask struct {
+	Key       string     `json:"key"`
 	Node      string     `json:"node"`
 	Partition *time.Time `json:"partition_start,omitempty"`
 	Status    string     `json:"status"`
@@ -482,7 +487,7 @@ func (w *Warehouse) BackfillTasks(ctx context.Context, id string) ([]BackfillTas
 		return nil, err
 	}
 	defer rows.Close()
-	var out []BackfillTask
+	out := []BackfillTask{}
 	for rows.Next() {
 		var t BackfillTask
 		var p, u sql.NullTime
@@ -496,6 +501,7 @@ func (w *Warehouse) BackfillTasks(ctx context.Context, id string) ([]BackfillTas
 			pt := p.Time.UTC()
 			t.Partition = &pt
 		}
+		t.Key = TaskKey(t.Node, p.Time)
 		out = append(out, t)
 	}
 	return out, rows.Err()

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/stratadata/strata/engine"
+	"github.com/stratadata/strata/internal/testgraph"
 	"github.com/stratadata/strata/internal/testproj"
 	"github.com/stratadata/strata/models"
 )
@@ -35,7 +36,7 @@ func BenchmarkBackfill3650(b *testing.B) {
 	var strataNs, directNs int64
 	for i := 0; i < b.N; i++ {
 		dir := chainProject(b, models_)
-		p, g := loadGraph(b, dir)
+		p, g := testgraph.Load(b, dir)
 		w, err := engine.Open(ctx, p)
 		if err != nil {
 			b.Fatal(err)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/stratadata/strata/engine"
 	"github.com/stratadata/strata/internal/gen"
+	"github.com/stratadata/strata/internal/testgraph"
 	"github.com/stratadata/strata/lineage"
 	"github.com/stratadata/strata/models"
 )
@@ -34,7 +35,7 @@ func newChain500(b *testing.B, materialized string) *chain500 {
 	if err := gen.Write(dir, gen.Options{Models: chainLen, Shape: gen.ShapeChain, Materialized: materialized}); err != nil {
 		b.Fatal(err)
 	}
-	p, g := loadGraph(b, dir)
+	p, g := testgraph.Load(b, dir)
 	c := &chain500{p: p, g: g, tmp: b.TempDir()}
 	verb := map[string]string{"view": "VIEW", "table": "TABLE"}[materialized]
 	for _, n := range g.Nodes() {

@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/stratadata/strata/engine"
+	"github.com/stratadata/strata/internal/testgraph"
 	"github.com/stratadata/strata/internal/testproj"
 )
 
@@ -119,7 +120,7 @@ func TestFingerprintFollowsUpstreamChanges(t *testing.T) {
 		"models/c.sql": "select 2 as id",
 	})
 	fp := func() map[string]string {
-		_, g := loadGraph(t, dir)
+		_, g := testgraph.Load(t, dir)
 		plan, err := engine.NewPlan(g, engine.PlanOptions{Command: engine.CommandRun})
 		if err != nil {
 			t.Fatal(err)

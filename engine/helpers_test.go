@@ -8,31 +8,16 @@ import (
 	"testing"
 
 	"github.com/stratadata/strata/engine"
-	"github.com/stratadata/strata/lineage"
-	"github.com/stratadata/strata/models"
+	"github.com/stratadata/strata/internal/testgraph"
 )
 
 // Helpers shared by the engine's tests: load a project, run a command on it, read results.
-
-// loadGraph loads the project in dir and builds its graph.
-func loadGraph(t testing.TB, dir string) (*models.Project, *lineage.Graph) {
-	t.Helper()
-	p, err := models.Load(dir, models.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	g, err := lineage.Build(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p, g
-}
 
 // build loads dir and runs command on it, returning the result and the open warehouse.
 func build(t *testing.T, dir string, command engine.Command, threads int, sel ...string) (*engine.Result, *engine.Warehouse) {
 	t.Helper()
 	ctx := context.Background()
-	p, g := loadGraph(t, dir)
+	p, g := testgraph.Load(t, dir)
 	plan, err := engine.NewPlan(g, engine.PlanOptions{Command: command, Select: sel})
 	if err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/stratadata/strata/engine"
+	"github.com/stratadata/strata/internal/testgraph"
 	"github.com/stratadata/strata/internal/testproj"
 	"github.com/stratadata/strata/lineage"
 	"github.com/stratadata/strata/models"
@@ -27,7 +28,7 @@ type env struct {
 
 func open(t *testing.T, dir string) *env {
 	t.Helper()
-	p, g := loadGraph(t, dir)
+	p, g := testgraph.Load(t, dir)
 	w, err := engine.Open(context.Background(), p)
 	if err != nil {
 		t.Fatal(err)

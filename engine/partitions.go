@@ -209,12 +209,21 @@ const (
 type PartitionInfo struct {
 	Model   string           `json:"model"`
 	Name    string           `json:"partition"`
+	Key     string           `json:"key"` // the task key that builds it
+	Start   time.Time        `json:"start"`
+	End     time.Time        `json:"end"`
 	Window  models.Window    `json:"-"`
 	Status  PartitionStatus  `json:"status"`
 	Reason  string           `json:"reason,omitempty"`
 	Record  *PartitionRecord `json:"-"`
 	BuiltAt *time.Time       `json:"built_at,omitempty"`
+	RunID   string           `json:"run_id,omitempty"` // the run that built it
 	Rows    int64            `json:"rows"`
+}
+
+// built fills in what the partition's last build recorded.
+func (i *PartitionInfo) built(rec PartitionRecord) {
+	i.Record, i.BuiltAt, i.Rows, i.RunID = &rec, &rec.BuiltAt, rec.Rows, rec.RunID
 }
 
 // Status tells whether a partition is done, missing, stale (built from an older
@@ -222,12 +231,12 @@ type PartitionInfo struct {
 func (s *PartitionState) Status(g *lineage.Graph, fps map[string]string, model string, w models.Window) PartitionInfo {
 	m := g.Node(model).Model
 	spec := m.Partition()
-	info := PartitionInfo{Model: model, Name: spec.Granularity.Name(w.Start), Window: w}
+	info := PartitionInfo{Model: model, Name: spec.Granularity.Name(w.Start), Key: TaskKey(model, w.Start), Start: w.Start, End: w.End, Window: w}
 	rec, ok := s.Get(model, w.Start)
 	if msg, failed := s.Failure(model, w.Start); failed {
 		info.Status, info.Reason = PartFailed, models.FirstLine(msg)
 		if ok {
-			info.Record, info.BuiltAt, info.Rows = &rec, &rec.BuiltAt, rec.Rows
+			info.built(rec)
 		}
 		return info
 	}
@@ -235,7 +244,7 @@ func (s *PartitionState) Status(g *lineage.Graph, fps map[string]string, model s
 		info.Status = PartMissing
 		return info
 	}
-	info.Record, info.BuiltAt, info.Rows = &rec, &rec.BuiltAt, rec.Rows
+	info.built(rec)
 	if fp := fps[model]; fp != "" && rec.Fingerprint != fp {
 		info.Status, info.Reason = PartStale, "built from an older version of the model or its upstream (fingerprint "+rec.Fingerprint+", now "+fp+")"
 		return info
@@ -294,7 +303,7 @@ func (s *PartitionState) Summarize(g *lineage.Graph, fps map[string]string, mode
 		}
 	}
 	sum := PartitionSummary{Model: model, Granularity: string(spec.Granularity), From: spec.Granularity.Name(first),
-		Counts: map[string]int{}, Partitions: []PartitionInfo{}}
+		Counts: map[string]int{string(PartDone): 0, string(PartMissing): 0, string(PartStale): 0, string(PartFailed): 0}, Partitions: []PartitionInfo{}}
 	for st := first; st.Before(stop); st = spec.Granularity.Add(st, 1) {
 		info := s.Status(g, fps, model, models.Window{Start: st, End: spec.Granularity.Add(st, 1)})
 		sum.Counts[string(info.Status)]++

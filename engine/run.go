@@ -71,7 +71,7 @@ func Run(ctx context.Context, w *Warehouse, plan *Plan, opts RunOptions) (*Resul
 	if plan.Backfill != nil {
 		res.Backfill = plan.Backfill.ID
 	}
-	r := &runner{w: w, plan: plan, opts: opts, res: res}
+	r := &runner{ctx: ctx, w: w, plan: plan, opts: opts, res: res}
 	cat, err := r.catalog(ctx)
 	if err != nil {
 		return nil, err
@@ -197,6 +197,7 @@ type runner struct {
 	opts RunOptions
 	res  *Result
 
+	ctx      context.Context
 	stop     chan struct{} // closed when the run is drained or cancelled
 	mu       sync.Mutex
 	done     int
@@ -205,13 +206,17 @@ type runner struct {
 	creating map[string]*sync.Mutex // partitioned tables being created, by relation
 }
 
-// stopped reports whether the run was asked to stop starting tasks.
+// stopped reports whether the run was asked to stop starting tasks. It looks at the
+// drain channel and the context themselves too: the watcher that closes stop may not
+// have run yet.
 func (r *runner) stopped() bool {
 	select {
 	case <-r.stop:
 		return true
+	case <-r.opts.Drain:
+		return true
 	default:
-		return false
+		return r.ctx.Err() != nil
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/stratadata/strata/internal/gen"
+	"github.com/stratadata/strata/internal/testgraph"
 	"github.com/stratadata/strata/lineage"
 )
 
@@ -24,7 +25,7 @@ func project10k(b *testing.B) string {
 // 10,000-model project (target: under 5 s on a 2-core machine).
 func BenchmarkAnalyze10k(b *testing.B) {
 	dir := project10k(b)
-	p, g := loadGraph(b, dir)
+	p, g := testgraph.Load(b, dir)
 	b.ResetTimer()
 	var cols int
 	for i := 0; i < b.N; i++ {
@@ -47,7 +48,7 @@ func BenchmarkAnalyze10k(b *testing.B) {
 // and reports the p99 latency of one query.
 func BenchmarkColumnUpstream(b *testing.B) {
 	dir := project10k(b)
-	p, g := loadGraph(b, dir)
+	p, g := testgraph.Load(b, dir)
 	cat, err := lineage.Analyze(context.Background(), p, g, lineage.AnalyzeOptions{})
 	if err != nil {
 		b.Fatal(err)

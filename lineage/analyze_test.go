@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stratadata/strata/internal/testgraph"
 	"github.com/stratadata/strata/lineage"
 )
 
@@ -40,7 +41,7 @@ func describe(nc *lineage.NodeColumns) string {
 
 func analyzeDir(t *testing.T, dir string) (*lineage.Graph, *lineage.Catalog) {
 	t.Helper()
-	p, g := loadGraph(t, dir)
+	p, g := testgraph.Load(t, dir)
 	cat, err := lineage.Analyze(context.Background(), p, g, lineage.AnalyzeOptions{})
 	if err != nil {
 		t.Fatal(err)

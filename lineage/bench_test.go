@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/stratadata/strata/internal/gen"
+	"github.com/stratadata/strata/internal/testgraph"
 	"github.com/stratadata/strata/lineage"
 	"github.com/stratadata/strata/models"
 )
@@ -67,7 +68,7 @@ func benchLoadCompileGraph(b *testing.B, n int) {
 // BenchmarkSelect evaluates selectors on the graph of a 10,000-model project.
 func BenchmarkSelect(b *testing.B) {
 	dir := benchProject(b, 10000)
-	_, g := loadGraph(b, dir)
+	_, g := testgraph.Load(b, dir)
 	for _, sel := range []string{"+m_5000", "m_5000+", "@m_5000", "tag:nightly", "path:models/p012", "+m_5000,tag:nightly"} {
 		b.Run(sel, func(b *testing.B) {
 			b.ReportAllocs()

@@ -6,12 +6,13 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/stratadata/strata/internal/testgraph"
 	"github.com/stratadata/strata/lineage"
 )
 
 func TestDescribeShop(t *testing.T) {
 	t.Parallel()
-	p, g := loadGraph(t, "../examples/shop")
+	p, g := testgraph.Load(t, "../examples/shop")
 	cat, err := lineage.Analyze(context.Background(), p, g, lineage.AnalyzeOptions{})
 	if err != nil {
 		t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/stratadata/strata/engine"
+	"github.com/stratadata/strata/internal/testgraph"
 	"github.com/stratadata/strata/lineage"
 	"github.com/stratadata/strata/models"
 	"github.com/stratadata/strata/openlineage"
@@ -89,7 +90,7 @@ func TestOpenLineageNotConfigured(t *testing.T) {
 func TestOpenLineageCancelledTaskAborts(t *testing.T) {
 	t.Parallel()
 	dir := olProject(t, "openlineage:\n  file: events.jsonl\n")
-	p, g := loadGraph(t, dir)
+	p, g := testgraph.Load(t, dir)
 	plan, err := engine.NewPlan(g, engine.PlanOptions{Command: engine.CommandRun, Select: []string{"stg_orders", "bad"}})
 	if err != nil {
 		t.Fatal(err)

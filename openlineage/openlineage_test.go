@@ -19,6 +19,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/stratadata/strata/engine"
+	"github.com/stratadata/strata/internal/testgraph"
 	"github.com/stratadata/strata/internal/testproj"
 	"github.com/stratadata/strata/lineage"
 	"github.com/stratadata/strata/models"
@@ -108,20 +109,6 @@ func (c *collector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusCreated)
 }
 
-// loadGraph loads the project in dir and builds its graph.
-func loadGraph(t testing.TB, dir string) (*models.Project, *lineage.Graph) {
-	t.Helper()
-	p, err := models.Load(dir, models.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	g, err := lineage.Build(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p, g
-}
-
 // withCatalog hands a sender a column lineage written by hand instead of the shadow
 // catalog's.
 type withCatalog struct {
@@ -140,7 +127,7 @@ func (w withCatalog) Observe(e engine.Event) {
 func runWithOpenLineage(t *testing.T, dir string, cols map[string]*lineage.NodeColumns) (*engine.Result, *models.Project, []string) {
 	t.Helper()
 	ctx := context.Background()
-	p, g := loadGraph(t, dir)
+	p, g := testgraph.Load(t, dir)
 	plan, err := engine.NewPlan(g, engine.PlanOptions{Command: engine.CommandBuild, Now: time.Date(2024, 1, 3, 0, 30, 0, 0, time.UTC)})
 	if err != nil {
 		t.Fatal(err)

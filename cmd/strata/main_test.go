@@ -2,7 +2,9 @@ package main
 
 import (
 	"database/sql"
+	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io/fs"
 	"os"
@@ -18,6 +20,8 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
+var update = flag.Bool("update", false, "rewrite the cmp files of the scripts in testdata/script")
+
 // TestMain lets the test binary act as the strata command inside scripts.
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
@@ -32,17 +36,19 @@ func TestScripts(t *testing.T) {
 		t.Fatal(err)
 	}
 	testscript.Run(t, testscript.Params{
-		Dir: filepath.Join("testdata", "script"),
+		Dir:           filepath.Join("testdata", "script"),
+		UpdateScripts: *update,
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("HOME", env.WorkDir) // so ~/.dbt holds no profiles
 			env.Setenv("REPO", repo)
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"duckq":    cmdDuckq,
-			"cpdir":    cmdCpdir,
-			"exitcode": cmdExitcode,
-			"capture":  cmdCapture,
+			"duckq":     cmdDuckq,
+			"cpdir":     cmdCpdir,
+			"exitcode":  cmdExitcode,
+			"capture":   cmdCapture,
+			"jsonshape": cmdJSONShape,
 		},
 	})
 }
@@ -212,4 +218,79 @@ func cmdCapture(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("capture: no match for %q in stdout", args[1])
 	}
 	ts.Setenv(args[0], m[1])
+}
+
+// cmdJSONShape prints the shape of each JSON line of a file (stdout by default): every
+// key, in order, with the kind of its value, so that a cmp file pins the wire shapes
+// --json, the API and MCP share without pinning times and IDs:
+//
+//	jsonshape [FILE]
+func cmdJSONShape(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) > 1 {
+		ts.Fatalf("usage: jsonshape [FILE]")
+	}
+	file := "stdout"
+	if len(args) == 1 {
+		file = args[0]
+	}
+	var b strings.Builder
+	for _, line := range strings.Split(strings.TrimSpace(ts.ReadFile(file)), "\n") {
+		dec := json.NewDecoder(strings.NewReader(line))
+		dec.UseNumber()
+		shape, err := shapeOf(dec)
+		ts.Check(err)
+		b.WriteString(shape + "\n")
+	}
+	fmt.Fprint(ts.Stdout(), b.String())
+}
+
+// shapeOf reads one JSON value and writes its shape: objects keep their keys in order,
+// a list shows its first element's shape (or [] when empty), scalars their kind.
+func shapeOf(dec *json.Decoder) (string, error) {
+	tok, err := dec.Token()
+	if err != nil {
+		return "", err
+	}
+	switch v := tok.(type) {
+	case json.Delim:
+		var parts []string
+		end := "}"
+		if v == '[' {
+			end = "]"
+		}
+		for dec.More() {
+			if v == '{' {
+				k, err := dec.Token()
+				if err != nil {
+					return "", err
+				}
+				s, err := shapeOf(dec)
+				if err != nil {
+					return "", err
+				}
+				parts = append(parts, fmt.Sprintf("%q:%s", k, s))
+				continue
+			}
+			s, err := shapeOf(dec)
+			if err != nil {
+				return "", err
+			}
+			if len(parts) == 0 {
+				parts = append(parts, s)
+			}
+		}
+		if _, err := dec.Token(); err != nil {
+			return "", err
+		}
+		return string(v) + strings.Join(parts, ",") + end, nil
+	case string:
+		return "string", nil
+	case json.Number:
+		return "number", nil
+	case bool:
+		return "bool", nil
+	case nil:
+		return "null", nil
+	}
+	return "", fmt.Errorf("unexpected token %v", tok)
 }
