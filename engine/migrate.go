@@ -87,6 +87,26 @@ var migrations = []migration{
 		`ALTER TABLE _strata.runs ADD COLUMN host VARCHAR`,
 		`ALTER TABLE _strata.runs ADD COLUMN tasks_cancelled INTEGER`,
 	}},
+	{3, "the scheduler's ledger of intervals", []string{
+		// one row per (schedule, interval): what the scheduler owes and where it stands
+		`CREATE TABLE _strata.intervals (
+			schedule       VARCHAR,
+			interval_start TIMESTAMP,
+			interval_end   TIMESTAMP,
+			state          VARCHAR,
+			kind           VARCHAR,
+			run_id         VARCHAR,
+			attempts       INTEGER,
+			queued_at      TIMESTAMP,
+			started_at     TIMESTAMP,
+			ended_at       TIMESTAMP,
+			error          VARCHAR)`,
+		`CREATE TABLE _strata.schedule_state (
+			schedule   VARCHAR,
+			paused     BOOLEAN,
+			first_seen TIMESTAMP,
+			updated_at TIMESTAMP)`,
+	}},
 }
 
 // SchemaVersion is the _strata version this build writes.

@@ -77,6 +77,7 @@ type Task struct {
 
 	Window   *models.Window // the partition, for partitioned models
 	Attempts int
+	Err      error  // the error of a task that ended in error, with its class
 	Skip     string // for plans listed by --dry-run: why the task will not run
 
 	node *lineage.Node
@@ -117,6 +118,13 @@ type PlanOptions struct {
 	Exclude     []string
 	FullRefresh bool
 	Now         time.Time // when partitions are due; time.Now() when zero
+
+	// Interval, when set, plans the partitions that closed during it (a schedule's
+	// interval) instead of those due at Now: windows whose end lies in (start, end], with
+	// their lookback. Unpartitioned models run as usual.
+	Interval *models.Window
+	// Windows, when set, says exactly which partitions of a partitioned model to plan.
+	Windows func(*models.Model) []models.Window
 }
 
 // Plan is the ordered set of tasks a command will run.
@@ -142,9 +150,15 @@ func NewPlan(g *lineage.Graph, opts PlanOptions) (*Plan, error) {
 	if now.IsZero() {
 		now = time.Now()
 	}
-	return newPlan(g, opts, func(m *models.Model) []models.Window {
-		return m.Partition().Due(now)
-	}, nil)
+	windows := func(m *models.Model) []models.Window { return m.Partition().Due(now) }
+	switch {
+	case opts.Windows != nil:
+		windows = opts.Windows
+	case opts.Interval != nil:
+		iv := *opts.Interval
+		windows = func(m *models.Model) []models.Window { return m.Partition().Closed(iv.Start, iv.End) }
+	}
+	return newPlan(g, opts, windows, nil)
 }
 
 // newPlan builds a plan; windows says which partitions of a partitioned model to plan,

@@ -27,6 +27,13 @@ type RunOptions struct {
 	// the others stay pending, and the run ends cancelled. Cancelling ctx does the same
 	// and also cuts running tasks short.
 	Drain <-chan struct{}
+
+	// RunID, when set, is the run's ID (the scheduler derives it from the interval and
+	// the attempt); a new one is made when empty.
+	RunID string
+	// Interval, when set, is the ledger interval the run is for: it is marked running
+	// with the run's start and done, failed or interrupted with its end.
+	Interval *IntervalRef
 }
 
 // Result is what a run did.
@@ -51,6 +58,49 @@ func (r *Result) Count(s Status) int {
 		}
 	}
 	return n
+}
+
+// Summary says in one line what failed in a run: its first failed task and how many
+// more.
+func (r *Result) Summary() string {
+	var first *Task
+	n := 0
+	for _, t := range r.Tasks {
+		if t.Status.Failed() {
+			if first == nil {
+				first = t
+			}
+			n++
+		}
+	}
+	switch {
+	case first == nil && r.Err != nil:
+		return r.Err.Error()
+	case first == nil:
+		return ""
+	case n == 1:
+		return first.Label() + ": " + first.Message
+	}
+	return fmt.Sprintf("%s: %s (and %d more)", first.Label(), first.Message, n-1)
+}
+
+// Retryable reports whether every failure of the run may pass on another attempt: a
+// write conflict or an I/O error, never an error in the SQL or the data, nor a check
+// that did not pass.
+func (r *Result) Retryable() bool {
+	any := false
+	for _, t := range r.Tasks {
+		switch {
+		case t.Status == StatusError:
+			if !transient(t.Err) {
+				return false
+			}
+			any = true
+		case t.Status == StatusFail || t.Status == StatusWaiting:
+			return false
+		}
+	}
+	return any || (r.Err != nil && transient(r.Err))
 }
 
 // Failed reports whether any model, seed or test failed, or the run did not finish.
@@ -89,7 +139,10 @@ func Run(ctx context.Context, w *Warehouse, plan *Plan, opts RunOptions) (*Resul
 		defer w.Close()
 		r.w = w
 	}
-	res.RunID = newRunID(now)
+	res.RunID = opts.RunID
+	if res.RunID == "" {
+		res.RunID = newRunID(now)
+	}
 	if err := w.loadCatalog(ctx); err != nil {
 		return nil, err
 	}
@@ -120,7 +173,7 @@ func Run(ctx context.Context, w *Warehouse, plan *Plan, opts RunOptions) (*Resul
 			return nil, fmt.Errorf("record backfill: %w", err)
 		}
 	}
-	if err := w.startRun(ctx, res); err != nil {
+	if err := w.startRun(ctx, res, opts.Interval); err != nil {
 		return nil, fmt.Errorf("record run: %w", err)
 	}
 	r.notify(Event{Kind: EventRunStarted, RunID: res.RunID, Plan: plan, Catalog: cat, Total: len(plan.Tasks)})
@@ -135,7 +188,7 @@ func Run(ctx context.Context, w *Warehouse, plan *Plan, opts RunOptions) (*Resul
 	case res.Failed():
 		res.Status = "error"
 	}
-	if err := w.endRun(end, res); err != nil && res.Err == nil {
+	if err := w.endRun(end, res, opts.Interval); err != nil && res.Err == nil {
 		res.Err = fmt.Errorf("record run end: %w", err)
 	}
 	if plan.Backfill != nil {
@@ -366,7 +419,7 @@ func (r *runner) runTask(ctx context.Context, c *duckdb.Conn, t *Task) {
 	case err != nil && (interrupted(err) || ctx.Err() != nil):
 		t.Status, t.Message = StatusCancelled, "cancelled while running"
 	case err != nil:
-		t.Status, t.Message = StatusError, err.Error()
+		t.Status, t.Message, t.Err = StatusError, err.Error(), err
 	}
 	if t.Status == StatusError || t.Status == StatusWaiting || t.Status == StatusCancelled {
 		if t.Window != nil && t.Status != StatusCancelled {

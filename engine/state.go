@@ -19,26 +19,69 @@ func newRunID(now time.Time) string {
 	return now.UTC().Format("20060102-150405") + "-" + hex.EncodeToString(b)
 }
 
-func (w *Warehouse) startRun(ctx context.Context, r *Result) error {
+// IntervalRef names the ledger interval a run is for.
+type IntervalRef struct {
+	Schedule string
+	End      time.Time
+}
+
+// startRun records a run, and the interval it is for as running, in one transaction.
+func (w *Warehouse) startRun(ctx context.Context, r *Result, iv *IntervalRef) error {
 	var bf any
 	if r.Backfill != "" {
 		bf = r.Backfill
 	}
 	host, _ := os.Hostname()
-	_, err := w.db.ExecContext(ctx, `INSERT INTO _strata.runs (run_id, command, selector, started_at, status, tasks_total, backfill_id, pid, host)
-		VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?)`, r.RunID, string(r.Command), r.Selector, r.Started, len(r.Tasks), bf, os.Getpid(), host)
-	return err
+	c, err := w.conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	return c.InTx(ctx, func() error {
+		if _, err := c.Exec(ctx, `INSERT INTO _strata.runs (run_id, command, selector, started_at, status, tasks_total, backfill_id, pid, host)
+			VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?)`, r.RunID, string(r.Command), r.Selector, r.Started, len(r.Tasks), bf, os.Getpid(), host); err != nil {
+			return err
+		}
+		if iv == nil {
+			return nil
+		}
+		_, err := c.Exec(ctx, `UPDATE _strata.intervals SET state = 'running', run_id = ?, attempts = coalesce(attempts, 0) + 1,
+			started_at = ?, ended_at = NULL, error = NULL WHERE schedule = ? AND interval_end = ?`, r.RunID, r.Started, iv.Schedule, iv.End)
+		return err
+	})
 }
 
-func (w *Warehouse) endRun(ctx context.Context, r *Result) error {
+// endRun records a run's end, and its interval's outcome, in one transaction.
+func (w *Warehouse) endRun(ctx context.Context, r *Result, iv *IntervalRef) error {
 	var errMsg any
 	if r.Err != nil {
 		errMsg = sanitize(r.Err.Error())
 	}
-	_, err := w.db.ExecContext(ctx, `UPDATE _strata.runs SET ended_at = ?, status = ?, tasks_ok = ?, tasks_error = ?, tasks_skipped = ?,
-		tasks_cancelled = ?, error = ? WHERE run_id = ?`, r.Ended, r.Status, r.Count(StatusSuccess)+r.Count(StatusPass)+r.Count(StatusWarn),
-		r.Count(StatusError)+r.Count(StatusFail)+r.Count(StatusWaiting), r.Count(StatusSkipped), r.Count(StatusCancelled)+r.Count(StatusPending), errMsg, r.RunID)
-	return err
+	c, err := w.conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	return c.InTx(ctx, func() error {
+		if _, err := c.Exec(ctx, `UPDATE _strata.runs SET ended_at = ?, status = ?, tasks_ok = ?, tasks_error = ?, tasks_skipped = ?,
+			tasks_cancelled = ?, error = ? WHERE run_id = ?`, r.Ended, r.Status, r.Count(StatusSuccess)+r.Count(StatusPass)+r.Count(StatusWarn),
+			r.Count(StatusError)+r.Count(StatusFail)+r.Count(StatusWaiting), r.Count(StatusSkipped), r.Count(StatusCancelled)+r.Count(StatusPending), errMsg, r.RunID); err != nil {
+			return err
+		}
+		if iv == nil {
+			return nil
+		}
+		state, msg := IntervalDone, ""
+		switch r.Status {
+		case "cancelled":
+			state = IntervalInterrupted
+		case "error":
+			state, msg = IntervalFailed, r.Summary()
+		}
+		_, err := c.Exec(ctx, `UPDATE _strata.intervals SET state = ?, ended_at = ?, error = ? WHERE schedule = ? AND interval_end = ?`,
+			state, r.Ended, nullString(sanitize(msg)), iv.Schedule, iv.End)
+		return err
+	})
 }
 
 // taskColumns are _strata.tasks' columns in the order taskArgs gives them.
@@ -113,6 +156,7 @@ type RunRecord struct {
 
 // TaskRecord is one recorded task of a run.
 type TaskRecord struct {
+	RunID        string     `json:"run_id,omitempty"`
 	Node         string     `json:"node"`
 	Resource     string     `json:"resource"`
 	Materialized string     `json:"materialized,omitempty"`

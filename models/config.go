@@ -52,6 +52,7 @@ var configKeys = map[string]bool{
 	"merge_exclude_columns": true, "indexes": true, "batch_size_hint": true, "copy_grants": true,
 	"fail_calc": true, "store_failures_as": true, "location": true, "format": true, "options": true,
 	"glue_register": true, "plugin": true, "docs_url": true,
+	"trigger": true, "freshness": true, "timezone": true, "retries": true,
 }
 
 // materializations are the model kinds strata runs.

@@ -335,3 +335,29 @@ func (s *PartitionSpec) Due(now time.Time) []Window {
 	}
 	return s.Granularity.Windows(first, last)
 }
+
+// Closed returns the windows that closed during [from, to) — those whose end lies in
+// (from, to] — with the spec's lookback before the first of them, from its start on.
+// Consecutive intervals of a schedule thus build each window once, whatever their grain.
+func (s *PartitionSpec) Closed(from, to time.Time) []Window {
+	g := s.Granularity
+	first := g.Floor(from)
+	if !g.Add(first, 1).After(from) {
+		first = g.Add(first, 1)
+	}
+	var out []Window
+	for st := first; !g.Add(st, 1).After(to); st = g.Add(st, 1) {
+		out = append(out, Window{Start: st, End: g.Add(st, 1)})
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	for i := 0; i < s.Lookback; i++ {
+		st := g.Add(out[0].Start, -1)
+		out = append([]Window{{Start: st, End: g.Add(st, 1)}}, out...)
+	}
+	for len(out) > 0 && out[0].Start.Before(s.Start) {
+		out = out[1:]
+	}
+	return out
+}

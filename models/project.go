@@ -38,6 +38,10 @@ type Project struct {
 	// OpenLineage says where run events go, when set in strata.yml (openlineage:).
 	OpenLineage OpenLineage
 
+	// Schedules are what strata serve runs and when: strata.yml's schedules:, and
+	// models' own schedule configs (named after the model).
+	Schedules map[string]*Schedule
+
 	// Warnings are problems that do not stop a run (an ignored dbt feature, say).
 	Warnings []string
 
@@ -64,7 +68,8 @@ type Model struct {
 	Description string
 	Columns     []*Column
 	Config      Config
-	Patch       *Pos // where its YAML properties are, if any
+	Patch       *Pos       // where its YAML properties are, if any
+	Freshness   *Freshness // how late it may be, when its config says
 
 	Refs    []Ref       // ref() calls in the file, in order
 	Sources []SourceRef // source() calls in the file, in order

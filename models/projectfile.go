@@ -107,7 +107,10 @@ func (f *folderConfig) layersFor(project string, dirs []string, name string, _ b
 
 var (
 	strataKeys = []string{"name", "warehouse", "target", "targets", "vars", "models", "seeds", "data_tests", "tests", "sources",
-		"model-paths", "seed-paths", "test-paths", "macro-paths", "snapshot-paths", "docs-paths", "openlineage"}
+		"model-paths", "seed-paths", "test-paths", "macro-paths", "snapshot-paths", "docs-paths", "openlineage", "schedules"}
+	// overlayKeys are what a strata.yml beside dbt_project.yml may hold: strata's own
+	// keys, so the dbt project's files stay untouched
+	overlayKeys        = []string{"schedules", "openlineage"}
 	dbtUnsupportedKeys = []string{"on-run-start", "on-run-end", "dispatch"}
 )
 
@@ -115,6 +118,12 @@ var (
 func (l *loader) readProjectFile() error {
 	file := "strata.yml"
 	data, err := os.ReadFile(filepath.Join(l.p.Dir, file))
+	var overlay []byte
+	if err == nil && !hasNameKey(data) {
+		if _, derr := os.Stat(filepath.Join(l.p.Dir, "dbt_project.yml")); derr == nil {
+			overlay, err = data, os.ErrNotExist // strata's keys beside a dbt project
+		}
+	}
 	if err != nil {
 		file = "dbt_project.yml"
 		data, err = os.ReadFile(filepath.Join(l.p.Dir, file))
@@ -176,7 +185,11 @@ func (l *loader) readProjectFile() error {
 		}
 		l.readStrataWarehouse(file, root)
 		l.readOpenLineage(file, get(root, "openlineage"))
+		l.readSchedules(file, get(root, "schedules"))
 		return nil
+	}
+	if overlay != nil {
+		l.readOverlay(overlay)
 	}
 	for _, kv := range pairs(root) {
 		if slices.Contains(dbtUnsupportedKeys, kv.Key) && truthy(decode(kv.Value)) {
@@ -373,4 +386,29 @@ func (l *loader) readOpenLineage(file string, n *yaml.Node) {
 	if l.p.OpenLineage.Namespace == "" {
 		l.p.OpenLineage.Namespace = l.p.Name
 	}
+}
+
+// hasNameKey reports whether a strata.yml names its project (a project of its own) rather
+// than only adding strata's keys to the dbt project beside it.
+func hasNameKey(data []byte) bool {
+	root, err := parseYAML("strata.yml", data)
+	return err == nil && get(root, "name") != nil
+}
+
+// readOverlay reads a strata.yml beside dbt_project.yml: strata's own keys only.
+func (l *loader) readOverlay(data []byte) {
+	const file = "strata.yml"
+	root, perr := parseYAML(file, data)
+	if perr != nil {
+		l.add(perr)
+		return
+	}
+	for _, kv := range pairs(root) {
+		if !slices.Contains(overlayKeys, kv.Key) {
+			l.add(errorf(file, kv.KeyN.Line, kv.KeyN.Column, "%q: a strata.yml beside dbt_project.yml holds only strata's own keys (%s); put dbt's settings in dbt_project.yml",
+				kv.Key, strings.Join(overlayKeys, ", ")))
+		}
+	}
+	l.readOpenLineage(file, get(root, "openlineage"))
+	l.readSchedules(file, get(root, "schedules"))
 }

@@ -1,0 +1,797 @@
+package scheduler
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-co-op/gocron/v2"
+	"github.com/jonboulle/clockwork"
+
+	"github.com/stratadata/strata/engine"
+	"github.com/stratadata/strata/lineage"
+	"github.com/stratadata/strata/models"
+)
+
+// Options configure a Scheduler.
+type Options struct {
+	Clock     clockwork.Clock   // the real clock when nil
+	MaxRuns   int               // runs at once across the process; 2 when 0
+	Threads   int               // tasks at once within a run; 4 when 0
+	Retries   int               // a task's own retries of transient errors (as --retries); 2 when 0
+	AgeStep   time.Duration     // waiting this long lifts a job one priority level; 10 minutes when 0
+	RetryCap  time.Duration     // the longest backoff between attempts of an interval; 30 minutes when 0
+	Tick      time.Duration     // the wake-up that catches what a sleep or clock jump missed; a minute when 0
+	Queue     Queue             // an in-process MemQueue when nil
+	Logger    *slog.Logger      // discarded when nil
+	Metrics   *Metrics          // none when nil
+	Observers []engine.Observer // added to every run (OpenLineage, say)
+	NoCron    bool              // do not start gocron: tests drive Tick themselves
+}
+
+// Scheduler keeps every schedule's intervals done: it owns the queue and the runs of one
+// warehouse. Start it, and Stop it.
+type Scheduler struct {
+	opts  Options
+	p     *models.Project
+	g     *lineage.Graph
+	w     *engine.Warehouse
+	clock clockwork.Clock
+	log   *slog.Logger
+	queue Queue
+
+	schedules map[string]*models.Schedule
+	starts    map[string]time.Time // how far back catch-up may go, per schedule
+	triggered []string             // models with trigger='upstream'
+
+	mu        sync.Mutex
+	jobs      map[string]*Job // every job this process knows: queued, running, recently finished
+	running   map[string]*Job
+	active    map[string]int // running jobs per schedule
+	paused    map[string]bool
+	firstSeen map[string]time.Time
+	order     []string // job IDs in the order they were created, to forget old ones
+
+	wake    chan struct{}
+	changed chan struct{} // closed and replaced whenever a job starts or finishes
+	drain   chan struct{}
+	ctx     context.Context
+	cancel  context.CancelFunc
+	cron    gocron.Scheduler
+	started chan struct{}
+	stopped chan struct{}
+	loops   sync.WaitGroup
+	runs    sync.WaitGroup
+}
+
+// New prepares a scheduler for a project's schedules on an open warehouse; it checks
+// every schedule's selection against the graph.
+func New(p *models.Project, g *lineage.Graph, w *engine.Warehouse, opts Options) (*Scheduler, error) {
+	if opts.Clock == nil {
+		opts.Clock = clockwork.NewRealClock()
+	}
+	if opts.MaxRuns <= 0 {
+		opts.MaxRuns = 2
+	}
+	if opts.Threads <= 0 {
+		opts.Threads = 4
+	}
+	if opts.Retries == 0 {
+		opts.Retries = 2
+	}
+	if opts.RetryCap <= 0 {
+		opts.RetryCap = 30 * time.Minute
+	}
+	if opts.Tick <= 0 {
+		opts.Tick = time.Minute
+	}
+	if opts.Queue == nil {
+		opts.Queue = NewMemQueue(opts.AgeStep)
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Scheduler{opts: opts, p: p, g: g, w: w, clock: opts.Clock, log: opts.Logger, queue: opts.Queue,
+		schedules: p.Schedules, starts: map[string]time.Time{},
+		jobs: map[string]*Job{}, running: map[string]*Job{}, active: map[string]int{}, paused: map[string]bool{},
+		wake: make(chan struct{}, 1), changed: make(chan struct{}), drain: make(chan struct{}), started: make(chan struct{}), stopped: make(chan struct{})}
+	if s.schedules == nil {
+		s.schedules = map[string]*models.Schedule{}
+	}
+	var errs models.Errors
+	for _, name := range s.names() {
+		sc := s.schedules[name]
+		ids, err := g.Select(sc.Select, nil)
+		if err != nil {
+			errs = append(errs, &models.Error{File: sc.Pos.File, Line: sc.Pos.Line, Col: sc.Pos.Col, Msg: fmt.Sprintf("schedule %s: %v", name, err)})
+			continue
+		}
+		for id := range ids {
+			if n := g.Node(id); n.Model != nil && n.Model.Partition() != nil {
+				if st := n.Model.Partition().Start; s.starts[name].IsZero() || st.Before(s.starts[name]) {
+					s.starts[name] = st
+				}
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	for _, name := range p.ModelNames() {
+		if m := p.Models[name]; m.Partition() != nil && fmt.Sprint(m.Config.Raw["trigger"]) == "upstream" {
+			s.triggered = append(s.triggered, name)
+		}
+	}
+	return s, nil
+}
+
+// names are the schedules, sorted.
+func (s *Scheduler) names() []string {
+	out := make([]string, 0, len(s.schedules))
+	for n := range s.schedules {
+		out = append(out, n)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Started is closed once the scheduler has caught up and runs.
+func (s *Scheduler) Started() <-chan struct{} { return s.started }
+
+// Start restores what the ledger says is unfinished, queues what is owed, and starts
+// firing and running. It returns once the scheduler runs.
+func (s *Scheduler) Start(ctx context.Context) error {
+	s.ctx, s.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	now := s.clock.Now().UTC()
+	states, err := s.w.ScheduleStates(ctx, s.names(), s.pausedInConfig(), now)
+	if err != nil {
+		return fmt.Errorf("schedule state: %w", err)
+	}
+	s.firstSeen = map[string]time.Time{}
+	for name, st := range states {
+		s.paused[name] = st.Paused
+		s.firstSeen[name] = st.FirstSeen
+	}
+	// what a process that stopped (or died) left queued or running is owed still
+	unfinished, err := s.w.UnfinishedIntervals(ctx)
+	if err != nil {
+		return fmt.Errorf("ledger: %w", err)
+	}
+	for _, iv := range unfinished {
+		if _, ok := s.schedules[iv.Schedule]; ok {
+			s.pushInterval(iv, iv.Attempts)
+		}
+	}
+	if err := s.Tick(ctx); err != nil {
+		return err
+	}
+	if !s.opts.NoCron {
+		if err := s.startCron(); err != nil {
+			return err
+		}
+	}
+	s.loops.Add(1)
+	go s.dispatchLoop()
+	close(s.started)
+	s.log.Info("scheduler started", "schedules", len(s.schedules), "queued", len(s.queue.List(now)))
+	return nil
+}
+
+func (s *Scheduler) pausedInConfig() map[string]bool {
+	out := map[string]bool{}
+	for n, sc := range s.schedules {
+		out[n] = sc.Paused
+	}
+	return out
+}
+
+// startCron has gocron wake the scheduler at each schedule's fire times, and every Tick
+// besides: the ledger decides what is due, gocron only says when to look.
+func (s *Scheduler) startCron() error {
+	c, err := gocron.NewScheduler(gocron.WithClock(s.clock), gocron.WithLocation(time.UTC))
+	if err != nil {
+		return err
+	}
+	wake := gocron.NewTask(func() { s.tickNow() })
+	for _, name := range s.names() {
+		sc := s.schedules[name]
+		spec := sc.Cron
+		if sc.Timezone != "" {
+			spec = "CRON_TZ=" + sc.Timezone + " " + spec
+		}
+		if _, err := c.NewJob(gocron.CronJob(spec, false), wake, gocron.WithName(name)); err != nil {
+			return fmt.Errorf("schedule %s: %w", name, err)
+		}
+	}
+	if _, err := c.NewJob(gocron.DurationJob(s.opts.Tick), gocron.NewTask(func() { s.tickNow(); s.checkTriggers(true) })); err != nil {
+		return err
+	}
+	c.Start()
+	s.cron = c
+	return nil
+}
+
+func (s *Scheduler) tickNow() {
+	if err := s.Tick(s.ctx); err != nil {
+		s.log.Error("tick", "error", err)
+	}
+}
+
+// Tick queues every interval owed at the clock's now that the ledger does not hold yet,
+// each once, oldest first. It is what every wake-up calls; calling it twice queues
+// nothing twice.
+func (s *Scheduler) Tick(ctx context.Context) error {
+	now := s.clock.Now().UTC()
+	latest, err := s.w.LatestIntervals(ctx)
+	if err != nil {
+		return fmt.Errorf("ledger: %w", err)
+	}
+	for _, name := range s.names() {
+		sc := s.schedules[name]
+		s.mu.Lock()
+		paused := s.paused[name]
+		s.mu.Unlock()
+		if paused {
+			continue
+		}
+		start := s.starts[name]
+		if start.IsZero() {
+			start = s.firstSeen[name]
+		}
+		owed := Owed(Plan{Schedule: sc, Latest: latest[name], Start: start, Now: now})
+		if len(owed) == 0 {
+			continue
+		}
+		if sc.Overlap == "skip" && s.busy(name) {
+			for i := range owed {
+				owed[i].State, owed[i].Error = engine.IntervalSkipped, "skipped: a run of this schedule was still going (overlap: skip)"
+			}
+			if _, err := s.w.QueueIntervals(ctx, owed); err != nil {
+				return err
+			}
+			s.log.Info("intervals skipped", "schedule", name, "count", len(owed))
+			continue
+		}
+		added, err := s.w.QueueIntervals(ctx, owed)
+		if err != nil {
+			return err
+		}
+		for _, iv := range added {
+			s.pushInterval(iv, 0)
+		}
+		if len(added) > 0 {
+			s.log.Info("intervals queued", "schedule", name, "count", len(added), "first", added[0].End, "last", added[len(added)-1].End)
+		}
+	}
+	s.opts.Metrics.lag(s, now, latest)
+	s.kick()
+	return nil
+}
+
+// busy reports whether a schedule has a run going or queued.
+func (s *Scheduler) busy(name string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.active[name] > 0 {
+		return true
+	}
+	for _, j := range s.queue.List(s.clock.Now()) {
+		if j.Schedule == name {
+			return true
+		}
+	}
+	return false
+}
+
+// pushInterval queues the job of a ledger interval.
+func (s *Scheduler) pushInterval(iv engine.Interval, attempts int) {
+	sc := s.schedules[iv.Schedule]
+	kind := iv.Kind
+	if kind == "" {
+		kind = "scheduled"
+	}
+	iv.State = engine.IntervalQueued
+	j := &Job{ID: iv.Key(), Kind: kind, Schedule: iv.Schedule, Interval: &iv, Priority: sc.Priority, State: JobQueued,
+		Attempt: attempts, Due: iv.End, Enqueued: s.clock.Now().UTC(),
+		Request: Request{Command: engine.CommandRun, Select: sc.Select}}
+	s.push(j)
+}
+
+func (s *Scheduler) push(j *Job) {
+	s.mu.Lock()
+	if old, ok := s.jobs[j.ID]; ok && old.State != JobFinished {
+		s.mu.Unlock()
+		return
+	}
+	s.jobs[j.ID] = j
+	s.order = append(s.order, j.ID)
+	s.forget()
+	s.mu.Unlock()
+	if s.queue.Push(j) {
+		s.opts.Metrics.queued(j)
+	}
+	s.kick()
+}
+
+// forget drops the oldest finished jobs beyond the last thousand.
+func (s *Scheduler) forget() {
+	for len(s.order) > 1000 {
+		id := s.order[0]
+		if j := s.jobs[id]; j != nil && j.State != JobFinished {
+			return
+		}
+		delete(s.jobs, id)
+		s.order = s.order[1:]
+	}
+}
+
+// signal wakes whoever waits for a change. Called with s.mu held.
+func (s *Scheduler) signal() {
+	close(s.changed)
+	s.changed = make(chan struct{})
+}
+
+// Wait returns once nothing runs and nothing queued may start now (what waits for its
+// backoff does not count), or when ctx ends.
+func (s *Scheduler) Wait(ctx context.Context) error {
+	for {
+		s.mu.Lock()
+		ch := s.changed
+		busy := len(s.running) > 0
+		s.mu.Unlock()
+		if !busy {
+			now := s.clock.Now()
+			for _, j := range s.queue.List(now) {
+				if !j.NotBefore.After(now) {
+					busy = true
+					break
+				}
+			}
+		}
+		if !busy {
+			return nil
+		}
+		s.kick()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+func (s *Scheduler) kick() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// dispatchLoop starts queued jobs as limits allow, whenever something changes.
+func (s *Scheduler) dispatchLoop() {
+	defer s.loops.Done()
+	for {
+		s.dispatch()
+		var timer <-chan time.Time
+		if t, ok := s.queue.Earliest(); ok {
+			timer = s.clock.After(max(t.Sub(s.clock.Now()), 0))
+		}
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-s.drain:
+			return
+		case <-s.wake:
+		case <-timer:
+		}
+	}
+}
+
+// dispatch starts every job that may start now.
+func (s *Scheduler) dispatch() {
+	for {
+		select {
+		case <-s.drain:
+			return
+		default:
+		}
+		s.mu.Lock()
+		if len(s.running) >= s.opts.MaxRuns {
+			s.mu.Unlock()
+			return
+		}
+		j := s.queue.Next(s.clock.Now(), s.canRun)
+		if j == nil {
+			s.mu.Unlock()
+			return
+		}
+		now := s.clock.Now().UTC()
+		j.State, j.Started = JobRunning, &now
+		s.running[j.ID] = j
+		if j.Schedule != "" {
+			s.active[j.Schedule]++
+		}
+		s.signal()
+		s.mu.Unlock()
+		s.opts.Metrics.started(j, now)
+		s.runs.Add(1)
+		go s.run(j)
+	}
+}
+
+// canRun says whether a job's schedule has room for another run. Called with s.mu held.
+func (s *Scheduler) canRun(j *Job) bool {
+	if j.Schedule == "" {
+		return true
+	}
+	return s.active[j.Schedule] < s.schedules[j.Schedule].MaxActiveRuns
+}
+
+// runID is a job's run ID: derived from the interval and the attempt for scheduled work,
+// so a crash between queueing and running never makes two runs of one attempt.
+func (j *Job) runID() string {
+	if j.Interval == nil {
+		return j.ID
+	}
+	name := strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-' {
+			return r
+		}
+		return '_'
+	}, j.Schedule)
+	return fmt.Sprintf("%s-%s-%d", name, j.Interval.End.UTC().Format("20060102T1504Z"), j.Attempt+1)
+}
+
+// run executes one job through the engine's runner.
+func (s *Scheduler) run(j *Job) {
+	defer s.runs.Done()
+	ctx, cancel := context.WithCancel(s.ctx)
+	s.mu.Lock()
+	j.cancel = cancel
+	s.mu.Unlock()
+	defer cancel()
+	j.RunID = j.runID()
+	res, err := s.execute(ctx, j)
+	now := s.clock.Now().UTC()
+	s.mu.Lock()
+	j.State, j.Ended = JobFinished, &now
+	switch {
+	case err != nil:
+		j.Status, j.Error = "error", err.Error()
+	default:
+		j.Status = res.Status
+		if res.Status != "success" {
+			j.Error = res.Summary()
+		}
+	}
+	s.mu.Unlock()
+	if err != nil && j.Interval != nil {
+		_ = s.w.SetInterval(context.WithoutCancel(ctx), j.Schedule, j.Interval.End, engine.IntervalFailed, err.Error())
+	}
+	if err != nil {
+		j.hub.add(map[string]any{"event": "error", "message": err.Error()})
+	}
+	j.hub.close()
+	s.opts.Metrics.finished(j, res)
+	s.log.Info("run finished", "job", j.ID, "run", j.RunID, "status", j.Status, "error", j.Error)
+	if res != nil && res.Status == "error" && j.Interval != nil {
+		s.retry(j, res)
+	}
+	if res != nil && res.Count(engine.StatusSuccess) > 0 {
+		s.checkTriggers(false)
+	}
+	s.mu.Lock()
+	delete(s.running, j.ID) // only now: the retry and triggers are queued, so Wait sees them
+	if j.Schedule != "" {
+		s.active[j.Schedule]--
+	}
+	s.signal()
+	s.mu.Unlock()
+	s.kick()
+}
+
+// retry queues a failed interval again after a backoff, while its schedule's retries
+// last and its failures may pass on retry (never an SQL error or a failed check).
+func (s *Scheduler) retry(j *Job, res *engine.Result) {
+	sc := s.schedules[j.Schedule]
+	if sc == nil || j.Attempt+1 > sc.Retries || !res.Retryable() {
+		return
+	}
+	wait := Backoff(sc.RetryDelay, s.opts.RetryCap, j.Attempt+1, nil)
+	iv := *j.Interval
+	now := s.clock.Now().UTC()
+	next := &Job{ID: j.ID, Kind: j.Kind, Schedule: j.Schedule, Interval: &iv, Request: j.Request, Priority: j.Priority,
+		State: JobQueued, Attempt: j.Attempt + 1, Due: j.Due, Enqueued: now, NotBefore: now.Add(wait)}
+	msg := fmt.Sprintf("attempt %d failed (%s); retry %d of %d in %s", j.Attempt+1, res.Summary(), next.Attempt, sc.Retries, wait.Round(time.Second))
+	_ = s.w.SetInterval(s.ctx, j.Schedule, iv.End, engine.IntervalQueued, msg)
+	s.log.Info("retry", "job", j.ID, "attempt", next.Attempt+1, "in", wait)
+	s.push(next)
+}
+
+// execute plans a job and runs it.
+func (s *Scheduler) execute(ctx context.Context, j *Job) (*engine.Result, error) {
+	plan, err := s.plan(ctx, j)
+	if err != nil {
+		return nil, err
+	}
+	if plan.Backfill != nil {
+		s.mu.Lock()
+		j.Backfill = plan.Backfill.ID
+		s.mu.Unlock()
+	}
+	threads := j.Request.Threads
+	if threads <= 0 {
+		threads = s.opts.Threads
+	}
+	retries := s.opts.Retries
+	if j.Request.Retries > 0 {
+		retries = j.Request.Retries
+	}
+	opts := engine.RunOptions{Threads: threads, Retries: retries, Check: j.Request.Check, Drain: s.drain, RunID: j.RunID,
+		Observers: append([]engine.Observer{&j.hub, s.opts.Metrics.observer()}, s.opts.Observers...)}
+	if j.Interval != nil {
+		opts.Interval = &engine.IntervalRef{Schedule: j.Schedule, End: j.Interval.End}
+	}
+	return engine.Run(ctx, s.w, plan, opts)
+}
+
+// plan makes a job's plan on the current graph.
+func (s *Scheduler) plan(ctx context.Context, j *Job) (*engine.Plan, error) {
+	r := j.Request
+	switch {
+	case r.Command == CommandBackfill:
+		opts, err := backfillOptions(r)
+		if err != nil {
+			return nil, err
+		}
+		return engine.PlanBackfill(ctx, s.w, s.g, opts, r.Resume)
+	case j.Interval != nil:
+		return engine.NewPlan(s.g, engine.PlanOptions{Command: r.Command, Select: r.Select, Exclude: r.Exclude,
+			Interval: &models.Window{Start: j.Interval.Start, End: j.Interval.End}, Now: j.Interval.End})
+	case j.windows != nil:
+		wins := j.windows
+		return engine.NewPlan(s.g, engine.PlanOptions{Command: engine.CommandRun, Select: r.Select, Windows: func(m *models.Model) []models.Window {
+			var out []models.Window
+			for _, st := range wins[m.Name] {
+				out = append(out, m.Partition().Granularity.Window(st))
+			}
+			return out
+		}})
+	}
+	return engine.NewPlan(s.g, engine.PlanOptions{Command: r.Command, Select: r.Select, Exclude: r.Exclude, FullRefresh: r.FullRefresh, Now: s.clock.Now()})
+}
+
+// CommandBackfill is the Request command of a backfill.
+const CommandBackfill engine.Command = "backfill"
+
+func backfillOptions(r Request) (engine.BackfillOptions, error) {
+	opts := engine.BackfillOptions{Select: r.Select, Exclude: r.Exclude, Force: r.Force, Reprocess: r.Reprocess, MaxTasks: r.MaxTasks}
+	if r.Resume == "" {
+		f, t, end, err := engine.ParseRange(r.From, r.To)
+		if err != nil {
+			return opts, err
+		}
+		opts.From, opts.To, opts.ToEnd = f, t, end
+	}
+	return opts, nil
+}
+
+// Submit queues a run someone asked for and returns its job. The request is checked
+// first, so a bad one is refused with the error a CLI would give, before it is queued.
+func (s *Scheduler) Submit(r Request) (*Job, error) {
+	switch r.Command {
+	case engine.CommandRun, engine.CommandBuild, engine.CommandTest, engine.CommandSeed:
+		if _, err := s.g.Select(r.Select, r.Exclude); err != nil {
+			return nil, err
+		}
+	case CommandBackfill:
+		if r.Resume == "" && len(r.Select) == 0 {
+			return nil, &engine.InputError{Field: "select", Msg: "a backfill needs a selection: the models to backfill"}
+		}
+		if _, err := backfillOptions(r); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, &engine.InputError{Field: "command", Msg: fmt.Sprintf("unknown command %q: use run, build, test, seed or backfill", r.Command)}
+	}
+	prio := r.Priority
+	if prio == "" {
+		prio = "medium"
+		if r.Command == CommandBackfill {
+			prio = "low" // below scheduled work unless told otherwise
+		}
+	}
+	if !slices.Contains(priorityOrder, prio) {
+		return nil, &engine.InputError{Field: "priority", Msg: fmt.Sprintf("priority %q: use high, medium or low", prio)}
+	}
+	now := s.clock.Now().UTC()
+	kind := "submitted"
+	if r.Command == CommandBackfill {
+		kind = "backfill"
+	}
+	j := &Job{ID: newRunID(now), Kind: kind, Request: r, Priority: prio, State: JobQueued, Due: now, Enqueued: now}
+	s.push(j)
+	return j, nil
+}
+
+// newRunID is a sortable, readable ID: 20240501-120000-3fa2.
+func newRunID(now time.Time) string {
+	b := make([]byte, 2)
+	_, _ = rand.Read(b)
+	return now.UTC().Format("20060102-150405") + "-" + hex.EncodeToString(b)
+}
+
+// Job returns a job this process knows, by its ID or its run's ID.
+func (s *Scheduler) Job(id string) (*Job, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if j, ok := s.jobs[id]; ok {
+		return j, true
+	}
+	for _, j := range s.jobs {
+		if j.RunID == id {
+			return j, true
+		}
+	}
+	return nil, false
+}
+
+// ErrNotFound says no job, schedule or run has the name given.
+var ErrNotFound = errors.New("not found")
+
+// Cancel takes a queued job out of the queue, or cancels a running one (its running
+// tasks are cut short and recorded cancelled).
+func (s *Scheduler) Cancel(id string) error {
+	j, ok := s.Job(id)
+	if !ok {
+		return fmt.Errorf("no job or run %q: %w", id, ErrNotFound)
+	}
+	if _, ok := s.queue.Remove(j.ID); ok {
+		now := s.clock.Now().UTC()
+		s.mu.Lock()
+		j.State, j.Ended, j.Status = JobFinished, &now, "cancelled"
+		s.mu.Unlock()
+		j.hub.add(map[string]any{"event": "done", "status": "cancelled", "tasks": 0})
+		j.hub.close()
+		if j.Interval != nil {
+			_ = s.w.SetInterval(s.ctx, j.Schedule, j.Interval.End, engine.IntervalInterrupted, "cancelled before it started")
+		}
+		return nil
+	}
+	s.mu.Lock()
+	cancel := j.cancel
+	s.mu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
+	return nil
+}
+
+// SetPriority changes a queued job's priority.
+func (s *Scheduler) SetPriority(id, priority string) error {
+	if !slices.Contains(priorityOrder, priority) {
+		return &engine.InputError{Field: "priority", Msg: fmt.Sprintf("priority %q: use high, medium or low", priority)}
+	}
+	j, ok := s.Job(id)
+	if !ok || !s.queue.SetPriority(j.ID, priority) {
+		return fmt.Errorf("no queued job %q: %w", id, ErrNotFound)
+	}
+	s.kick()
+	return nil
+}
+
+// Trigger queues a schedule's latest interval now, as a manual run of it.
+func (s *Scheduler) Trigger(name string) (*Job, error) {
+	sc, ok := s.schedules[name]
+	if !ok {
+		return nil, fmt.Errorf("no schedule %q: %w", name, ErrNotFound)
+	}
+	now := s.clock.Now().UTC()
+	r := Request{Command: engine.CommandRun, Select: sc.Select, Priority: sc.Priority}
+	j := &Job{ID: newRunID(now), Kind: "manual", Schedule: name, Request: r, Priority: sc.Priority, State: JobQueued, Due: now, Enqueued: now}
+	s.push(j)
+	return j, nil
+}
+
+// Pause stops a schedule from queueing more intervals (durably); Resume lets it catch up.
+func (s *Scheduler) Pause(name string, paused bool) error {
+	if _, ok := s.schedules[name]; !ok {
+		return fmt.Errorf("no schedule %q: %w", name, ErrNotFound)
+	}
+	if err := s.w.SetPaused(s.ctx, name, paused); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.paused[name] = paused
+	s.mu.Unlock()
+	if !paused {
+		return s.Tick(s.ctx)
+	}
+	return nil
+}
+
+// checkTriggers queues the partitions of upstream-triggered models whose upstream has
+// landed. After a run it leaves out windows whose last attempt failed or waited; the
+// periodic tick tries those again.
+func (s *Scheduler) checkTriggers(retryFailed bool) {
+	if len(s.triggered) == 0 {
+		return
+	}
+	state, err := s.w.LoadPartitionState(s.ctx)
+	if err != nil {
+		s.log.Error("trigger", "error", err)
+		return
+	}
+	built, err := s.w.BuiltModels(s.ctx)
+	if err != nil {
+		s.log.Error("trigger", "error", err)
+		return
+	}
+	now := s.clock.Now().UTC()
+	for _, name := range s.triggered {
+		id := "trigger:" + name
+		s.mu.Lock()
+		old, ok := s.jobs[id]
+		s.mu.Unlock()
+		if ok && old.State != JobFinished {
+			continue // one trigger run at a time per model; the next check picks up what landed meanwhile
+		}
+		ready := state.Ready(s.g, built, name, time.Time{}, now, retryFailed)
+		if len(ready) == 0 {
+			continue
+		}
+		starts := make([]time.Time, len(ready))
+		for i, w := range ready {
+			starts[i] = w.Start
+		}
+		m := s.p.Models[name]
+		prio := fmt.Sprint(m.Config.Raw["priority"])
+		if !slices.Contains(priorityOrder, prio) {
+			prio = "medium"
+		}
+		j := &Job{ID: id, Kind: "trigger", Request: Request{Command: engine.CommandRun, Select: []string{name}}, Priority: prio,
+			State: JobQueued, Due: ready[0].End, Enqueued: now, windows: map[string][]time.Time{name: starts}}
+		s.log.Info("upstream landed", "model", name, "partitions", len(ready))
+		s.push(j)
+	}
+}
+
+// Stop stops firing and dispatching, lets running tasks finish for up to timeout, then
+// cancels them (they are recorded cancelled and their intervals interrupted, for the
+// next start to run again).
+func (s *Scheduler) Stop(timeout time.Duration) error {
+	select {
+	case <-s.stopped:
+		return nil
+	default:
+	}
+	close(s.stopped)
+	if s.cron != nil {
+		_ = s.cron.Shutdown()
+	}
+	close(s.drain)
+	done := make(chan struct{})
+	go func() {
+		s.runs.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(timeout):
+		s.log.Warn("shutdown timeout: cancelling running tasks", "timeout", timeout)
+		s.cancel()
+		<-done
+	}
+	if s.cancel != nil {
+		s.cancel()
+	}
+	s.loops.Wait()
+	return nil
+}
