@@ -57,11 +57,11 @@ func TestMigrateFromUnversionedState(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := queryRows(t, w, "select version, name like '%(found)' from _strata.migrations order by version")
-	want := [][]any{{int32(1), true}, {int32(2), false}}
+	want := [][]any{{int32(1), true}, {int32(2), false}, {int32(3), false}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Fatalf("migrations recorded (-want +got):\n%s", diff)
 	}
-	if engine.SchemaVersion != 2 {
+	if engine.SchemaVersion != 3 {
 		t.Errorf("SchemaVersion = %d: add the new version to this test's expectations", engine.SchemaVersion)
 	}
 
@@ -112,8 +112,8 @@ func TestMigrateFromUnversionedState(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := queryInt(t, w, "select count(*) from _strata.migrations"); n != 2 {
-		t.Errorf("%d migrations recorded after a second open, want 2", n)
+	if n := queryInt(t, w, "select count(*) from _strata.migrations"); n != 3 {
+		t.Errorf("%d migrations recorded after a second open, want 3", n)
 	}
 	w.Close()
 }
