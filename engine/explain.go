@@ -133,3 +133,54 @@ func (w *Warehouse) Explain(ctx context.Context, g *lineage.Graph, model string,
 	}
 	return ex, rows.Err()
 }
+
+// LastBuilt returns when each unpartitioned model or seed was last built, by node.
+func (w *Warehouse) LastBuilt(ctx context.Context) (map[string]time.Time, error) {
+	rows, err := w.db.QueryContext(ctx, `SELECT node, built_at FROM _strata.model_state`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]time.Time{}
+	for rows.Next() {
+		var n string
+		var t time.Time
+		if err := rows.Scan(&n, &t); err != nil {
+			return nil, err
+		}
+		out[n] = t.UTC()
+	}
+	return out, rows.Err()
+}
+
+// Waiting is a partition whose latest attempt waited: on upstream partitions or a check.
+type Waiting struct {
+	Model     string    `json:"model"`
+	Partition time.Time `json:"partition_start"`
+	Reason    string    `json:"reason"`
+	Since     time.Time `json:"since"`
+	RunID     string    `json:"run_id"`
+}
+
+// WaitingPartitions lists the partitions whose latest attempt waited, newest first.
+func (w *Warehouse) WaitingPartitions(ctx context.Context, limit int) ([]Waiting, error) {
+	rows, err := w.db.QueryContext(ctx, `SELECT node, partition_start, message, ended_at, run_id FROM (
+			SELECT node, partition_start, arg_max(status, ended_at) AS status, arg_max(coalesce(message, ''), ended_at) AS message,
+				max(ended_at) AS ended_at, arg_max(run_id, ended_at) AS run_id
+			FROM _strata.tasks WHERE partition_start IS NOT NULL GROUP BY node, partition_start)
+		WHERE status = 'waiting_upstream' ORDER BY ended_at DESC LIMIT ?`, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Waiting{}
+	for rows.Next() {
+		var x Waiting
+		if err := rows.Scan(&x.Model, &x.Partition, &x.Reason, &x.Since, &x.RunID); err != nil {
+			return nil, err
+		}
+		x.Partition, x.Since = x.Partition.UTC(), x.Since.UTC()
+		out = append(out, x)
+	}
+	return out, rows.Err()
+}

@@ -60,6 +60,7 @@ type TaskJSON struct {
 	RunID        string     `json:"run_id"`
 	Key          string     `json:"key"`
 	Node         string     `json:"node"`
+	Path         string     `json:"path"`
 	Resource     Resource   `json:"resource"`
 	Materialized string     `json:"materialized,omitempty"`
 	Relation     string     `json:"relation,omitempty"`
@@ -78,7 +79,7 @@ type TaskJSON struct {
 // NewTaskJSON is a task event's wire shape.
 func NewTaskJSON(e Event) TaskJSON {
 	t := e.Task
-	j := TaskJSON{Event: "task", RunID: e.RunID, Key: t.Key(), Node: t.Name, Resource: t.Resource,
+	j := TaskJSON{Event: "task", RunID: e.RunID, Key: t.Key(), Node: t.Name, Path: t.Path, Resource: t.Resource,
 		Materialized: t.Materialized, Relation: t.Relation, Partition: t.PartitionName(), Status: t.Status,
 		Attempts: t.Attempts, Message: t.Message, DurationS: t.Duration().Seconds(), Done: e.Done, Total: e.Total}
 	if t.Resource != ResourceTest || t.Status != StatusSkipped {

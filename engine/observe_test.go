@@ -47,7 +47,7 @@ select {{ partition_start }} as day, 7 as n`,
 	tk := plan.Tasks[0]
 	tk.Started, tk.Ended = at, at.Add(1500*time.Millisecond)
 	got, _ := json.Marshal(engine.NewTaskJSON(engine.Event{Kind: engine.EventTaskFinished, RunID: "r1", Task: tk, Done: 1, Total: 1}))
-	want := `{"event":"task","run_id":"r1","key":"daily@2024-01-01T00:00:00Z","node":"daily","resource":"model","materialized":"partitioned",` +
+	want := `{"event":"task","run_id":"r1","key":"daily@2024-01-01T00:00:00Z","node":"daily","path":"models/daily.sql","resource":"model","materialized":"partitioned",` +
 		`"relation":"\"main\".\"daily\"","partition":"2024-01-01","status":"success","rows":1,"attempts":1,` +
 		`"started_at":"2024-01-02T03:04:05Z","ended_at":"2024-01-02T03:04:06.5Z","duration_s":1.5,"done":1,"total":1}`
 	if diff := cmp.Diff(want, string(got)); diff != "" {

@@ -314,3 +314,39 @@ func (s *PartitionState) Summarize(g *lineage.Graph, fps map[string]string, mode
 	}
 	return sum
 }
+
+// Partitions summarizes the selected partitioned models' windows: by default from each
+// model's start to its latest complete window at now, or those starting in the range
+// from..to (as a user writes them) when given. With all, done partitions are listed too.
+// w may be nil: before anything is built every partition is missing.
+func Partitions(ctx context.Context, g *lineage.Graph, w *Warehouse, sel, exclude []string, from, to string, all bool, now time.Time) ([]PartitionSummary, error) {
+	ids, err := g.Select(sel, exclude)
+	if err != nil {
+		return nil, err
+	}
+	var rangeFrom, rangeEnd time.Time
+	if from != "" || to != "" {
+		if from == "" || to == "" {
+			return nil, inputErrorf("from", "give both ends of the range, or neither")
+		}
+		f, _, end, err := ParseRange(from, to)
+		if err != nil {
+			return nil, err
+		}
+		rangeFrom, rangeEnd = f, end
+	}
+	state := NewPartitionState()
+	if w != nil {
+		if state, err = w.LoadPartitionState(ctx); err != nil {
+			return nil, err
+		}
+	}
+	fps := fingerprints(g)
+	out := []PartitionSummary{}
+	for _, id := range g.Sorted(ids) {
+		if n := g.Node(id); n.Type == lineage.TypeModel && n.Model.Partition() != nil {
+			out = append(out, state.Summarize(g, fps, id, rangeFrom, rangeEnd, now, all))
+		}
+	}
+	return out, nil
+}

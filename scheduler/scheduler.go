@@ -547,7 +547,7 @@ func (s *Scheduler) plan(ctx context.Context, j *Job) (*engine.Plan, error) {
 	r := j.Request
 	switch {
 	case r.Command == CommandBackfill:
-		opts, err := backfillOptions(r)
+		opts, err := BackfillOptions(r)
 		if err != nil {
 			return nil, err
 		}
@@ -571,7 +571,8 @@ func (s *Scheduler) plan(ctx context.Context, j *Job) (*engine.Plan, error) {
 // CommandBackfill is the Request command of a backfill.
 const CommandBackfill engine.Command = "backfill"
 
-func backfillOptions(r Request) (engine.BackfillOptions, error) {
+// BackfillOptions reads a backfill request into the engine's options.
+func BackfillOptions(r Request) (engine.BackfillOptions, error) {
 	opts := engine.BackfillOptions{Select: r.Select, Exclude: r.Exclude, Force: r.Force, Reprocess: r.Reprocess, MaxTasks: r.MaxTasks}
 	if r.Resume == "" {
 		f, t, end, err := engine.ParseRange(r.From, r.To)
@@ -595,7 +596,7 @@ func (s *Scheduler) Submit(r Request) (*Job, error) {
 		if r.Resume == "" && len(r.Select) == 0 {
 			return nil, &engine.InputError{Field: "select", Msg: "a backfill needs a selection: the models to backfill"}
 		}
-		if _, err := backfillOptions(r); err != nil {
+		if _, err := BackfillOptions(r); err != nil {
 			return nil, err
 		}
 	default:

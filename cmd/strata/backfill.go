@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/stratadata/strata/engine"
+	"github.com/stratadata/strata/web/api"
 )
 
 // backfillCmd runs the selected partitioned models over a date range, durably.
@@ -50,6 +51,20 @@ task as it changes: after a crash, run the same command again, or --resume ID.`,
 			if err != nil {
 				return err
 			}
+			if c, err := a.remote(ctx, p); err != nil {
+				return err
+			} else if c != nil {
+				req := api.RunRequest{Command: "backfill", Select: sel, Exclude: exc, From: from, To: to, Force: force, Reprocess: reprocess,
+					Resume: resume, MaxTasks: maxTasks, Retries: retries, Threads: parallel, DryRun: dryRun}
+				if dryRun {
+					_, plan, err := c.Backfill(ctx, req)
+					if err != nil {
+						return flagError(err)
+					}
+					return a.printBackfillPlan(*plan)
+				}
+				return flagError(a.remoteRun(ctx, c, req))
+			}
 			w, err := engine.Open(ctx, p)
 			if err != nil {
 				return err
@@ -61,7 +76,7 @@ task as it changes: after a crash, run the same command again, or --resume ID.`,
 			}
 			bf := plan.Backfill
 			if dryRun {
-				return a.printBackfillPlan(plan)
+				return a.printBackfillPlan(api.NewBackfillPlan(plan))
 			}
 			if !a.json {
 				verb := "starting"
@@ -101,32 +116,23 @@ task as it changes: after a crash, run the same command again, or --resume ID.`,
 	return c
 }
 
-func (a *app) printBackfillPlan(plan *engine.Plan) error {
-	bf := plan.Backfill
+func (a *app) printBackfillPlan(plan api.BackfillPlan) error {
 	if a.json {
-		type row struct {
-			Key       string `json:"key"`
-			Node      string `json:"node"`
-			Partition string `json:"partition,omitempty"`
-			Action    string `json:"action"`
-			Reason    string `json:"reason,omitempty"`
-			Deps      int    `json:"depends_on"`
-		}
-		rows := []row{}
-		for _, t := range plan.Tasks {
-			rows = append(rows, row{Key: t.Key(), Node: t.Name, Partition: t.PartitionName(), Action: "run", Deps: len(t.Deps)})
-		}
-		for _, t := range plan.Skipped {
-			rows = append(rows, row{Key: t.Key(), Node: t.Name, Partition: t.PartitionName(), Action: "skip", Reason: t.Skip})
-		}
-		return a.printJSON(map[string]any{"backfill_id": bf.ID, "resumed": bf.Resumed, "run": len(plan.Tasks), "skip": len(plan.Skipped), "tasks": rows})
+		return a.printJSON(plan)
 	}
-	fmt.Fprintf(a.stdout, "backfill %s (dry run): %d tasks to run, %d skipped\n", bf.ID, len(plan.Tasks), len(plan.Skipped))
-	for i, t := range plan.Tasks {
-		fmt.Fprintf(a.stdout, "%5d  run   %s\n", i+1, t.Label())
-	}
-	for _, t := range plan.Skipped {
-		fmt.Fprintf(a.stdout, "       skip  %s: %s\n", t.Label(), t.Skip)
+	fmt.Fprintf(a.stdout, "backfill %s (dry run): %d tasks to run, %d skipped\n", plan.BackfillID, plan.Run, plan.Skip)
+	n := 0
+	for _, t := range plan.Tasks {
+		label := t.Node
+		if t.Partition != "" {
+			label += " " + t.Partition
+		}
+		if t.Action == "run" {
+			n++
+			fmt.Fprintf(a.stdout, "%5d  run   %s\n", n, label)
+		} else {
+			fmt.Fprintf(a.stdout, "       skip  %s: %s\n", label, t.Reason)
+		}
 	}
 	return nil
 }
@@ -138,6 +144,13 @@ func flagError(err error) error {
 		switch ie.Field {
 		case "from", "to", "reprocess", "resume":
 			return usagef("--%s: %s", ie.Field, ie.Msg)
+		}
+	}
+	var ae *api.Error
+	if errors.As(err, &ae) {
+		switch ae.Field {
+		case "from", "to", "reprocess", "resume":
+			return usagef("--%s: %s", ae.Field, ae.Message)
 		}
 	}
 	return err

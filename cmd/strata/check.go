@@ -25,11 +25,20 @@ named. Exit code 2 when anything is wrong.`,
 			if err != nil {
 				return err
 			}
+			if c, err := a.remote(cmd.Context(), p); err != nil {
+				return err
+			} else if c != nil {
+				r, err := c.Check(cmd.Context())
+				if err != nil {
+					return err
+				}
+				return a.reportCheck(*r, nil)
+			}
 			cat, err := a.analyze(cmd.Context(), p, g)
 			if err != nil {
 				return err
 			}
-			return a.reportCheck(p, g, cat)
+			return a.reportCheck(lineage.Report(g, cat), cat.Errors)
 		},
 	}
 }
@@ -42,58 +51,32 @@ func (a *app) analyze(ctx context.Context, p *models.Project, g *lineage.Graph) 
 
 // reportCheck prints a shadow catalog's findings; it returns an error (exit 2) when the
 // project has errors.
-func (a *app) reportCheck(p *models.Project, g *lineage.Graph, cat *lineage.Catalog) error {
-	nModels, nCols := 0, 0
-	type undeclared struct {
-		Model string `json:"model"`
-		Path  string `json:"path"`
-		Reads string `json:"reads"`
-	}
-	var und []undeclared
-	for _, n := range g.Nodes() {
-		if n.Type != lineage.TypeModel {
-			continue
-		}
-		nModels++
-		if nc := cat.Nodes[n.ID]; nc != nil {
-			nCols += len(nc.Columns)
-			for _, u := range nc.Undeclared {
-				und = append(und, undeclared{Model: n.Name, Path: n.Path, Reads: u})
-			}
-		}
-	}
+func (a *app) reportCheck(r lineage.CheckReport, errs models.Errors) error {
 	if a.json {
-		errs := make([]map[string]any, 0, len(cat.Errors))
-		for _, e := range cat.Errors {
-			errs = append(errs, map[string]any{"file": e.File, "line": e.Line, "col": e.Col, "message": e.Msg})
-		}
-		if und == nil {
-			und = []undeclared{}
-		}
-		warnings := cat.Warnings
-		if warnings == nil {
-			warnings = []string{}
-		}
-		if err := a.printJSON(map[string]any{"ok": len(cat.Errors) == 0, "models": nModels, "columns": nCols,
-			"errors": errs, "warnings": warnings, "undeclared": und}); err != nil {
+		if err := a.printJSON(r); err != nil {
 			return err
 		}
 	} else {
-		for _, w := range cat.Warnings {
-			fmt.Fprintln(a.stderr, "warning:", w)
+		for _, w := range r.Warnings {
+			a.warn(w)
 		}
-		for _, u := range und {
-			fmt.Fprintf(a.stderr, "warning: %s: model %s reads %s without ref() or source()\n", u.Path, u.Model, u.Reads)
+		for _, u := range r.Undeclared {
+			a.warn(fmt.Sprintf("%s: model %s reads %s without ref() or source()", u.Path, u.Model, u.Reads))
 		}
-		if len(cat.Errors) == 0 {
-			fmt.Fprintf(a.stdout, "checked %d models (%d columns): no errors\n", nModels, nCols)
+		if r.OK {
+			fmt.Fprintf(a.stdout, "checked %d models (%d columns): no errors\n", r.Models, r.Columns)
 		}
 	}
-	if len(cat.Errors) > 0 {
+	if !r.OK {
 		if a.json {
 			return &exitError{exitProject}
 		}
-		return cat.Errors
+		if errs == nil {
+			for _, e := range r.Errors {
+				errs = append(errs, &models.Error{File: e.File, Line: e.Line, Col: e.Col, Msg: e.Message})
+			}
+		}
+		return errs
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/stratadata/strata/engine"
 	"github.com/stratadata/strata/lineage"
 	"github.com/stratadata/strata/models"
+	"github.com/stratadata/strata/web/api"
 )
 
 // Exit codes.
@@ -43,10 +44,16 @@ func exitCode(err error) int {
 		ie   *engine.InputError
 		le   *engine.LockedError
 		qe   *engine.QueryError
+		ae   *api.Error
 	)
 	switch {
 	case errors.As(err, &ee):
 		return ee.code
+	case errors.As(err, &ae):
+		if ae.Status >= 400 && ae.Status < 500 && ae.Status != 422 {
+			return exitProject
+		}
+		return exitFailed
 	case errors.As(err, &ue), errors.As(err, &merr), errors.As(err, &me), errors.As(err, &np), errors.As(err, &ce),
 		errors.As(err, &se), errors.As(err, &re), errors.As(err, &ie), errors.As(err, &le), errors.As(err, &qe):
 		return exitProject
@@ -94,6 +101,12 @@ func (a *app) report(err error) int {
 				out.Message = merrs[0].Error()
 			}
 		}
+		var ae *api.Error
+		if errors.As(err, &ae) {
+			for _, e := range ae.Errors {
+				out.Errors = append(out.Errors, placedErr{File: e.File, Line: e.Line, Col: e.Col, Message: e.Message})
+			}
+		}
 		var sqe *engine.SQLError
 		if errors.As(err, &sqe) {
 			out.Errors = append(out.Errors, placedErr{File: sqe.Path, Line: sqe.Line, Col: sqe.Col, Message: sqe.Msg})
@@ -101,7 +114,13 @@ func (a *app) report(err error) int {
 		_ = a.printJSON(out)
 		return code
 	}
-	if errors.As(err, &merrs) {
+	var ae *api.Error
+	if errors.As(err, &ae) && len(ae.Errors) > 1 {
+		for _, e := range ae.Errors {
+			merrs = append(merrs, &models.Error{File: e.File, Line: e.Line, Col: e.Col, Msg: e.Message})
+		}
+	}
+	if merrs != nil || errors.As(err, &merrs) {
 		for _, e := range merrs {
 			fmt.Fprintln(a.stderr, "error:", e.Error())
 		}

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/stratadata/strata/engine"
+	"github.com/stratadata/strata/web/api"
 )
 
 var execHelp = map[engine.Command]string{
@@ -37,6 +38,12 @@ func (a *app) execCmd(command engine.Command) *cobra.Command {
 				return err
 			}
 			a.warnUnmatched(g, sel)
+			if c, err := a.remote(ctx, p); err != nil {
+				return err
+			} else if c != nil {
+				return a.remoteRun(ctx, c, api.RunRequest{Command: command, Select: sel, Exclude: exc, FullRefresh: fullRefresh,
+					Check: preflight, Threads: a.threads})
+			}
 			// no warehouse given: the run opens it once it knows there is work to do
 			res, err := a.runPlan(ctx, p, nil, plan, engine.RunOptions{Threads: a.threadsFor(p), Check: preflight})
 			if err != nil {
@@ -77,23 +84,26 @@ var nothing = map[engine.Command]string{engine.CommandRun: "models", engine.Comm
 // Observe prints one event; the runner calls it from one goroutine at a time.
 func (p *progress) Observe(e engine.Event) {
 	switch e.Kind {
-	case engine.EventRunStarted:
-		return
+	case engine.EventTaskStarted:
+		p.started(engine.NewTaskJSON(e))
+	case engine.EventTaskFinished:
+		p.finished(engine.NewTaskJSON(e))
 	case engine.EventRunFinished:
-		p.summary(e.Result)
-		return
+		p.summary(engine.NewRunJSON(e.Result))
 	}
-	t := e.Task
+}
+
+// started shows the task running, on a terminal.
+func (p *progress) started(t engine.TaskJSON) {
+	if p.tty && !p.bar && !p.a.json {
+		fmt.Fprintf(p.a.stdout, "\r\033[K[%d/%d] running %s %s", t.Done, t.Total, t.Resource, label(t))
+	}
+}
+
+// finished prints a finished task: a JSON line, a line of text, or the bar.
+func (p *progress) finished(t engine.TaskJSON) {
 	if p.a.json {
-		if e.Kind == engine.EventTaskFinished {
-			_ = p.a.printJSON(engine.NewTaskJSON(e))
-		}
-		return
-	}
-	if e.Kind == engine.EventTaskStarted {
-		if p.tty && !p.bar {
-			fmt.Fprintf(p.a.stdout, "\r\033[K[%d/%d] running %s %s", e.Done, e.Total, t.Resource, t.Label())
-		}
+		_ = p.a.printJSON(t)
 		return
 	}
 	p.counts[t.Status]++
@@ -102,12 +112,19 @@ func (p *progress) Observe(e engine.Event) {
 	}
 	bad := t.Status.Failed() || t.Status == engine.StatusCancelled
 	if !p.bar || bad {
-		fmt.Fprintf(p.a.stdout, "%*d of %d %-7s %-12s %s%s\n", len(fmt.Sprint(e.Total)), e.Done, e.Total,
-			statusWord(t.Status), kindWord(t), t.Label(), detail(t))
+		fmt.Fprintf(p.a.stdout, "%*d of %d %-7s %-12s %s%s\n", len(fmt.Sprint(t.Total)), t.Done, t.Total,
+			statusWord(t.Status), kindWord(t), label(t), detail(t))
 	}
 	if p.bar {
-		fmt.Fprint(p.a.stdout, p.barLine(e.Done, e.Total))
+		fmt.Fprint(p.a.stdout, p.barLine(t.Done, t.Total))
 	}
+}
+
+func label(t engine.TaskJSON) string {
+	if t.Partition != "" {
+		return t.Node + " " + t.Partition
+	}
+	return t.Node
 }
 
 // barLine draws [#####.....] done/total with counts and the time left at the current pace.
@@ -145,20 +162,20 @@ func statusWord(s engine.Status) string {
 	return strings.ToUpper(string(s))
 }
 
-func kindWord(t *engine.Task) string {
+func kindWord(t engine.TaskJSON) string {
 	if t.Resource == engine.ResourceTest {
 		return "test"
 	}
 	return t.Materialized
 }
 
-func detail(t *engine.Task) string {
+func detail(t engine.TaskJSON) string {
 	var parts []string
-	if t.Resource != engine.ResourceTest && t.Status == engine.StatusSuccess && t.Materialized != "view" {
-		parts = append(parts, fmt.Sprintf("%d rows", t.Rows))
+	if t.Resource != engine.ResourceTest && t.Status == engine.StatusSuccess && t.Materialized != "view" && t.Rows != nil {
+		parts = append(parts, fmt.Sprintf("%d rows", *t.Rows))
 	}
 	if t.Status != engine.StatusSkipped {
-		parts = append(parts, fmt.Sprintf("%.2fs", t.Duration().Seconds()))
+		parts = append(parts, fmt.Sprintf("%.2fs", t.DurationS))
 	}
 	s := ""
 	if len(parts) > 0 {
@@ -174,13 +191,12 @@ func detail(t *engine.Task) string {
 	return s
 }
 
-func (p *progress) summary(res *engine.Result) {
-	j := engine.NewRunJSON(res)
+func (p *progress) summary(j engine.RunJSON) {
 	if p.a.json {
 		_ = p.a.printJSON(j)
 		return
 	}
-	if len(res.Tasks) == 0 {
+	if j.Tasks == 0 {
 		fmt.Fprintln(p.a.stdout, "nothing to do: the selection matches no", nothing[p.command])
 		return
 	}
@@ -190,7 +206,7 @@ func (p *progress) summary(res *engine.Result) {
 		fmt.Fprintln(w)
 	}
 	fmt.Fprintf(w, "\nrun %s %s in %.2fs: %d ok, %d pass, %d warn, %d error, %d fail, %d skipped",
-		res.RunID, res.Status, res.Ended.Sub(res.Started).Seconds(),
+		j.RunID, j.Status, j.DurationS,
 		counts["success"], counts["pass"], counts["warn"], counts["error"], counts["fail"], counts["skipped"])
 	if n := counts["waiting_upstream"]; n > 0 {
 		fmt.Fprintf(w, ", %d waiting_upstream", n)
@@ -199,7 +215,7 @@ func (p *progress) summary(res *engine.Result) {
 		fmt.Fprintf(w, ", %d cancelled (%d never started)", n, counts["pending"])
 	}
 	fmt.Fprintln(w)
-	if res.Err != nil {
-		fmt.Fprintln(p.a.stderr, "error:", res.Err)
+	if j.Error != "" {
+		fmt.Fprintln(p.a.stderr, "error:", j.Error)
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"text/tabwriter"
 	"time"
@@ -8,8 +9,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/stratadata/strata/engine"
-	"github.com/stratadata/strata/lineage"
 	"github.com/stratadata/strata/models"
+	"github.com/stratadata/strata/web/api"
 )
 
 // partitionsCmd shows which partitions of the selected models exist, are missing, stale or
@@ -27,41 +28,23 @@ func (a *app) partitionsCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ids, err := g.Select(append(sel, args...), exc)
-			if err != nil {
+			var out []engine.PartitionSummary
+			if c, err := a.remote(ctx, p); err != nil {
 				return err
-			}
-			var rangeFrom, rangeEnd time.Time
-			if from != "" || to != "" {
-				if from == "" || to == "" {
-					return &usageError{"give both --from and --to, or neither"}
-				}
-				f, _, end, err := engine.ParseRange(from, to)
-				if err != nil {
+			} else if c != nil {
+				if out, err = c.Partitions(ctx, append(sel, args...), exc, from, to, all); err != nil {
 					return flagError(err)
 				}
-				rangeFrom, rangeEnd = f, end
-			}
-			state := engine.NewPartitionState()
-			w, err := a.openState(ctx, p)
-			if err != nil {
-				return err
-			}
-			if w != nil {
-				defer w.Close()
-				if state, err = w.LoadPartitionState(ctx); err != nil {
+			} else {
+				w, err := a.openState(ctx, p)
+				if err != nil {
 					return err
 				}
-			}
-			plan, err := engine.NewPlan(g, engine.PlanOptions{Command: engine.CommandRun})
-			if err != nil {
-				return err
-			}
-			fps := plan.Fingerprints()
-			out := []engine.PartitionSummary{}
-			for _, id := range g.Sorted(ids) {
-				if n := g.Node(id); n.Type == lineage.TypeModel && n.Model.Partition() != nil {
-					out = append(out, state.Summarize(g, fps, id, rangeFrom, rangeEnd, time.Now(), all))
+				if w != nil {
+					defer w.Close()
+				}
+				if out, err = engine.Partitions(ctx, g, w, append(sel, args...), exc, from, to, all, time.Now()); err != nil {
+					return flagError(err)
 				}
 			}
 			if a.json {
@@ -114,49 +97,41 @@ func (a *app) backfillsCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			id := ""
-			if len(args) == 1 {
-				id = args[0]
-			}
-			w, err := a.openState(ctx, p)
-			if err != nil {
+			var list []engine.BackfillRecord
+			var detail *api.BackfillDetail
+			if c, err := a.remote(ctx, p); err != nil {
 				return err
-			}
-			if w == nil {
-				if id != "" {
-					return &engine.InputError{Field: "resume", Msg: fmt.Sprintf("no backfill %q: nothing has run in this project yet", id)}
+			} else if c != nil {
+				if len(args) == 1 {
+					detail, err = c.BackfillDetail(ctx, args[0])
+				} else {
+					list, err = c.Backfills(ctx)
 				}
-				return a.emptyState("backfills", []engine.BackfillRecord{})
-			}
-			defer w.Close()
-			list, err := w.Backfills(ctx, id)
-			if err != nil {
-				return err
-			}
-			if id != "" {
-				if len(list) != 1 {
-					return &engine.InputError{Field: "resume", Msg: fmt.Sprintf("no single backfill %q (%d match); `strata backfills` lists them", id, len(list))}
-				}
-				tasks, err := w.BackfillTasks(ctx, list[0].ID)
 				if err != nil {
 					return err
 				}
-				if a.json {
-					return a.printJSON(map[string]any{"backfill": list[0], "tasks": tasks})
+			} else {
+				w, err := a.openState(ctx, p)
+				if err != nil {
+					return err
 				}
-				b := list[0]
-				fmt.Fprintf(a.stdout, "backfill %s: %s from %s to %s: %s (%d/%d done, %d failed, %d waiting, %d runs)\n\n",
-					b.ID, b.Selector, b.From.Format("2006-01-02 15:04"), b.To.Format("2006-01-02 15:04"), b.Status, b.Done, b.Total, b.Failed, b.Waiting, b.Runs)
-				tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
-				fmt.Fprintln(tw, "NODE\tPARTITION\tSTATUS\tATTEMPTS\tMESSAGE")
-				for _, t := range tasks {
-					part := ""
-					if t.Partition != nil {
-						part = t.Partition.Format("2006-01-02 15:04")
+				if w == nil {
+					if len(args) == 1 {
+						return &engine.InputError{Field: "resume", Msg: fmt.Sprintf("no backfill %q: nothing has run in this project yet", args[0])}
 					}
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", t.Node, part, t.Status, t.Attempts, models.FirstLine(t.Message))
+					return a.emptyState("backfills", []engine.BackfillRecord{})
 				}
-				return tw.Flush()
+				defer w.Close()
+				if len(args) == 1 {
+					if detail, err = backfillDetail(ctx, w, args[0]); err != nil {
+						return err
+					}
+				} else if list, err = w.Backfills(ctx, ""); err != nil {
+					return err
+				}
+			}
+			if detail != nil {
+				return a.printBackfill(detail)
 			}
 			if a.json {
 				return a.printJSON(list)
@@ -169,4 +144,39 @@ func (a *app) backfillsCmd() *cobra.Command {
 			return tw.Flush()
 		},
 	}
+}
+
+// backfillDetail reads one backfill, by ID or unique prefix, with its tasks.
+func backfillDetail(ctx context.Context, w *engine.Warehouse, id string) (*api.BackfillDetail, error) {
+	list, err := w.Backfills(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if len(list) != 1 {
+		return nil, &engine.InputError{Field: "resume", Msg: fmt.Sprintf("no single backfill %q (%d match); `strata backfills` lists them", id, len(list))}
+	}
+	tasks, err := w.BackfillTasks(ctx, list[0].ID)
+	if err != nil {
+		return nil, err
+	}
+	return &api.BackfillDetail{Backfill: list[0], Tasks: tasks}, nil
+}
+
+func (a *app) printBackfill(d *api.BackfillDetail) error {
+	if a.json {
+		return a.printJSON(d)
+	}
+	b := d.Backfill
+	fmt.Fprintf(a.stdout, "backfill %s: %s from %s to %s: %s (%d/%d done, %d failed, %d waiting, %d runs)\n\n",
+		b.ID, b.Selector, b.From.Format("2006-01-02 15:04"), b.To.Format("2006-01-02 15:04"), b.Status, b.Done, b.Total, b.Failed, b.Waiting, b.Runs)
+	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "NODE\tPARTITION\tSTATUS\tATTEMPTS\tMESSAGE")
+	for _, t := range d.Tasks {
+		part := ""
+		if t.Partition != nil {
+			part = t.Partition.Format("2006-01-02 15:04")
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", t.Node, part, t.Status, t.Attempts, models.FirstLine(t.Message))
+	}
+	return tw.Flush()
 }

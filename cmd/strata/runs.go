@@ -10,6 +10,7 @@ import (
 
 	"github.com/stratadata/strata/engine"
 	"github.com/stratadata/strata/models"
+	"github.com/stratadata/strata/web/api"
 )
 
 // runsCmd lists run history, or one run's tasks.
@@ -20,53 +21,52 @@ func (a *app) runsCmd() *cobra.Command {
 		Short: "List past runs, or the tasks of one run",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
 			p, _, err := a.load()
 			if err != nil {
 				return err
 			}
-			ctx := cmd.Context()
-			w, err := a.openState(ctx, p)
-			if err != nil || w == nil {
-				if err == nil && len(args) == 1 {
-					return &engine.InputError{Field: "run", Msg: fmt.Sprintf("no run %q: nothing has run in this project yet", args[0])}
+			var runs []engine.RunRecord
+			var detail *api.RunDetail
+			if c, err := a.remote(ctx, p); err != nil {
+				return err
+			} else if c != nil {
+				if len(args) == 1 {
+					detail, err = c.Run(ctx, args[0])
+				} else {
+					runs, err = c.Runs(ctx, limit)
 				}
-				if err == nil {
+				if err != nil {
+					return err
+				}
+			} else {
+				w, err := a.openState(ctx, p)
+				if err != nil {
+					return err
+				}
+				if w == nil {
+					if len(args) == 1 {
+						return &engine.InputError{Field: "run", Msg: fmt.Sprintf("no run %q: nothing has run in this project yet", args[0])}
+					}
 					return a.emptyState("runs", []engine.RunRecord{})
 				}
-				return err
-			}
-			defer w.Close()
-			if len(args) == 1 {
-				r, err := w.FindRun(ctx, args[0])
-				if err != nil {
-					return err
-				}
-				tasks, err := w.RunTasks(ctx, r.RunID)
-				if err != nil {
-					return err
-				}
-				if a.json {
-					return a.printJSON(map[string]any{"run": r, "tasks": tasks})
-				}
-				what := r.Command
-				if r.Selector != "" {
-					what += " " + r.Selector
-				}
-				fmt.Fprintf(a.stdout, "run %s: %s, %s\n\n", r.RunID, what, r.Status)
-				tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
-				fmt.Fprintln(tw, "NODE\tRESOURCE\tSTATUS\tROWS\tSECONDS\tMESSAGE")
-				for _, t := range tasks {
-					secs := 0.0
-					if t.Started != nil && t.Ended != nil {
-						secs = t.Ended.Sub(*t.Started).Seconds()
+				defer w.Close()
+				if len(args) == 1 {
+					r, err := w.FindRun(ctx, args[0])
+					if err != nil {
+						return err
 					}
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%.2f\t%s\n", t.Node, t.Resource, t.Status, t.Rows, secs, models.FirstLine(t.Message))
+					tasks, err := w.RunTasks(ctx, r.RunID)
+					if err != nil {
+						return err
+					}
+					detail = &api.RunDetail{Run: r, Tasks: tasks}
+				} else if runs, err = w.Runs(ctx, limit); err != nil {
+					return err
 				}
-				return tw.Flush()
 			}
-			runs, err := w.Runs(ctx, limit)
-			if err != nil {
-				return err
+			if detail != nil {
+				return a.printRun(detail)
 			}
 			if a.json {
 				return a.printJSON(runs)
@@ -85,6 +85,32 @@ func (a *app) runsCmd() *cobra.Command {
 	}
 	c.Flags().IntVar(&limit, "limit", 20, "runs to list")
 	return c
+}
+
+func (a *app) printRun(d *api.RunDetail) error {
+	if a.json {
+		return a.printJSON(d)
+	}
+	if d.Run == nil {
+		fmt.Fprintf(a.stdout, "run %s: %s in the server's queue (%s priority)\n", d.Job.ID, d.Job.State, d.Job.Priority)
+		return nil
+	}
+	r := d.Run
+	what := r.Command
+	if r.Selector != "" {
+		what += " " + r.Selector
+	}
+	fmt.Fprintf(a.stdout, "run %s: %s, %s\n\n", r.RunID, what, r.Status)
+	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "NODE\tRESOURCE\tSTATUS\tROWS\tSECONDS\tMESSAGE")
+	for _, t := range d.Tasks {
+		secs := 0.0
+		if t.Started != nil && t.Ended != nil {
+			secs = t.Ended.Sub(*t.Started).Seconds()
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%.2f\t%s\n", t.Node, t.Resource, t.Status, t.Rows, secs, models.FirstLine(t.Message))
+	}
+	return tw.Flush()
 }
 
 // openState opens the warehouse of a command that only reads state; nil, without

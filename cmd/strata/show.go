@@ -11,6 +11,7 @@ import (
 
 	"github.com/stratadata/strata/engine"
 	"github.com/stratadata/strata/models"
+	"github.com/stratadata/strata/web/api"
 )
 
 // showCmd runs a model's compiled SQL (or an inline query) and prints the first rows.
@@ -47,14 +48,22 @@ func (a *app) showCmd() *cobra.Command {
 			default:
 				return usagef("show needs a model name or --inline SQL (not both)")
 			}
-			w, err := engine.OpenExisting(cmd.Context(), p)
-			if err != nil {
+			var res *engine.QueryResult
+			if c, err := a.remote(cmd.Context(), p); err != nil {
 				return err
-			}
-			defer w.Close()
-			res, err := w.ReadQuery(cmd.Context(), q, engine.QueryOptions{Limit: limit, Timeout: timeout})
-			if err != nil {
-				return err
+			} else if c != nil {
+				if res, err = c.Query(cmd.Context(), api.QueryRequest{SQL: q, Limit: limit, TimeoutMS: int(timeout.Milliseconds())}); err != nil {
+					return err
+				}
+			} else {
+				w, err := engine.OpenExisting(cmd.Context(), p)
+				if err != nil {
+					return err
+				}
+				defer w.Close()
+				if res, err = w.ReadQuery(cmd.Context(), q, engine.QueryOptions{Limit: limit, Timeout: timeout}); err != nil {
+					return err
+				}
 			}
 			if a.json {
 				return a.printJSON(res)

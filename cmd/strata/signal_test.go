@@ -149,9 +149,10 @@ func TestSignalDrainsRun(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			dir := slowProject(t, nil)
-			args := []string{"-C", dir, "backfill", "daily", "--from", "2024-01-01", "--to", "2024-01-20", "--parallel", "1", "--vars", "{spin: 2000000000}"}
+			args := []string{"-C", dir, "backfill", "daily", "--from", "2024-01-01", "--to", "2024-01-20", "--parallel", "1", "--vars", "{spin: 4000000000}"}
 			p := startStrata(t, []string{"STRATA_GRACE=" + tc.grace}, args...)
 			p.waitFor(t, "OK      partitioned  daily", 2)
+			time.Sleep(150 * time.Millisecond) // well into the third partition's spin (about a second)
 			if err := p.cmd.Process.Signal(tc.sig); err != nil {
 				t.Fatal(err)
 			}
