@@ -65,6 +65,30 @@ func (r Row) MarshalJSON() ([]byte, error) {
 	return b.Bytes(), nil
 }
 
+// UnmarshalJSON reads a row written by MarshalJSON, keeping its columns' order.
+func (r *Row) UnmarshalJSON(b []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return fmt.Errorf("a row is a JSON object")
+	}
+	r.Columns, r.Values = nil, nil
+	for dec.More() {
+		k, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		var v any
+		if err := dec.Decode(&v); err != nil {
+			return err
+		}
+		r.Columns = append(r.Columns, fmt.Sprint(k))
+		r.Values = append(r.Values, v)
+	}
+	_, err := dec.Token()
+	return err
+}
+
 // QueryError says why a query was refused before it ran: not one statement, or not a
 // query.
 type QueryError struct{ Msg string }

@@ -61,9 +61,10 @@ func (m *Metrics) started(j *Job, now time.Time) {
 	m.dueToStarted.Observe(max(now.Sub(j.Due).Seconds(), 0))
 }
 
+// finished counts a job that ended without a run (its plan failed).
 func (m *Metrics) finished(j *Job, res *engine.Result) {
-	if m == nil {
-		return
+	if m == nil || res != nil {
+		return // a run is counted by the observer, as it ends
 	}
 	m.runs.WithLabelValues(j.Status).Inc()
 }
@@ -92,7 +93,14 @@ func (m *Metrics) Late(warn, errors int) {
 // observer counts tasks as they finish.
 func (m *Metrics) observer() engine.Observer {
 	return engine.ObserverFunc(func(e engine.Event) {
-		if m == nil || e.Kind != engine.EventTaskFinished {
+		if m == nil {
+			return
+		}
+		if e.Kind == engine.EventRunFinished {
+			m.runs.WithLabelValues(e.Result.Status).Inc()
+			return
+		}
+		if e.Kind != engine.EventTaskFinished {
 			return
 		}
 		m.tasks.WithLabelValues(string(e.Task.Status)).Inc()

@@ -535,7 +535,7 @@ func (s *Scheduler) execute(ctx context.Context, j *Job) (*engine.Result, error)
 		retries = j.Request.Retries
 	}
 	opts := engine.RunOptions{Threads: threads, Retries: retries, Check: j.Request.Check, Drain: s.drain, RunID: j.RunID,
-		Observers: append([]engine.Observer{&j.hub, s.opts.Metrics.observer()}, s.opts.Observers...)}
+		Observers: append([]engine.Observer{s.opts.Metrics.observer(), &j.hub}, s.opts.Observers...)} // metrics before the stream ends
 	if j.Interval != nil {
 		opts.Interval = &engine.IntervalRef{Schedule: j.Schedule, End: j.Interval.End}
 	}

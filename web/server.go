@@ -46,9 +46,6 @@ func (s *Server) Start(addr string) (string, error) {
 		return "", fmt.Errorf("listen on %s: %w", addr, err)
 	}
 	s.started = time.Now().UTC()
-	if s.Logger == nil {
-		s.Logger = slog.New(slog.DiscardHandler)
-	}
 	s.srv = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	s.done = make(chan error, 1)
 	go func() { s.done <- s.srv.Serve(ln) }()
@@ -69,6 +66,12 @@ func (s *Server) Stop(ctx context.Context) error {
 
 // Handler is the server's whole HTTP surface.
 func (s *Server) Handler() http.Handler {
+	if s.Logger == nil {
+		s.Logger = slog.New(slog.DiscardHandler)
+	}
+	if s.started.IsZero() {
+		s.started = time.Now().UTC()
+	}
 	mux := http.NewServeMux()
 	s.routes(mux)
 	g := s.Gatherer

@@ -82,13 +82,15 @@ SIGTERM or SIGINT stops it gracefully: no new runs, running tasks get --shutdown
 				return err
 			}
 			fmt.Fprintln(a.stdout, url)
+			if err := s.Start(cmd.Context()); err != nil {
+				return err
+			}
+			// written once the scheduler runs: a command that finds the file finds a server
+			// that answers for everything
 			if err := writeServerFile(p.Dir, api.ServerFile{URL: url, PID: os.Getpid(), Started: time.Now().UTC(), Token: token}); err != nil {
 				return err
 			}
 			defer os.Remove(serverFile(p.Dir))
-			if err := s.Start(cmd.Context()); err != nil {
-				return err
-			}
 			log.Info("serving", "url", url, "project", p.Name, "schedules", len(p.Schedules))
 			<-cmd.Context().Done()
 			log.Info("stopping: no new runs; running tasks get the shutdown timeout", "timeout", shutdown)
