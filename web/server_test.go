@@ -24,7 +24,7 @@ import (
 func serve(t *testing.T, token string) (*api.Client, string) {
 	t.Helper()
 	dir := testproj.Write(t, map[string]string{
-		"strata.yml": "name: p\nwarehouse:\n  path: p.duckdb\nschedules:\n  nightly: {select: daily, cron: \"0 2 * * *\"}\n",
+		"strata.yml":   "name: p\nwarehouse:\n  path: p.duckdb\nschedules:\n  nightly: {select: daily, cron: \"0 2 * * *\"}\n",
 		"models/a.sql": "{{ config(materialized='table') }}\nselect 1 as x",
 		"models/daily.sql": `{{ config(materialized='partitioned', partition_by={'column': 'day', 'granularity': 'day'}, start='2024-01-01') }}
 select {{ partition_start }} as day`,
