@@ -97,3 +97,42 @@ select {{ partition_start }} as day, 7 as n`,
 		}
 	}
 }
+
+// TestInMemoryWarehouse: a project whose warehouse is in memory (a dbt profile without a
+// path) runs on several threads: its connections share one database.
+func TestInMemoryWarehouse(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := testproj.Write(t, map[string]string{
+		"strata.yml":   "name: p\nwarehouse:\n  path: ':memory:'\n",
+		"models/a.sql": "{{ config(materialized='table') }}\nselect 1 as x",
+		"models/b.sql": "{{ config(materialized='table') }}\nselect 2 as x",
+		"models/c.sql": "select * from {{ ref('a') }} union all select * from {{ ref('b') }}",
+	})
+	p, g := testgraph.Load(t, dir)
+	w, err := engine.Open(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	plan, err := engine.NewPlan(g, engine.PlanOptions{Command: engine.CommandRun})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		res, err := engine.Run(ctx, w, plan, engine.RunOptions{Threads: 4})
+		if err != nil || res.Failed() {
+			t.Errorf("run: %v %v", err, res)
+		}
+	}()
+	select {
+	case <-done:
+	case <-time.After(time.Minute):
+		t.Fatal("a run on an in-memory warehouse did not finish: its connections wait on each other")
+	}
+	if n := queryInt(t, w, "select count(*) from c"); n != 2 {
+		t.Errorf("c has %d rows, want 2", n)
+	}
+}

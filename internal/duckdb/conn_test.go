@@ -133,3 +133,25 @@ func TestInTxRollsBack(t *testing.T) {
 		t.Errorf("committed sum %d, want 7", n)
 	}
 }
+
+// TestMemoryIsShared: every connection of an in-memory pool sees one database, so a run
+// may hold several at once.
+func TestMemoryIsShared(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db, err := duckdb.Open(ctx, duckdb.Memory, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	a, _ := duckdb.Connect(ctx, db)
+	b, _ := duckdb.Connect(ctx, db)
+	defer a.Close()
+	defer b.Close()
+	if _, err := a.Exec(ctx, "CREATE TABLE t AS SELECT 42 AS x"); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := b.QueryInt(ctx, "SELECT x FROM t"); err != nil || n != 42 {
+		t.Fatalf("another connection sees %d, %v", n, err)
+	}
+}

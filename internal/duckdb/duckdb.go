@@ -64,10 +64,8 @@ func OpenWith(ctx context.Context, path, dir string, opts Options) (*sql.DB, err
 		db.Close()
 		return nil, err
 	}
-	if path == Memory {
-		// one connection: a scratch database is used by one goroutine at a time
-		db.SetMaxOpenConns(1)
-	}
+	// an in-memory database lives in the connector, so every connection of the pool sees
+	// the same one
 	return db, nil
 }
 
