@@ -143,7 +143,7 @@ func Run(ctx context.Context, w *Warehouse, plan *Plan, opts RunOptions) (*Resul
 	if res.RunID == "" {
 		res.RunID = newRunID(now)
 	}
-	if err := w.loadCatalog(ctx); err != nil {
+	if err := w.ensureCatalog(ctx); err != nil {
 		return nil, err
 	}
 	if err := w.ensureSchemas(ctx, plan.Schemas()); err != nil {
@@ -420,6 +420,9 @@ func (r *runner) runTask(ctx context.Context, c *duckdb.Conn, t *Task) {
 		t.Status, t.Message = StatusCancelled, "cancelled while running"
 	case err != nil:
 		t.Status, t.Message, t.Err = StatusError, err.Error(), err
+	}
+	if t.Status == StatusError {
+		r.w.forgetCatalog()
 	}
 	if t.Status == StatusError || t.Status == StatusWaiting || t.Status == StatusCancelled {
 		if t.Window != nil && t.Status != StatusCancelled {

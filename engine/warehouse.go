@@ -21,8 +21,29 @@ type Warehouse struct {
 	db   *sql.DB
 
 	mu      sync.Mutex
-	catalog map[string]string // "schema.name" → "table" | "view"
+	catalog map[string]string // "schema.name" → "table" | "view"; nil until read
+	stale   bool              // read it again at the next run
 	schemas map[string]bool
+}
+
+// ensureCatalog reads which relations exist, unless it knows already: a long-lived
+// warehouse (strata serve's) keeps it across runs, updated by every build, and reads it
+// again after a task failed (a hook may have changed what exists).
+func (w *Warehouse) ensureCatalog(ctx context.Context) error {
+	w.mu.Lock()
+	known := w.catalog != nil && !w.stale
+	w.mu.Unlock()
+	if known {
+		return nil
+	}
+	return w.loadCatalog(ctx)
+}
+
+// forgetCatalog makes the next run read the catalog again.
+func (w *Warehouse) forgetCatalog() {
+	w.mu.Lock()
+	w.stale = true
+	w.mu.Unlock()
 }
 
 var lockRe = regexp.MustCompile(`(?i)could not set lock on file "([^"]+)": Conflicting lock is held in (.*?)(\. See|$)`)
@@ -107,7 +128,7 @@ func (w *Warehouse) loadCatalog(ctx context.Context) error {
 		schemas[s] = true
 	}
 	w.mu.Lock()
-	w.catalog, w.schemas = cat, schemas
+	w.catalog, w.schemas, w.stale = cat, schemas, false
 	w.mu.Unlock()
 	return rows.Err()
 }

@@ -210,7 +210,13 @@ func (s *Scheduler) startCron() error {
 			return fmt.Errorf("schedule %s: %w", name, err)
 		}
 	}
-	if _, err := c.NewJob(gocron.DurationJob(s.opts.Tick), gocron.NewTask(func() { s.tickNow(); s.checkTriggers(true) })); err != nil {
+	if _, err := c.NewJob(gocron.DurationJob(s.opts.Tick), gocron.NewTask(func() {
+		s.tickNow()
+		s.checkTriggers(true)
+		if s.opts.Metrics != nil {
+			_, _ = s.Status(s.ctx) // late models, for the metrics
+		}
+	})); err != nil {
 		return err
 	}
 	c.Start()

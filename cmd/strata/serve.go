@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -50,6 +51,10 @@ SIGTERM or SIGINT stops it gracefully: no new runs, running tasks get --shutdown
 			if err != nil {
 				return err
 			}
+			// a daemon lives long: collect as usual (the CLI trades memory for a faster
+			// one-off load) and give back what the load used
+			debug.SetGCPercent(100)
+			debug.FreeOSMemory()
 			if c, err := a.remote(cmd.Context(), p); err != nil {
 				return err
 			} else if c != nil {
