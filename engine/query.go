@@ -18,6 +18,10 @@ import (
 type QueryOptions struct {
 	Limit   int           // rows returned at most; 100 when 0
 	Timeout time.Duration // the query is interrupted after it; none when 0
+	// Root, when set, allows only plain SELECT queries (no PRAGMA, SHOW, DESCRIBE) that
+	// read no file outside it: every path a table function or a replacement scan reads is
+	// checked, from DuckDB's parse tree, and functions that run SQL text are refused.
+	Root string
 }
 
 // QueryResult is what a read-only query returned, as show --json prints it, the API
@@ -116,6 +120,12 @@ func (w *Warehouse) ReadQuery(ctx context.Context, q string, opts QueryOptions) 
 	defer c.Close()
 	var res *duckdb.Result
 	err = c.ReadOnly(ctx, func() error {
+		if opts.Root != "" {
+			// before anything binds: binding read_csv already reads the file
+			if err := guard(c, ctx, q, opts.Root); err != nil {
+				return err
+			}
+		}
 		kind, err := c.Kind(q)
 		if err != nil {
 			return err
