@@ -37,12 +37,19 @@ func (mp *modelParts) find(start time.Time) (int, bool) {
 type PartitionState struct {
 	mu     sync.RWMutex
 	models map[string]*modelParts
-	failed map[string]map[int64]string // model → start → last failure message, when after the last build
+	failed map[string]map[int64]failure // model → start → its last attempt's failure, when after the last build
+}
+
+// failure is a partition's failed last attempt: its message, and whether it waited (a
+// check that did not pass) rather than failed.
+type failure struct {
+	msg     string
+	waiting bool
 }
 
 // NewPartitionState returns an empty state.
 func NewPartitionState() *PartitionState {
-	return &PartitionState{models: map[string]*modelParts{}, failed: map[string]map[int64]string{}}
+	return &PartitionState{models: map[string]*modelParts{}, failed: map[string]map[int64]failure{}}
 }
 
 // Get returns the record of a built partition.
@@ -84,22 +91,23 @@ func (s *PartitionState) Put(model string, r PartitionRecord) {
 	}
 }
 
-// Fail records that a partition's last attempt failed (or waited on upstream).
-func (s *PartitionState) Fail(model string, start time.Time, msg string) {
+// Fail records that a partition's last attempt failed, or with waiting that it waited
+// on upstream data or a check.
+func (s *PartitionState) Fail(model string, start time.Time, msg string, waiting bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.failed[model] == nil {
-		s.failed[model] = map[int64]string{}
+		s.failed[model] = map[int64]failure{}
 	}
-	s.failed[model][start.Unix()] = msg
+	s.failed[model][start.Unix()] = failure{msg, waiting}
 }
 
 // Failure returns the message of a partition's failed last attempt, if it failed.
 func (s *PartitionState) Failure(model string, start time.Time) (string, bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	msg, ok := s.failed[model][start.Unix()]
-	return msg, ok
+	f, ok := s.failed[model][start.Unix()]
+	return f.msg, ok
 }
 
 // Missing returns the windows of g from from to to (both included) that model has not
@@ -187,7 +195,7 @@ func (w *Warehouse) LoadPartitionState(ctx context.Context) (*PartitionState, er
 		}
 		if status == string(StatusError) || status == string(StatusWaiting) {
 			if rec, ok := s.Get(m, start.UTC()); !ok || (ended.Valid && ended.Time.After(rec.BuiltAt)) {
-				s.Fail(m, start.UTC(), msg)
+				s.Fail(m, start.UTC(), msg, status == string(StatusWaiting))
 			}
 		}
 	}
@@ -203,6 +211,7 @@ const (
 	PartMissing PartitionStatus = "missing"
 	PartStale   PartitionStatus = "stale"
 	PartFailed  PartitionStatus = "failed"
+	PartWaiting PartitionStatus = "waiting" // its last attempt waited: upstream data or a check was not there
 )
 
 // PartitionInfo is one partition's status with why.
@@ -233,8 +242,14 @@ func (s *PartitionState) Status(g *lineage.Graph, fps map[string]string, model s
 	spec := m.Partition()
 	info := PartitionInfo{Model: model, Name: spec.Granularity.Name(w.Start), Key: TaskKey(model, w.Start), Start: w.Start, End: w.End, Window: w}
 	rec, ok := s.Get(model, w.Start)
-	if msg, failed := s.Failure(model, w.Start); failed {
-		info.Status, info.Reason = PartFailed, models.FirstLine(msg)
+	s.mu.RLock()
+	f, failed := s.failed[model][w.Start.Unix()]
+	s.mu.RUnlock()
+	if failed {
+		info.Status, info.Reason = PartFailed, models.FirstLine(f.msg)
+		if f.waiting {
+			info.Status = PartWaiting
+		}
 		if ok {
 			info.built(rec)
 		}
@@ -303,7 +318,7 @@ func (s *PartitionState) Summarize(g *lineage.Graph, fps map[string]string, mode
 		}
 	}
 	sum := PartitionSummary{Model: model, Granularity: string(spec.Granularity), From: spec.Granularity.Name(first),
-		Counts: map[string]int{string(PartDone): 0, string(PartMissing): 0, string(PartStale): 0, string(PartFailed): 0}, Partitions: []PartitionInfo{}}
+		Counts: map[string]int{string(PartDone): 0, string(PartMissing): 0, string(PartStale): 0, string(PartFailed): 0, string(PartWaiting): 0}, Partitions: []PartitionInfo{}}
 	for st := first; st.Before(stop); st = spec.Granularity.Add(st, 1) {
 		info := s.Status(g, fps, model, models.Window{Start: st, End: spec.Granularity.Add(st, 1)})
 		sum.Counts[string(info.Status)]++

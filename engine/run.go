@@ -426,7 +426,7 @@ func (r *runner) runTask(ctx context.Context, c *duckdb.Conn, t *Task) {
 	}
 	if t.Status == StatusError || t.Status == StatusWaiting || t.Status == StatusCancelled {
 		if t.Window != nil && t.Status != StatusCancelled {
-			r.parts.Fail(t.Name, t.Window.Start, t.Message)
+			r.parts.Fail(t.Name, t.Window.Start, t.Message, t.Status == StatusWaiting)
 		}
 		if rerr := recordTask(context.WithoutCancel(ctx), c, r.res.RunID, t); rerr != nil {
 			r.mu.Lock()

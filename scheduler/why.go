@@ -58,12 +58,10 @@ func Explain(ctx context.Context, p *models.Project, g *lineage.Graph, w *engine
 		add("built at %s by run %s (%d rows); its model and upstream have not changed since", ex.BuiltAt.Format(time.RFC3339), ex.RunID, ex.Rows)
 	case engine.PartStale:
 		add("stale: %s", ex.Reason)
+	case engine.PartWaiting:
+		add("its last attempt (run %s) waited: %s", ex.LastAttempt.RunID, ex.Reason)
 	case engine.PartFailed:
-		if ex.LastAttempt != nil && ex.LastAttempt.Status == string(engine.StatusWaiting) {
-			add("its last attempt (run %s) waited: %s", ex.LastAttempt.RunID, ex.Reason)
-		} else {
-			add("its last attempt failed: %s", ex.Reason)
-		}
+		add("its last attempt failed: %s", ex.Reason)
 	case engine.PartMissing:
 		add("never built")
 	}

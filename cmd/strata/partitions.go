@@ -58,9 +58,9 @@ func (a *app) partitionsCmd() *cobra.Command {
 				if i > 0 {
 					fmt.Fprintln(a.stdout)
 				}
-				total := s.Counts["done"] + s.Counts["missing"] + s.Counts["stale"] + s.Counts["failed"]
-				fmt.Fprintf(a.stdout, "%s (%s, %s → %s): %d partitions: %d done, %d missing, %d stale, %d failed\n",
-					s.Model, s.Granularity, s.From, s.To, total, s.Counts["done"], s.Counts["missing"], s.Counts["stale"], s.Counts["failed"])
+				total := s.Counts["done"] + s.Counts["missing"] + s.Counts["stale"] + s.Counts["failed"] + s.Counts["waiting"]
+				fmt.Fprintf(a.stdout, "%s (%s, %s → %s): %d partitions: %d done, %d missing, %d stale, %d failed, %d waiting\n",
+					s.Model, s.Granularity, s.From, s.To, total, s.Counts["done"], s.Counts["missing"], s.Counts["stale"], s.Counts["failed"], s.Counts["waiting"])
 				if len(s.Partitions) == 0 {
 					continue
 				}
