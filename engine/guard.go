@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -40,8 +39,8 @@ func guard(c *duckdb.Conn, ctx context.Context, q, root string) error {
 	if tree["error"] == true {
 		if k, err := c.Kind(q); err == nil && k != duckdb.KindSelect {
 			return &duckdb.KindError{Kind: k} // prepared, never run: what kind of statement it is
-		} else if err != nil && !errors.Is(err, duckdb.ErrNotOneStatement) {
-			return err
+		} else if err != nil {
+			return err // not one statement, or not SQL
 		}
 		return &QueryError{Msg: fmt.Sprintf("only plain SELECT queries are allowed here (%v)", tree["error_message"])}
 	}

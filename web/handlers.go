@@ -405,7 +405,11 @@ func (s *Server) query(r *http.Request) (any, error) {
 	if err := decode(r, &req); err != nil {
 		return nil, err
 	}
-	return s.Warehouse.ReadQuery(r.Context(), req.SQL, engine.QueryOptions{Limit: req.Limit, Timeout: time.Duration(req.TimeoutMS) * time.Millisecond})
+	opts := engine.QueryOptions{Limit: req.Limit, Timeout: time.Duration(req.TimeoutMS) * time.Millisecond}
+	if req.Guarded {
+		opts.Root = s.Project.Dir
+	}
+	return s.Warehouse.ReadQuery(r.Context(), req.SQL, opts)
 }
 
 func (s *Server) check(r *http.Request) (any, error) {

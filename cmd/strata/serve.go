@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -16,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/stratadata/strata/engine"
+	"github.com/stratadata/strata/mcp"
 	"github.com/stratadata/strata/openlineage"
 	"github.com/stratadata/strata/scheduler"
 	"github.com/stratadata/strata/web"
@@ -26,13 +28,14 @@ import (
 func (a *app) serveCmd() *cobra.Command {
 	var addr, token, logFormat, logLevel string
 	var maxRuns int
+	var mcpWrites bool
 	var shutdown time.Duration
 	c := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the scheduler daemon and the HTTP API: keeps every schedule's intervals done",
 		Long: `serve owns the project's warehouse: it queues every interval the schedules owe (catching
 up after downtime), runs them through one fair queue, and serves the API under /api/v1 and
-Prometheus metrics at /metrics. While it runs, run, build, backfill, show, status and the
+Prometheus metrics at /metrics, and MCP for agents over streamable HTTP at /mcp. While it runs, run, build, backfill, show, status and the
 other commands go through it. Its URL is on its first line and in .strata/server.json.
 SIGTERM or SIGINT stops it gracefully: no new runs, running tasks get --shutdown-timeout.`,
 		Args: cobra.NoArgs,
@@ -77,11 +80,15 @@ SIGTERM or SIGINT stops it gracefully: no new runs, running tasks get --shutdown
 				defer ol.Close()
 				opts.Observers = append(opts.Observers, ol)
 			}
+			agents := mcpServer(p, g, w, log, mcpWrites)
+			opts.Observers = append(opts.Observers, agents.Observer())
 			s, err := scheduler.New(p, g, w, opts)
 			if err != nil {
 				return err
 			}
-			srv := &web.Server{Project: p, Graph: g, Warehouse: w, Scheduler: s, Token: token, Logger: log, Gatherer: reg}
+			agents.SetBackend(mcp.Served{Project: p, Graph: g, Warehouse: w, Scheduler: s})
+			srv := &web.Server{Project: p, Graph: g, Warehouse: w, Scheduler: s, Token: token, Logger: log, Gatherer: reg,
+				Mounts: map[string]http.Handler{"/mcp": mcpHandler(agents)}}
 			url, err := srv.Start(addr)
 			if err != nil {
 				return err
@@ -112,6 +119,7 @@ SIGTERM or SIGINT stops it gracefully: no new runs, running tasks get --shutdown
 	f.StringVar(&token, "token", "", "a token every write request must carry (default $STRATA_TOKEN)")
 	f.IntVar(&maxRuns, "max-runs", 2, "runs at once")
 	f.DurationVar(&shutdown, "shutdown-timeout", 30*time.Second, "how long running tasks may finish after SIGTERM before they are cancelled")
+	f.BoolVar(&mcpWrites, "mcp-allow-writes", false, "list and serve MCP's write tools (run_backfill, run_models) at /mcp")
 	f.StringVar(&logFormat, "log-format", "", "text or json (default: text on a terminal, json otherwise)")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	return c

@@ -82,6 +82,9 @@ type QueryRequest struct {
 	SQL       string `json:"sql"`
 	Limit     int    `json:"limit,omitempty"`
 	TimeoutMS int    `json:"timeout_ms,omitempty"`
+	// Guarded allows only a plain SELECT reading no file outside the project (what MCP
+	// asks for); otherwise what show allows: any one read-only statement.
+	Guarded bool `json:"guarded,omitempty"`
 }
 
 // PriorityRequest is POST /runs/{id}/priority.
