@@ -142,16 +142,13 @@ func (s *Server) addModelTools() {
 
 func (s *Server) listModels(_ context.Context, in listModelsIn) (listModelsOut, error) {
 	g := s.opts.Graph
-	var sel []string
-	if in.Select != "" {
-		sel = strings.Fields(in.Select)
+	sel, err := s.selection(in.Select)
+	if err != nil {
+		return listModelsOut{}, err
 	}
 	ids, err := g.Select(sel, nil)
 	if err != nil {
 		return listModelsOut{}, err
-	}
-	if un := g.Unmatched(sel); len(un) > 0 {
-		return listModelsOut{}, fmt.Errorf("%s matches no node: list_models without select lists them all, search finds one by name", strings.Join(un, ", "))
 	}
 	var all []ModelSummary
 	for _, id := range g.Sorted(ids) {
@@ -179,6 +176,22 @@ func (s *Server) listModels(_ context.Context, in listModelsIn) (listModelsOut, 
 		items = []ModelSummary{}
 	}
 	return listModelsOut{Models: items, Total: len(all), NextCursor: next}, nil
+}
+
+// selection splits a selector into its words, and refuses one that matches nothing:
+// an agent's typo should not read as "no models".
+func (s *Server) selection(sel string) ([]string, error) {
+	words := strings.Fields(sel)
+	if len(words) == 0 {
+		return nil, nil
+	}
+	if _, err := s.opts.Graph.Select(words, nil); err != nil {
+		return nil, err
+	}
+	if un := s.opts.Graph.Unmatched(words); len(un) > 0 {
+		return nil, fmt.Errorf("%s matches no node: list_models lists them, search finds one by name", strings.Join(un, ", "))
+	}
+	return words, nil
 }
 
 func (s *Server) node(name string) (*lineage.Node, error) {

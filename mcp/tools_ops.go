@@ -138,9 +138,9 @@ func (s *Server) addOpsTools() {
 }
 
 func (s *Server) partitions(ctx context.Context, in partitionsIn) (partitionsOut, error) {
-	var sel []string
-	if in.Select != "" {
-		sel = strings.Fields(in.Select)
+	sel, err := s.selection(in.Select)
+	if err != nil {
+		return partitionsOut{}, err
 	}
 	switch in.Status {
 	case "", "done", "missing", "stale", "failed", "waiting":
@@ -349,6 +349,9 @@ const maxPlans = 100
 func (s *Server) planBackfill(ctx context.Context, in planBackfillIn) (planBackfillOut, error) {
 	req, err := backfillRequest(in)
 	if err != nil {
+		return planBackfillOut{}, err
+	}
+	if req.Select, err = s.selection(in.Select); err != nil {
 		return planBackfillOut{}, err
 	}
 	plan, err := s.opts.Backend.PlanBackfill(ctx, req)

@@ -76,8 +76,8 @@ func (s *Server) runModels(ctx context.Context, in runModelsIn) (*Started, error
 	default:
 		return nil, fmt.Errorf("command %q: use run, build, test or seed (backfills go through plan_backfill and run_backfill)", in.Command)
 	}
-	sel := strings.Fields(in.Select)
-	if _, err := s.opts.Graph.Select(sel, nil); err != nil {
+	sel, err := s.selection(in.Select)
+	if err != nil {
 		return nil, err
 	}
 	return s.opts.Backend.Submit(ctx, api.RunRequest{Command: cmd, Select: sel, FullRefresh: in.FullRefresh})
