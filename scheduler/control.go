@@ -46,7 +46,13 @@ func (s *Scheduler) Submit(r Request) (*Job, error) {
 	}
 	j := &Job{ID: newRunID(now), Kind: kind, Request: r, Priority: prio, State: JobQueued, Due: now, Enqueued: now}
 	s.push(j)
-	return j, nil
+	return s.snapshot(j), nil
+}
+
+func (s *Scheduler) snapshot(j *Job) *Job {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return j.snapshot()
 }
 
 // newRunID is a sortable, readable ID: 20240501-120000-3fa2.
@@ -56,10 +62,18 @@ func newRunID(now time.Time) string {
 	return now.UTC().Format("20060102-150405") + "-" + hex.EncodeToString(b)
 }
 
-// Job returns a job this process knows, by its ID or its run's ID.
+// Job returns a copy of a job this process knows, by its ID or its run's ID.
 func (s *Scheduler) Job(id string) (*Job, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if j, ok := s.job(id); ok {
+		return j.snapshot(), true
+	}
+	return nil, false
+}
+
+// job finds a job itself; the caller holds s.mu.
+func (s *Scheduler) job(id string) (*Job, bool) {
 	if j, ok := s.jobs[id]; ok {
 		return j, true
 	}
@@ -77,7 +91,9 @@ var ErrNotFound = errors.New("not found")
 // Cancel takes a queued job out of the queue, or cancels a running one (its running
 // tasks are cut short and recorded cancelled).
 func (s *Scheduler) Cancel(id string) error {
-	j, ok := s.Job(id)
+	s.mu.Lock()
+	j, ok := s.job(id)
+	s.mu.Unlock()
 	if !ok {
 		return fmt.Errorf("no job or run %q: %w", id, ErrNotFound)
 	}
@@ -125,7 +141,7 @@ func (s *Scheduler) Trigger(name string) (*Job, error) {
 	r := Request{Command: engine.CommandRun, Select: sc.Select, Priority: sc.Priority}
 	j := &Job{ID: newRunID(now), Kind: "manual", Schedule: name, Request: r, Priority: sc.Priority, State: JobQueued, Due: now, Enqueued: now}
 	s.push(j)
-	return j, nil
+	return s.snapshot(j), nil
 }
 
 // Pause stops a schedule from queueing more intervals (durably); Resume lets it catch up.

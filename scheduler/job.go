@@ -62,11 +62,27 @@ type Job struct {
 	windows map[string][]time.Time // for trigger jobs: the partitions to build, by model
 	hub     hub
 	cancel  func()
+	src     *Job // a snapshot's job, whose events it reads
+}
+
+// snapshot copies the job's public fields, under the scheduler's lock, for callers
+// outside the scheduler (the API encodes it while the job runs on).
+func (j *Job) snapshot() *Job {
+	src := j
+	if j.src != nil {
+		src = j.src
+	}
+	return &Job{ID: j.ID, Kind: j.Kind, Schedule: j.Schedule, Interval: j.Interval, Request: j.Request, Priority: j.Priority,
+		State: j.State, Attempt: j.Attempt, RunID: j.RunID, Backfill: j.Backfill, Due: j.Due, Enqueued: j.Enqueued,
+		NotBefore: j.NotBefore, Started: j.Started, Ended: j.Ended, Status: j.Status, Error: j.Error, src: src}
 }
 
 // Events returns the job's event lines so far (each a JSON task event, then the run's
 // summary) and a channel closed when more arrive or the job ends; done says it ended.
 func (j *Job) Events(from int) (lines [][]byte, more <-chan struct{}, done bool) {
+	if j.src != nil {
+		return j.src.hub.since(from)
+	}
 	return j.hub.since(from)
 }
 

@@ -31,9 +31,9 @@ func (s *Scheduler) run(j *Job) {
 	ctx, cancel := context.WithCancel(s.ctx)
 	s.mu.Lock()
 	j.cancel = cancel
+	j.RunID = j.runID()
 	s.mu.Unlock()
 	defer cancel()
-	j.RunID = j.runID()
 	res, err := s.execute(ctx, j)
 	now := s.clock.Now().UTC()
 	s.mu.Lock()

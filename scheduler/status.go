@@ -54,13 +54,16 @@ type Late struct {
 func Report(ctx context.Context, p *models.Project, g *lineage.Graph, w *engine.Warehouse, now time.Time, s *Scheduler) (*Status, error) {
 	st := &Status{Now: now.UTC(), Server: s != nil, Running: []*Job{}, Queued: []*Job{}, Schedules: []ScheduleStatus{}, Late: []Late{}}
 	if s != nil {
+		queued := s.queue.List(now)
 		s.mu.Lock()
 		for _, j := range s.running {
-			st.Running = append(st.Running, j)
+			st.Running = append(st.Running, j.snapshot())
+		}
+		for _, j := range queued {
+			st.Queued = append(st.Queued, j.snapshot())
 		}
 		s.mu.Unlock()
 		slices.SortFunc(st.Running, func(a, b *Job) int { return a.Started.Compare(*b.Started) })
-		st.Queued = append(st.Queued, s.queue.List(now)...)
 	}
 	var err error
 	if st.Waiting, err = w.WaitingPartitions(ctx, 100); err != nil {
