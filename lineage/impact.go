@@ -1,6 +1,9 @@
 package lineage
 
-import "sort"
+import (
+	"slices"
+	"sort"
+)
 
 // ImpactReport is what changing or dropping one column affects.
 type ImpactReport struct {
@@ -9,6 +12,9 @@ type ImpactReport struct {
 	Models    []NodeRef      `json:"models"`    // the models holding them, by depth then ID
 	Tests     []ImpactTest   `json:"tests"`     // by name
 	Exposures []NodeRef      `json:"exposures"` // by name
+	// ColumnsTotal counts every downstream column, listed or not (ImpactN lists the
+	// nearest n).
+	ColumnsTotal int `json:"columns_total"`
 }
 
 // ImpactColumn is a column downstream of the changed one, with how it is reached.
@@ -39,7 +45,13 @@ type ImpactTest struct {
 // Impact returns what changing or dropping column c affects: every column downstream of
 // it, the models holding them, the tests on c, on those columns and on those models, and
 // the exposures that depend on c's node or on an affected model.
-func Impact(gr *Graph, cg *ColumnGraph, c ColumnRef) ImpactReport {
+func Impact(gr *Graph, cg *ColumnGraph, c ColumnRef) ImpactReport { return ImpactN(gr, cg, c, -1) }
+
+// ImpactN is Impact listing only the n nearest columns (all when n < 0), each with the
+// path it is reached by; the models, tests and exposures are always complete. On a deep
+// graph a far column's path is as long as the graph is deep: listing every one costs
+// their depth each.
+func ImpactN(gr *Graph, cg *ColumnGraph, c ColumnRef, n int) ImpactReport {
 	rep := ImpactReport{Column: c, Columns: []ImpactColumn{}, Models: []NodeRef{}, Tests: []ImpactTest{}, Exposures: []NodeRef{}}
 	type step struct {
 		prev ColumnRef
@@ -80,19 +92,25 @@ func Impact(gr *Graph, cg *ColumnGraph, c ColumnRef) ImpactReport {
 	}
 	affected := map[string]int{c.Node: 0} // node → its nearest depth
 	affectedCols := map[ColumnRef]bool{c: true}
-	for _, col := range order {
-		ic := ImpactColumn{ColumnRef: col, Type: cg.typeOf(col), Depth: depth[col], Direct: direct[col]}
-		for cur := col; cur != c; cur = prev[cur].prev {
-			ic.Kinds = append([]EdgeKind{prev[cur].kind}, ic.Kinds...)
-			if p := prev[cur].prev; p != c {
-				ic.Via = append([]ColumnRef{p}, ic.Via...)
-			}
-		}
-		rep.Columns = append(rep.Columns, ic)
+	rep.ColumnsTotal = len(order)
+	for i, col := range order {
 		affectedCols[col] = true
 		if d, ok := affected[col.Node]; !ok || depth[col] < d {
 			affected[col.Node] = depth[col]
 		}
+		if n >= 0 && i >= n {
+			continue
+		}
+		ic := ImpactColumn{ColumnRef: col, Type: cg.typeOf(col), Depth: depth[col], Direct: direct[col]}
+		for cur := col; cur != c; cur = prev[cur].prev {
+			ic.Kinds = append(ic.Kinds, prev[cur].kind)
+			if p := prev[cur].prev; p != c {
+				ic.Via = append(ic.Via, p)
+			}
+		}
+		slices.Reverse(ic.Kinds)
+		slices.Reverse(ic.Via)
+		rep.Columns = append(rep.Columns, ic)
 	}
 	for id, d := range affected {
 		if id != c.Node {

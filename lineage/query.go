@@ -85,28 +85,23 @@ func (gr *Graph) Downstream(id string, depth, limit int) Result {
 	return gr.reach(id, depth, limit, gr.kids, 1)
 }
 
+// Descendants returns every node that reads id, directly or not, nearest first (by
+// generation, then ID), with its generation: Downstream without building the answer,
+// for callers that only count and classify.
+func (gr *Graph) Descendants(id string) ([]string, map[string]int) {
+	if gr.nodes[id] == nil {
+		return nil, nil
+	}
+	order, dist := gr.distances(id, -1, gr.kids)
+	return order[1:], dist
+}
+
 func (gr *Graph) reach(root string, depth, limit int, next map[string][]string, sign int) Result {
 	res := Result{Root: root, Nodes: []NodeRef{}, Edges: [][2]string{}}
 	if gr.nodes[root] == nil {
 		return res
 	}
-	dist := map[string]int{root: 0}
-	order := []string{root}
-	frontier := []string{root}
-	for d := 1; len(frontier) > 0 && (depth < 0 || d <= depth); d++ {
-		var nf []string
-		for _, id := range frontier {
-			for _, n := range next[id] {
-				if _, seen := dist[n]; !seen {
-					dist[n] = d
-					nf = append(nf, n)
-				}
-			}
-		}
-		sort.Strings(nf)
-		order = append(order, nf...)
-		frontier = nf
-	}
+	order, dist := gr.distances(root, depth, next)
 	res.Total = len(order)
 	if limit > 0 && len(order) > limit {
 		order = order[:limit]
@@ -127,6 +122,30 @@ func (gr *Graph) reach(root string, depth, limit int, next map[string][]string, 
 	sortNodeRefs(res.Nodes)
 	sortEdges(res.Edges)
 	return res
+}
+
+// distances is a breadth-first walk from root along next, within depth generations
+// (all when depth < 0): the nodes by generation then ID, root first, and their
+// generations.
+func (gr *Graph) distances(root string, depth int, next map[string][]string) ([]string, map[string]int) {
+	dist := map[string]int{root: 0}
+	order := []string{root}
+	frontier := []string{root}
+	for d := 1; len(frontier) > 0 && (depth < 0 || d <= depth); d++ {
+		var nf []string
+		for _, id := range frontier {
+			for _, n := range next[id] {
+				if _, seen := dist[n]; !seen {
+					dist[n] = d
+					nf = append(nf, n)
+				}
+			}
+		}
+		sort.Strings(nf)
+		order = append(order, nf...)
+		frontier = nf
+	}
+	return order, dist
 }
 
 // Merge joins an upstream and a downstream result of the same root into one.

@@ -29,7 +29,7 @@ func (s *Server) addResources() {
 		Description: "A run as recorded: its status and each task's status, rows and error."},
 		s.readRun)
 	s.srv.AddResource(&sdk.Resource{URI: lineageURI, Name: "lineage", MIMEType: "application/json",
-		Description: fmt.Sprintf("The whole model graph as JSON (nodes and edges), the first %d nodes in dependency order on a large project.", maxGraph)},
+		Description: "The whole model graph as JSON (nodes and edges); on a large project, as many nodes in dependency order as fit in an answer, with the total."},
 		s.readLineage)
 }
 
@@ -103,9 +103,7 @@ func (s *Server) readRun(ctx context.Context, req *sdk.ReadResourceRequest) (*sd
 		}
 		return nil, err
 	}
-	if len(d.Tasks) > maxNodes {
-		d.Tasks = d.Tasks[:maxNodes]
-	}
+	d.Tasks, _ = fit(d.Tasks, budget)
 	return jsonContents(uri, d)
 }
 
@@ -132,9 +130,18 @@ func (s *Server) readLineage(_ context.Context, req *sdk.ReadResourceRequest) (*
 			ids = append(ids, id)
 		}
 	}
+	out, _, err := shrink(maxGraph, func(limit int) (graphJSON, error) { return graph(g, ids, limit), nil })
+	if err != nil {
+		return nil, err
+	}
+	return jsonContents(req.Params.URI, out)
+}
+
+// graph is the first limit nodes of ids and the edges between them.
+func graph(g *lineage.Graph, ids []string, limit int) graphJSON {
 	out := graphJSON{Nodes: []graphNode{}, Edges: [][2]string{}, Total: len(ids)}
-	if len(ids) > maxGraph {
-		ids, out.Truncated = ids[:maxGraph], true
+	if len(ids) > limit {
+		ids, out.Truncated = ids[:limit], true
 	}
 	in := map[string]bool{}
 	for _, id := range ids {
@@ -153,7 +160,7 @@ func (s *Server) readLineage(_ context.Context, req *sdk.ReadResourceRequest) (*
 			}
 		}
 	}
-	return jsonContents(req.Params.URI, out)
+	return out
 }
 
 func jsonContents(uri string, v any) (*sdk.ReadResourceResult, error) {

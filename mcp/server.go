@@ -13,7 +13,9 @@ package mcp
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
+	"reflect"
 	"sync"
 	"time"
 
@@ -66,6 +68,9 @@ func New(opts Options) *Server {
 	s.srv = sdk.NewServer(&sdk.Implementation{Name: "strata", Title: "strata: " + opts.Project.Name, Version: Version}, &sdk.ServerOptions{
 		Instructions: instructions,
 		Logger:       opts.Logger,
+		CompletionHandler: func(ctx context.Context, r *sdk.CompleteRequest) (*sdk.CompleteResult, error) {
+			return s.complete(ctx, r)
+		},
 		SubscribeHandler: func(_ context.Context, r *sdk.SubscribeRequest) error {
 			s.mu.Lock()
 			s.subs[r.Params.URI]++
@@ -122,8 +127,13 @@ func (s *Server) columns(ctx context.Context) (*lineage.ColumnGraph, *lineage.Ca
 	return s.cg, s.cat, s.cgErr
 }
 
-// tool registers a typed tool whose every call is logged.
+// tool registers a typed tool whose every call is logged, with a portable output schema.
 func tool[In, Out any](s *Server, t *sdk.Tool, h func(context.Context, In) (Out, error)) {
+	out, err := outputSchema[Out]()
+	if err != nil {
+		panic(fmt.Sprintf("mcp: the output of %s: %v", t.Name, err)) // a programming error
+	}
+	t.OutputSchema = out
 	sdk.AddTool(s.srv, t, func(ctx context.Context, req *sdk.CallToolRequest, in In) (*sdk.CallToolResult, Out, error) {
 		start := time.Now()
 		out, err := h(ctx, in)
@@ -136,6 +146,7 @@ func tool[In, Out any](s *Server, t *sdk.Tool, h func(context.Context, In) (Out,
 			var zero Out
 			return nil, zero, err
 		}
+		fillNil(reflect.ValueOf(&out))
 		s.opts.Logger.Info("mcp tool", "tool", t.Name, "args", string(args), "ms", time.Since(start).Milliseconds())
 		return nil, out, nil
 	})

@@ -136,23 +136,25 @@ func (s *Server) getLineage(ctx context.Context, in lineageIn) (lineageOut, erro
 	if depth == 0 {
 		depth = 2
 	}
-	limit := nodeLimit(in.Limit)
 	g := s.opts.Graph
 	ref, err := lineage.ParseRef(g, in.Node)
 	if err != nil {
 		return lineageOut{}, err
 	}
 	if ref.Column == "" {
-		var r lineage.Result
-		switch {
-		case up && down:
-			r = g.Upstream(ref.Node, depth, limit).Merge(g.Downstream(ref.Node, depth, limit))
-		case up:
-			r = g.Upstream(ref.Node, depth, limit)
-		default:
-			r = g.Downstream(ref.Node, depth, limit)
-		}
-		return lineageOut{Model: &r}, nil
+		out, _, err := shrink(nodeLimit(in.Limit), func(limit int) (lineageOut, error) {
+			var r lineage.Result
+			switch {
+			case up && down:
+				r = g.Upstream(ref.Node, depth, limit).Merge(g.Downstream(ref.Node, depth, limit))
+			case up:
+				r = g.Upstream(ref.Node, depth, limit)
+			default:
+				r = g.Downstream(ref.Node, depth, limit)
+			}
+			return lineageOut{Model: &r}, nil
+		})
+		return out, err
 	}
 	cg, _, err := s.columns(ctx)
 	if err != nil {
@@ -163,16 +165,19 @@ func (s *Server) getLineage(ctx context.Context, in lineageIn) (lineageOut, erro
 		return lineageOut{}, err
 	}
 	ref.Column = col.Name
-	var r lineage.ColumnResult
-	switch {
-	case up && down:
-		r = cg.Upstream(ref, depth, limit).Merge(cg.Downstream(ref, depth, limit))
-	case up:
-		r = cg.Upstream(ref, depth, limit)
-	default:
-		r = cg.Downstream(ref, depth, limit)
-	}
-	return lineageOut{Column: &r}, nil
+	out, _, err := shrink(nodeLimit(in.Limit), func(limit int) (lineageOut, error) {
+		var r lineage.ColumnResult
+		switch {
+		case up && down:
+			r = cg.Upstream(ref, depth, limit).Merge(cg.Downstream(ref, depth, limit))
+		case up:
+			r = cg.Upstream(ref, depth, limit)
+		default:
+			r = cg.Downstream(ref, depth, limit)
+		}
+		return lineageOut{Column: &r}, nil
+	})
+	return out, err
 }
 
 func (s *Server) getColumnLineage(ctx context.Context, in columnLineageIn) (columnLineageOut, error) {
@@ -198,14 +203,23 @@ func (s *Server) getColumnLineage(ctx context.Context, in columnLineageIn) (colu
 		return columnLineageOut{}, err
 	}
 	ref.Column = col.Name
+	out, cut, err := shrink(maxNodes, func(limit int) (columnLineageOut, error) {
+		return columnHops(cg, cat, ref, col, up, down, depth, limit), nil
+	})
+	out.Truncated = out.Truncated || cut
+	return out, err
+}
+
+// columnHops is a column's lineage as hops, with at most limit columns each way.
+func columnHops(cg *lineage.ColumnGraph, cat *lineage.Catalog, ref lineage.ColumnRef, col *lineage.Column, up, down bool, depth, limit int) columnLineageOut {
 	var r lineage.ColumnResult
 	switch {
 	case up && down:
-		r = cg.Upstream(ref, depth, maxNodes).Merge(cg.Downstream(ref, depth, maxNodes))
+		r = cg.Upstream(ref, depth, limit).Merge(cg.Downstream(ref, depth, limit))
 	case up:
-		r = cg.Upstream(ref, depth, maxNodes)
+		r = cg.Upstream(ref, depth, limit)
 	default:
-		r = cg.Downstream(ref, depth, maxNodes)
+		r = cg.Downstream(ref, depth, limit)
 	}
 	depthOf := map[lineage.ColumnRef]int{}
 	for _, c := range r.Columns {
@@ -224,8 +238,8 @@ func (s *Server) getColumnLineage(ctx context.Context, in columnLineageIn) (colu
 			out.Unresolved = append(out.Unresolved, fmt.Sprintf("%s may depend on any column of %s", e.To, e.From.Node))
 		}
 	}
-	if len(out.Hops) > maxNodes {
-		out.Hops, out.Truncated = out.Hops[:maxNodes], true
+	if len(out.Hops) > limit {
+		out.Hops, out.Truncated = out.Hops[:limit], true
 	}
 	for id := range nodes {
 		if nc := cat.Nodes[id]; nc != nil {
@@ -235,10 +249,10 @@ func (s *Server) getColumnLineage(ctx context.Context, in columnLineageIn) (colu
 		}
 	}
 	sort.Strings(out.Unresolved)
-	if len(out.Unresolved) > 50 {
-		out.Unresolved = append(out.Unresolved[:50], fmt.Sprintf("… %d more", len(out.Unresolved)-50))
+	if n := min(50, limit); len(out.Unresolved) > n {
+		out.Unresolved = append(out.Unresolved[:n], fmt.Sprintf("… %d more", len(out.Unresolved)-n))
 	}
-	return out, nil
+	return out
 }
 
 func (s *Server) impact(ctx context.Context, in impactIn) (impactOut, error) {
@@ -249,6 +263,7 @@ func (s *Server) impact(ctx context.Context, in impactIn) (impactOut, error) {
 	}
 	limit := nodeLimit(in.Limit)
 	out := impactOut{Target: in.Target, Models: []Affected{}, Columns: []lineage.ImpactColumn{}, Tests: []lineage.ImpactTest{}, Exposures: []Affected{}, Totals: map[string]int{}}
+	columnsTotal := 0
 	if ref.Column != "" {
 		cg, _, err := s.columns(ctx)
 		if err != nil {
@@ -259,7 +274,7 @@ func (s *Server) impact(ctx context.Context, in impactIn) (impactOut, error) {
 			return impactOut{}, err
 		}
 		ref.Column = col.Name
-		rep := lineage.Impact(g, cg, ref)
+		rep := lineage.ImpactN(g, cg, ref, limit)
 		out.Target = ref.String()
 		for _, m := range rep.Models {
 			out.Models = append(out.Models, Affected{Name: m.Name, Type: string(m.Type), Path: m.Path, Distance: m.Depth})
@@ -267,11 +282,13 @@ func (s *Server) impact(ctx context.Context, in impactIn) (impactOut, error) {
 		for _, e := range rep.Exposures {
 			out.Exposures = append(out.Exposures, Affected{Name: e.Name, Type: string(e.Type), Path: e.Path, Distance: e.Depth})
 		}
-		out.Columns, out.Tests = rep.Columns, rep.Tests
+		out.Columns, out.Tests, columnsTotal = rep.Columns, rep.Tests, rep.ColumnsTotal
+		out.Truncated = len(rep.Columns) < rep.ColumnsTotal
 	} else {
-		r := g.Downstream(ref.Node, -1, 1<<30)
-		for _, n := range r.Nodes[1:] {
-			a := Affected{Name: n.Name, Type: string(n.Type), Path: n.Path, Distance: n.Depth}
+		ids, dist := g.Descendants(ref.Node)
+		for _, id := range ids {
+			n := g.Node(id)
+			a := Affected{Name: n.Name, Type: string(n.Type), Path: n.Path, Distance: dist[id]}
 			switch n.Type {
 			case lineage.TypeTest:
 				out.Tests = append(out.Tests, lineage.ImpactTest{ID: n.ID, Name: n.Name, Path: n.Path, Reason: "reads"})
@@ -283,20 +300,24 @@ func (s *Server) impact(ctx context.Context, in impactIn) (impactOut, error) {
 		}
 	}
 	sort.SliceStable(out.Models, func(i, j int) bool { return out.Models[i].Distance < out.Models[j].Distance })
-	out.Totals = map[string]int{"models": len(out.Models), "columns": len(out.Columns), "tests": len(out.Tests), "exposures": len(out.Exposures)}
-	if len(out.Models) > limit {
-		out.Models, out.Truncated = out.Models[:limit], true
+	out.Totals = map[string]int{"models": len(out.Models), "columns": columnsTotal, "tests": len(out.Tests), "exposures": len(out.Exposures)}
+	cut, _, err := shrink(limit, func(limit int) (impactOut, error) {
+		c := out
+		c.Models, c.Truncated = capList(out.Models, limit, c.Truncated)
+		c.Columns, c.Truncated = capList(out.Columns, limit, c.Truncated)
+		c.Tests, c.Truncated = capList(out.Tests, limit, c.Truncated)
+		c.Exposures, c.Truncated = capList(out.Exposures, limit, c.Truncated)
+		return c, nil
+	})
+	return cut, err
+}
+
+// capList keeps the first n items; truncated becomes true when it cut.
+func capList[T any](items []T, n int, truncated bool) ([]T, bool) {
+	if len(items) > n {
+		return items[:n], true
 	}
-	if len(out.Columns) > limit {
-		out.Columns, out.Truncated = out.Columns[:limit], true
-	}
-	if len(out.Tests) > limit {
-		out.Tests, out.Truncated = out.Tests[:limit], true
-	}
-	if len(out.Exposures) > limit {
-		out.Exposures, out.Truncated = out.Exposures[:limit], true
-	}
-	return out, nil
+	return items, truncated
 }
 
 func (s *Server) path(_ context.Context, in pathIn) (pathOut, error) {

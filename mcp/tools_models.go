@@ -2,6 +2,7 @@ package mcp
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
@@ -19,8 +20,8 @@ import (
 const (
 	defaultLimit = 50
 	maxLimit     = 200
-	maxText      = 600   // a description in a list
-	maxSQL       = 12000 // a model's SQL in get_model
+	maxText      = 600  // a description in a list
+	maxSQL       = 6000 // a model's SQL (and again its compiled SQL) in get_model
 )
 
 func clampLimit(n, def int) int {
@@ -105,6 +106,7 @@ type getModelOut struct {
 	Relation     string                   `json:"relation,omitempty"`
 	Description  string                   `json:"description,omitempty"`
 	Columns      []ColumnInfo             `json:"columns"`
+	MoreColumns  int                      `json:"columns_not_listed,omitempty"`
 	Tests        []string                 `json:"tests"`
 	SQL          string                   `json:"sql,omitempty"`
 	CompiledSQL  string                   `json:"compiled_sql,omitempty"`
@@ -168,14 +170,11 @@ func (s *Server) listModels(_ context.Context, in listModelsIn) (listModelsOut, 
 		}
 		all = append(all, m)
 	}
-	items, next, err := page(all, in.Cursor, clampLimit(in.Limit, defaultLimit))
-	if err != nil {
-		return listModelsOut{}, err
-	}
-	if items == nil {
-		items = []ModelSummary{}
-	}
-	return listModelsOut{Models: items, Total: len(all), NextCursor: next}, nil
+	out, _, err := shrink(clampLimit(in.Limit, defaultLimit), func(limit int) (listModelsOut, error) {
+		items, next, err := page(all, in.Cursor, limit)
+		return listModelsOut{Models: items, Total: len(all), NextCursor: next}, err
+	})
+	return out, err
 }
 
 // selection splits a selector into its words, and refuses one that matches nothing:
@@ -280,6 +279,15 @@ func (s *Server) getModel(ctx context.Context, in getModelIn) (getModelOut, erro
 			out.Columns = append(out.Columns, ColumnInfo{Name: d.Name, Type: d.DataType, Description: clip(d.Description, maxText), Tests: tests[strings.ToLower(d.Name)]})
 		}
 	}
+	// a very wide model: its columns fit in what the rest leaves of the budget
+	rest := out
+	rest.Columns = nil
+	b, _ := json.Marshal(rest)
+	var cut bool
+	all := len(out.Columns)
+	if out.Columns, cut = fit(out.Columns, budget-len(b)); cut {
+		out.MoreColumns = all - len(out.Columns)
+	}
 	return out, nil
 }
 
@@ -323,15 +331,11 @@ func (s *Server) search(ctx context.Context, in searchIn) (searchOut, error) {
 	}
 	cg, _, _ := s.columns(ctx)
 	res := s.opts.Graph.Search(in.Query, cg)
-	total := len(res)
-	limit := clampLimit(in.Limit, defaultLimit)
-	if len(res) > limit {
-		res = res[:limit]
-	}
-	if res == nil {
-		res = []lineage.NodeRef{}
-	}
-	return searchOut{Results: res, Total: total}, nil
+	out, _, err := shrink(clampLimit(in.Limit, defaultLimit), func(limit int) (searchOut, error) {
+		items, _ := capList(res, limit, false)
+		return searchOut{Results: items, Total: len(res)}, nil
+	})
+	return out, err
 }
 
 // ago is how long ago a time was, for people reading a status.

@@ -83,6 +83,8 @@ type diagnoseOut struct {
 	Skipped  []string         `json:"skipped"` // what did not run because something upstream failed
 	Backfill *BackfillAdvice  `json:"backfill,omitempty"`
 	Advice   string           `json:"advice"`
+	// Truncated says a list was cut (at 50 items, or to fit the answer's size).
+	Truncated bool `json:"truncated"`
 }
 
 // BackfillAdvice is what to backfill after fixing a run: plan_backfill's arguments and
@@ -130,7 +132,7 @@ func (s *Server) addOpsTools() {
 		Description: "A run's failed tasks with their errors at file:line, the partition checks that waited, what was skipped because of them, and what to backfill once fixed."},
 		s.diagnose)
 	tool(s, &sdk.Tool{Name: "plan_backfill", Annotations: readOnly("Plan a backfill"),
-		Description: "The exact tasks a backfill of these models over these partitions would run and skip (and why), without running anything. Returns a plan_id for run_backfill."},
+		Description: "The exact tasks a backfill of these models over these partitions would run and skip (and why), without running anything. Returns a plan_id, which run_backfill takes when the server allows writes."},
 		s.planBackfill)
 	tool(s, &sdk.Tool{Name: "query", Annotations: readOnly("Read-only SQL"),
 		Description: "Run one read-only SELECT against the warehouse, with a row limit and a timeout. Writes, COPY, ATTACH, INSTALL/LOAD, SET, PRAGMA and files outside the project are refused."},
@@ -151,16 +153,23 @@ func (s *Server) partitions(ctx context.Context, in partitionsIn) (partitionsOut
 	if err != nil {
 		return partitionsOut{}, err
 	}
-	limit := clampLimit(in.Limit, defaultLimit)
+	out, _, err := shrink(clampLimit(in.Limit, defaultLimit), func(limit int) (partitionsOut, error) {
+		return partitionRanges(sums, in.Status, limit), nil
+	})
+	return out, err
+}
+
+// partitionRanges lists each model's ranges, at most limit of them (and limit models).
+func partitionRanges(sums []engine.PartitionSummary, status string, limit int) partitionsOut {
 	out := partitionsOut{Models: []ModelPartitions{}, Total: len(sums)}
 	for i, sum := range sums {
-		if i == defaultLimit {
+		if i == limit {
 			out.Truncated = true
 			break
 		}
 		mp := ModelPartitions{Model: sum.Model, Granularity: sum.Granularity, From: sum.From, To: sum.To, Counts: sum.Counts, Ranges: []Range{}}
 		for _, r := range ranges(sum.Partitions) {
-			if in.Status != "" && r.Status != in.Status {
+			if status != "" && r.Status != status {
 				continue
 			}
 			if len(mp.Ranges) == limit {
@@ -171,7 +180,7 @@ func (s *Server) partitions(ctx context.Context, in partitionsIn) (partitionsOut
 		}
 		out.Models = append(out.Models, mp)
 	}
-	return out, nil
+	return out
 }
 
 // ranges folds consecutive partitions of one status (and, when not done, one reason)
@@ -203,17 +212,21 @@ func (s *Server) listRuns(ctx context.Context, in listRunsIn) (listRunsOut, erro
 	if err != nil {
 		return listRunsOut{}, err
 	}
-	out := listRunsOut{Runs: []engine.RunRecord{}}
+	var match []engine.RunRecord
 	for _, r := range runs {
 		if in.Status != "" && r.Status != in.Status {
 			continue
 		}
 		r.Error = clip(r.Error, maxText)
-		if out.Runs = append(out.Runs, r); len(out.Runs) == limit {
+		if match = append(match, r); len(match) == limit {
 			break
 		}
 	}
-	return out, nil
+	out, _, err := shrink(limit, func(limit int) (listRunsOut, error) {
+		items, _ := capList(match, limit, false)
+		return listRunsOut{Runs: items}, nil
+	})
+	return out, err
 }
 
 // wherePattern finds the file:line an error starts with (models/x.sql:3:7: ...).
@@ -260,16 +273,16 @@ func (s *Server) diagnose(ctx context.Context, in diagnoseIn) (diagnoseOut, erro
 		}
 		switch engine.Status(t.Status) {
 		case engine.StatusError, engine.StatusFail:
-			if len(out.Failed) < defaultLimit {
-				out.Failed = append(out.Failed, f)
+			if out.Failed = append(out.Failed, f); len(out.Failed) > defaultLimit {
+				out.Failed, out.Truncated = out.Failed[:defaultLimit], true
 			}
 		case engine.StatusWaiting:
-			if len(out.Waited) < defaultLimit {
-				out.Waited = append(out.Waited, f)
+			if out.Waited = append(out.Waited, f); len(out.Waited) > defaultLimit {
+				out.Waited, out.Truncated = out.Waited[:defaultLimit], true
 			}
 		case engine.StatusSkipped, engine.StatusCancelled:
-			if len(out.Skipped) < defaultLimit {
-				out.Skipped = append(out.Skipped, t.Node+partSuffix(f.Partition))
+			if out.Skipped = append(out.Skipped, t.Node+partSuffix(f.Partition)); len(out.Skipped) > defaultLimit {
+				out.Skipped, out.Truncated = out.Skipped[:defaultLimit], true
 			}
 			continue
 		default:
@@ -288,6 +301,11 @@ func (s *Server) diagnose(ctx context.Context, in diagnoseIn) (diagnoseOut, erro
 		}
 	}
 	out.Advice = s.advise(&out, roots, first, last)
+	var cut [3]bool
+	out.Failed, cut[0] = fit(out.Failed, budget/2)
+	out.Waited, cut[1] = fit(out.Waited, budget/4)
+	out.Skipped, cut[2] = fit(out.Skipped, budget/8)
+	out.Truncated = cut[0] || cut[1] || cut[2] || out.Truncated
 	return out, nil
 }
 
@@ -372,18 +390,18 @@ func (s *Server) planBackfill(ctx context.Context, in planBackfillIn) (planBackf
 	}
 	s.plans[id] = storedPlan{req: req, keys: keys, created: time.Now()}
 	s.mu.Unlock()
-	limit := nodeLimit(in.Limit)
-	out := planBackfillOut{PlanID: id, BackfillID: plan.BackfillID, Resumed: plan.Resumed, Run: plan.Run, Skip: plan.Skip, Tasks: plan.Tasks}
-	if len(out.Tasks) > limit {
-		out.Tasks, out.Truncated = out.Tasks[:limit], true
-	}
-	out.Note = "nothing has run. "
+	note := "nothing has run. "
 	if s.opts.AllowWrites {
-		out.Note += "run_backfill with this plan_id runs exactly these tasks."
+		note += "run_backfill with this plan_id runs exactly these tasks."
 	} else {
-		out.Note += "To run it: " + fmt.Sprintf("strata backfill %s --from %s --to %s", in.Select, in.From, in.To) + " (this server has no write tools)."
+		note += "To run it: " + fmt.Sprintf("strata backfill %s --from %s --to %s", in.Select, in.From, in.To) + " (this server has no write tools)."
 	}
-	return out, nil
+	out, _, err := shrink(nodeLimit(in.Limit), func(limit int) (planBackfillOut, error) {
+		out := planBackfillOut{PlanID: id, BackfillID: plan.BackfillID, Resumed: plan.Resumed, Run: plan.Run, Skip: plan.Skip, Note: note}
+		out.Tasks, out.Truncated = capList(plan.Tasks, limit, false)
+		return out, nil
+	})
+	return out, err
 }
 
 func backfillRequest(in planBackfillIn) (api.RunRequest, error) {
@@ -424,6 +442,7 @@ type queryOut struct {
 	Columns   []engine.QueryColumn `json:"columns"`
 	Rows      [][]any              `json:"rows"`
 	Truncated bool                 `json:"truncated"` // more rows than the limit
+	Note      string               `json:"note,omitempty"`
 }
 
 func (s *Server) query(ctx context.Context, in queryIn) (queryOut, error) {
@@ -456,6 +475,11 @@ func (s *Server) query(ctx context.Context, in queryIn) (queryOut, error) {
 			vals[i] = v
 		}
 		out.Rows = append(out.Rows, vals)
+	}
+	var cut bool
+	if out.Rows, cut = fit(out.Rows, budget); cut {
+		out.Truncated = true
+		out.Note = "rows cut to fit the answer's size: select fewer columns, or page with LIMIT and OFFSET"
 	}
 	return out, nil
 }

@@ -257,4 +257,27 @@ func TestResourcesAndPrompts(t *testing.T) {
 	if _, err := cs.GetPrompt(ctx, &sdk.GetPromptParams{Name: "investigate_failure"}); err != nil {
 		t.Errorf("investigate_failure: %v", err)
 	}
+
+	// completions of prompt arguments and template variables
+	complete := func(ref *sdk.CompleteReference, arg, value string) []string {
+		t.Helper()
+		res, err := cs.Complete(ctx, &sdk.CompleteParams{Ref: ref, Argument: sdk.CompleteParamsArgument{Name: arg, Value: value}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Completion.Values
+	}
+	explain := &sdk.CompleteReference{Type: "ref/prompt", Name: "explain_column"}
+	if got := complete(explain, "column", "daily_"); !slices.Equal(got, []string{"daily_checked", "daily_payments"}) {
+		t.Errorf("complete daily_: %v", got)
+	}
+	if got := complete(explain, "column", "stg_payments.am"); !slices.Equal(got, []string{"stg_payments.amount"}) {
+		t.Errorf("complete stg_payments.am: %v", got)
+	}
+	if got := complete(&sdk.CompleteReference{Type: "ref/resource", URI: "strata://runs/{id}"}, "id", ""); len(got) != 2 {
+		t.Errorf("complete run ids: %v", got)
+	}
+	if got := complete(&sdk.CompleteReference{Type: "ref/prompt", Name: "nosuch"}, "x", ""); len(got) != 0 {
+		t.Errorf("complete an unknown prompt: %v", got)
+	}
 }
