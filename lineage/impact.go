@@ -2,7 +2,7 @@ package lineage
 
 import (
 	"slices"
-	"sort"
+	"strings"
 )
 
 // ImpactReport is what changing or dropping one column affects.
@@ -53,59 +53,67 @@ func Impact(gr *Graph, cg *ColumnGraph, c ColumnRef) ImpactReport { return Impac
 // their depth each.
 func ImpactN(gr *Graph, cg *ColumnGraph, c ColumnRef, n int) ImpactReport {
 	rep := ImpactReport{Column: c, Columns: []ImpactColumn{}, Models: []NodeRef{}, Tests: []ImpactTest{}, Exposures: []NodeRef{}}
-	type step struct {
-		prev ColumnRef
-		kind EdgeKind
+	// one visit per column reached, found through one index: a wide column reaches tens
+	// of thousands
+	type visit struct {
+		ref    ColumnRef
+		prev   int // the visit it was reached from; -1 for c
+		kind   EdgeKind
+		depth  int
+		direct bool
 	}
-	prev := map[ColumnRef]step{c: {}}
-	depth := map[ColumnRef]int{c: 0}
-	direct := map[ColumnRef]bool{}
-	frontier := []ColumnRef{c}
-	var order []ColumnRef
+	visits := []visit{{ref: c, prev: -1}}
+	index := map[ColumnRef]int{c: 0}
+	frontier := []int{0}
+	var readers []ColumnInput
 	for d := 1; len(frontier) > 0; d++ {
-		var nf []ColumnRef
+		start := len(visits)
 		for _, cur := range frontier {
-			best := map[ColumnRef]EdgeKind{}
-			var readers []ColumnRef
-			for _, r := range cg.Readers(cur) {
-				if k, ok := best[r.From]; !ok {
-					best[r.From] = r.Kind
-					readers = append(readers, r.From)
-				} else if kindRank(r.Kind) < kindRank(k) {
-					best[r.From] = r.Kind
+			// each reader once, by its strongest kind of edge
+			readers = readers[:0]
+		inputs:
+			for _, r := range cg.Readers(visits[cur].ref) {
+				for k := range readers {
+					if readers[k].From == r.From {
+						if kindRank(r.Kind) < kindRank(readers[k].Kind) {
+							readers[k].Kind = r.Kind
+						}
+						continue inputs
+					}
 				}
+				readers = append(readers, r)
 			}
 			for _, r := range readers {
-				if cur == c {
-					direct[r] = true
-				}
-				if _, seen := depth[r]; !seen {
-					depth[r] = d
-					prev[r] = step{cur, best[r]}
-					nf = append(nf, r)
+				if _, seen := index[r.From]; !seen {
+					index[r.From] = len(visits)
+					visits = append(visits, visit{ref: r.From, prev: cur, kind: r.Kind, depth: d, direct: cur == 0})
+				} else if cur == 0 {
+					visits[index[r.From]].direct = true
 				}
 			}
 		}
-		sortRefs(nf)
-		order = append(order, nf...)
-		frontier = nf
+		level := visits[start:]
+		slices.SortFunc(level, func(a, b visit) int { return compareRefs(a.ref, b.ref) })
+		frontier = frontier[:0]
+		for k := start; k < len(visits); k++ {
+			index[visits[k].ref] = k // sorting moved them
+			frontier = append(frontier, k)
+		}
 	}
 	affected := map[string]int{c.Node: 0} // node → its nearest depth
-	affectedCols := map[ColumnRef]bool{c: true}
-	rep.ColumnsTotal = len(order)
-	for i, col := range order {
-		affectedCols[col] = true
-		if d, ok := affected[col.Node]; !ok || depth[col] < d {
-			affected[col.Node] = depth[col]
+	rep.ColumnsTotal = len(visits) - 1
+	for i, v := range visits[1:] {
+		if d, ok := affected[v.ref.Node]; !ok || v.depth < d {
+			affected[v.ref.Node] = v.depth
 		}
 		if n >= 0 && i >= n {
 			continue
 		}
-		ic := ImpactColumn{ColumnRef: col, Type: cg.typeOf(col), Depth: depth[col], Direct: direct[col]}
-		for cur := col; cur != c; cur = prev[cur].prev {
-			ic.Kinds = append(ic.Kinds, prev[cur].kind)
-			if p := prev[cur].prev; p != c {
-				ic.Via = append(ic.Via, p)
+		ic := ImpactColumn{ColumnRef: v.ref, Type: cg.typeOf(v.ref), Depth: v.depth, Direct: v.direct}
+		for cur := i + 1; cur != 0; cur = visits[cur].prev {
+			ic.Kinds = append(ic.Kinds, visits[cur].kind)
+			if p := visits[cur].prev; p != 0 {
+				ic.Via = append(ic.Via, visits[p].ref)
 			}
 		}
 		slices.Reverse(ic.Kinds)
@@ -123,7 +131,7 @@ func ImpactN(gr *Graph, cg *ColumnGraph, c ColumnRef, n int) ImpactReport {
 		n := gr.nodes[id]
 		switch {
 		case n.Test != nil:
-			if t, ok := gr.impactTest(n, affected, affectedCols); ok {
+			if t, ok := gr.impactTest(n, affected, index); ok {
 				rep.Tests = append(rep.Tests, t)
 			}
 		case n.Exposure != nil:
@@ -138,13 +146,13 @@ func ImpactN(gr *Graph, cg *ColumnGraph, c ColumnRef, n int) ImpactReport {
 			}
 		}
 	}
-	sort.Slice(rep.Tests, func(i, j int) bool { return rep.Tests[i].Name < rep.Tests[j].Name })
-	sort.Slice(rep.Exposures, func(i, j int) bool { return rep.Exposures[i].Name < rep.Exposures[j].Name })
+	slices.SortFunc(rep.Tests, func(a, b ImpactTest) int { return strings.Compare(a.Name, b.Name) })
+	slices.SortFunc(rep.Exposures, func(a, b NodeRef) int { return strings.Compare(a.Name, b.Name) })
 	return rep
 }
 
 // impactTest says whether a test may break, and why.
-func (gr *Graph) impactTest(n *Node, affected map[string]int, cols map[ColumnRef]bool) (ImpactTest, bool) {
+func (gr *Graph) impactTest(n *Node, affected map[string]int, cols map[ColumnRef]int) (ImpactTest, bool) {
 	t := n.Test
 	it := ImpactTest{ID: n.ID, Name: n.Name, Path: n.Path, Column: t.Column}
 	if t.Model != "" {
@@ -155,7 +163,7 @@ func (gr *Graph) impactTest(n *Node, affected map[string]int, cols map[ColumnRef
 	}
 	_, modelHit := affected[it.Model]
 	switch {
-	case it.Model != "" && t.Column != "" && cols[ColumnRef{Node: it.Model, Column: t.Column}]:
+	case it.Model != "" && t.Column != "" && reached(cols, ColumnRef{Node: it.Model, Column: t.Column}):
 		it.Reason = "column"
 	case it.Model != "" && t.Column == "" && modelHit:
 		it.Reason = "model"
@@ -168,6 +176,11 @@ func (gr *Graph) impactTest(n *Node, affected map[string]int, cols map[ColumnRef
 		}
 	}
 	return it, it.Reason != ""
+}
+
+func reached(cols map[ColumnRef]int, c ColumnRef) bool {
+	_, ok := cols[c]
+	return ok
 }
 
 // kindRank orders edge kinds for reporting one kind per hop: values before rows.
