@@ -123,6 +123,16 @@ func TestQuery(t *testing.T) {
 	if r := call[result](t, cs, "query", map[string]any{"sql": "select repeat('x', 10000) as s"}); len(r.Rows[0][0].(string)) > 600 {
 		t.Errorf("a long value is cut: %d", len(r.Rows[0][0].(string)))
 	}
+	if n := rawSize(t, cs, "query", map[string]any{"sql": "select repeat('x', 400) as a, repeat('y', 400) as b from range(1000)", "limit": 1000}); n > 24000 {
+		t.Errorf("a wide result is %d bytes: it must be cut to fit", n)
+	}
+	if r := call[struct {
+		Rows      [][]any
+		Truncated bool
+		Note      string
+	}](t, cs, "query", map[string]any{"sql": "select repeat('x', 400) as a from range(1000)", "limit": 1000}); len(r.Rows) >= 1000 || !r.Truncated || r.Note == "" {
+		t.Errorf("cut rows say so: %d rows, truncated %v, note %q", len(r.Rows), r.Truncated, r.Note)
+	}
 	if r := call[result](t, cs, "query", map[string]any{"sql": "select count(*) from read_csv('seeds/raw_payments.csv')"}); r.Rows[0][0].(float64) != 3 {
 		t.Errorf("a file inside the project: %+v", r)
 	}
