@@ -396,6 +396,16 @@ func (s *Scheduler) dispatchLoop() {
 	}
 }
 
+// draining reports that Stop has begun; the caller holds s.mu.
+func (s *Scheduler) draining() bool {
+	select {
+	case <-s.drain:
+		return true
+	default:
+		return false
+	}
+}
+
 // dispatch starts every job that may start now.
 func (s *Scheduler) dispatch() {
 	for {
@@ -405,7 +415,7 @@ func (s *Scheduler) dispatch() {
 		default:
 		}
 		s.mu.Lock()
-		if len(s.running) >= s.opts.MaxRuns {
+		if s.draining() || len(s.running) >= s.opts.MaxRuns {
 			s.mu.Unlock()
 			return
 		}
@@ -421,9 +431,9 @@ func (s *Scheduler) dispatch() {
 			s.active[j.Schedule]++
 		}
 		s.signal()
+		s.runs.Add(1) // under s.mu, before Stop's drain: Stop's Wait counts it
 		s.mu.Unlock()
 		s.opts.Metrics.started(j, now)
-		s.runs.Add(1)
 		go s.run(j)
 	}
 }
@@ -449,7 +459,9 @@ func (s *Scheduler) Stop(timeout time.Duration) error {
 	if s.cron != nil {
 		_ = s.cron.Shutdown()
 	}
-	close(s.drain)
+	s.mu.Lock()
+	close(s.drain) // no run starts after this
+	s.mu.Unlock()
 	done := make(chan struct{})
 	go func() {
 		s.runs.Wait()
