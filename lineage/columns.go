@@ -76,6 +76,29 @@ type ColumnGraph struct {
 	Nodes map[string]*NodeColumns // by node ID
 	up    map[ColumnRef][]ColumnInput
 	down  map[ColumnRef][]ColumnInput // From is the reader here
+
+	// the same downstream edges by integer id, for walks over tens of thousands of
+	// columns (impact): ids[c] indexes refs and readers
+	ids     map[ColumnRef]int32
+	refs    []ColumnRef
+	readers [][]reader
+}
+
+// reader is a downstream edge by id: the column that reads, and how.
+type reader struct {
+	col  int32
+	kind EdgeKind
+}
+
+func (cg *ColumnGraph) id(c ColumnRef) int32 {
+	if i, ok := cg.ids[c]; ok {
+		return i
+	}
+	i := int32(len(cg.refs))
+	cg.ids[c] = i
+	cg.refs = append(cg.refs, c)
+	cg.readers = append(cg.readers, nil)
+	return i
 }
 
 // NewColumnGraph indexes the columns of every node.
@@ -99,6 +122,13 @@ func NewColumnGraph(nodes map[string]*NodeColumns) *ColumnGraph {
 				}
 				return list[i].Kind < list[j].Kind
 			})
+		}
+	}
+	cg.ids = make(map[ColumnRef]int32, len(cg.down)+len(cg.up))
+	for from, list := range cg.down {
+		f := cg.id(from)
+		for _, in := range list {
+			cg.readers[f] = append(cg.readers[f], reader{col: cg.id(in.From), kind: in.Kind})
 		}
 	}
 	return cg

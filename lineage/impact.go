@@ -53,30 +53,34 @@ func Impact(gr *Graph, cg *ColumnGraph, c ColumnRef) ImpactReport { return Impac
 // their depth each.
 func ImpactN(gr *Graph, cg *ColumnGraph, c ColumnRef, n int) ImpactReport {
 	rep := ImpactReport{Column: c, Columns: []ImpactColumn{}, Models: []NodeRef{}, Tests: []ImpactTest{}, Exposures: []NodeRef{}}
-	// one visit per column reached, found through one index: a wide column reaches tens
-	// of thousands
+	// one visit per column reached, by the columns' integer ids: a wide column reaches
+	// tens of thousands
 	type visit struct {
-		ref    ColumnRef
+		col    int32
 		prev   int // the visit it was reached from; -1 for c
 		kind   EdgeKind
 		depth  int
 		direct bool
 	}
-	visits := []visit{{ref: c, prev: -1}}
-	index := map[ColumnRef]int{c: 0}
+	seen := make([]int32, len(cg.refs)) // a column's visit + 1; 0 when not reached
+	root, ok := cg.ids[c]
+	visits := []visit{{col: root, prev: -1}}
+	if ok {
+		seen[root] = 1
+	}
 	frontier := []int{0}
-	var readers []ColumnInput
-	for d := 1; len(frontier) > 0; d++ {
+	var readers []reader
+	for d := 1; ok && len(frontier) > 0; d++ {
 		start := len(visits)
 		for _, cur := range frontier {
 			// each reader once, by its strongest kind of edge
 			readers = readers[:0]
 		inputs:
-			for _, r := range cg.Readers(visits[cur].ref) {
+			for _, r := range cg.readers[visits[cur].col] {
 				for k := range readers {
-					if readers[k].From == r.From {
-						if kindRank(r.Kind) < kindRank(readers[k].Kind) {
-							readers[k].Kind = r.Kind
+					if readers[k].col == r.col {
+						if kindRank(r.kind) < kindRank(readers[k].kind) {
+							readers[k].kind = r.kind
 						}
 						continue inputs
 					}
@@ -84,36 +88,41 @@ func ImpactN(gr *Graph, cg *ColumnGraph, c ColumnRef, n int) ImpactReport {
 				readers = append(readers, r)
 			}
 			for _, r := range readers {
-				if _, seen := index[r.From]; !seen {
-					index[r.From] = len(visits)
-					visits = append(visits, visit{ref: r.From, prev: cur, kind: r.Kind, depth: d, direct: cur == 0})
+				if seen[r.col] == 0 {
+					seen[r.col] = int32(len(visits)) + 1
+					visits = append(visits, visit{col: r.col, prev: cur, kind: r.kind, depth: d, direct: cur == 0})
 				} else if cur == 0 {
-					visits[index[r.From]].direct = true
+					visits[seen[r.col]-1].direct = true
 				}
 			}
 		}
 		level := visits[start:]
-		slices.SortFunc(level, func(a, b visit) int { return compareRefs(a.ref, b.ref) })
+		slices.SortFunc(level, func(a, b visit) int { return compareRefs(cg.refs[a.col], cg.refs[b.col]) })
 		frontier = frontier[:0]
 		for k := start; k < len(visits); k++ {
-			index[visits[k].ref] = k // sorting moved them
+			seen[visits[k].col] = int32(k) + 1 // sorting moved them
 			frontier = append(frontier, k)
 		}
+	}
+	reached := func(col ColumnRef) bool {
+		i, ok := cg.ids[col]
+		return col == c || ok && seen[i] > 0
 	}
 	affected := map[string]int{c.Node: 0} // node → its nearest depth
 	rep.ColumnsTotal = len(visits) - 1
 	for i, v := range visits[1:] {
-		if d, ok := affected[v.ref.Node]; !ok || v.depth < d {
-			affected[v.ref.Node] = v.depth
+		ref := cg.refs[v.col]
+		if d, ok := affected[ref.Node]; !ok || v.depth < d {
+			affected[ref.Node] = v.depth
 		}
 		if n >= 0 && i >= n {
 			continue
 		}
-		ic := ImpactColumn{ColumnRef: v.ref, Type: cg.typeOf(v.ref), Depth: v.depth, Direct: v.direct}
+		ic := ImpactColumn{ColumnRef: ref, Type: cg.typeOf(ref), Depth: v.depth, Direct: v.direct}
 		for cur := i + 1; cur != 0; cur = visits[cur].prev {
 			ic.Kinds = append(ic.Kinds, visits[cur].kind)
 			if p := visits[cur].prev; p != 0 {
-				ic.Via = append(ic.Via, visits[p].ref)
+				ic.Via = append(ic.Via, cg.refs[visits[p].col])
 			}
 		}
 		slices.Reverse(ic.Kinds)
@@ -131,7 +140,7 @@ func ImpactN(gr *Graph, cg *ColumnGraph, c ColumnRef, n int) ImpactReport {
 		n := gr.nodes[id]
 		switch {
 		case n.Test != nil:
-			if t, ok := gr.impactTest(n, affected, index); ok {
+			if t, ok := gr.impactTest(n, affected, reached); ok {
 				rep.Tests = append(rep.Tests, t)
 			}
 		case n.Exposure != nil:
@@ -152,7 +161,7 @@ func ImpactN(gr *Graph, cg *ColumnGraph, c ColumnRef, n int) ImpactReport {
 }
 
 // impactTest says whether a test may break, and why.
-func (gr *Graph) impactTest(n *Node, affected map[string]int, cols map[ColumnRef]int) (ImpactTest, bool) {
+func (gr *Graph) impactTest(n *Node, affected map[string]int, reached func(ColumnRef) bool) (ImpactTest, bool) {
 	t := n.Test
 	it := ImpactTest{ID: n.ID, Name: n.Name, Path: n.Path, Column: t.Column}
 	if t.Model != "" {
@@ -163,7 +172,7 @@ func (gr *Graph) impactTest(n *Node, affected map[string]int, cols map[ColumnRef
 	}
 	_, modelHit := affected[it.Model]
 	switch {
-	case it.Model != "" && t.Column != "" && reached(cols, ColumnRef{Node: it.Model, Column: t.Column}):
+	case it.Model != "" && t.Column != "" && reached(ColumnRef{Node: it.Model, Column: t.Column}):
 		it.Reason = "column"
 	case it.Model != "" && t.Column == "" && modelHit:
 		it.Reason = "model"
@@ -176,11 +185,6 @@ func (gr *Graph) impactTest(n *Node, affected map[string]int, cols map[ColumnRef
 		}
 	}
 	return it, it.Reason != ""
-}
-
-func reached(cols map[ColumnRef]int, c ColumnRef) bool {
-	_, ok := cols[c]
-	return ok
 }
 
 // kindRank orders edge kinds for reporting one kind per hop: values before rows.

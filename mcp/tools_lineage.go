@@ -299,7 +299,6 @@ func (s *Server) impact(ctx context.Context, in impactIn) (impactOut, error) {
 			}
 		}
 	}
-	sort.SliceStable(out.Models, func(i, j int) bool { return out.Models[i].Distance < out.Models[j].Distance })
 	out.Totals = map[string]int{"models": len(out.Models), "columns": columnsTotal, "tests": len(out.Tests), "exposures": len(out.Exposures)}
 	cut, _, err := shrink(limit, func(limit int) (impactOut, error) {
 		c := out
