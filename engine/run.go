@@ -390,7 +390,9 @@ func (r *runner) notifyLocked(e Event) {
 func (r *runner) runTask(ctx context.Context, c *duckdb.Conn, t *Task) {
 	t.Started = time.Now().UTC()
 	t.Status = StatusRunning
-	r.notify(Event{Kind: EventTaskStarted, RunID: r.res.RunID, Plan: r.plan, Task: t, Done: r.done, Total: len(r.plan.Tasks)})
+	r.mu.Lock() // r.done moves as other workers finish
+	r.notifyLocked(Event{Kind: EventTaskStarted, RunID: r.res.RunID, Plan: r.plan, Task: t, Done: r.done, Total: len(r.plan.Tasks)})
+	r.mu.Unlock()
 	backoff := r.opts.Backoff
 	if backoff == 0 {
 		backoff = 200 * time.Millisecond
