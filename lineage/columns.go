@@ -1,6 +1,7 @@
 package lineage
 
 import (
+	"slices"
 	"sort"
 
 	"github.com/stratadata/strata/models"
@@ -81,6 +82,7 @@ type ColumnGraph struct {
 	// columns (impact): ids[c] indexes refs and readers
 	ids     map[ColumnRef]int32
 	refs    []ColumnRef
+	rank    []int32 // each id's place in (node, column) order
 	readers [][]reader
 }
 
@@ -130,6 +132,15 @@ func NewColumnGraph(nodes map[string]*NodeColumns) *ColumnGraph {
 		for _, in := range list {
 			cg.readers[f] = append(cg.readers[f], reader{col: cg.id(in.From), kind: in.Kind})
 		}
+	}
+	order := make([]int32, len(cg.refs))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(a, b int32) int { return compareRefs(cg.refs[a], cg.refs[b]) })
+	cg.rank = make([]int32, len(cg.refs))
+	for r, id := range order {
+		cg.rank[id] = int32(r)
 	}
 	return cg
 }

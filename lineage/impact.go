@@ -97,7 +97,7 @@ func ImpactN(gr *Graph, cg *ColumnGraph, c ColumnRef, n int) ImpactReport {
 			}
 		}
 		level := visits[start:]
-		slices.SortFunc(level, func(a, b visit) int { return compareRefs(cg.refs[a.col], cg.refs[b.col]) })
+		slices.SortFunc(level, func(a, b visit) int { return int(cg.rank[a.col] - cg.rank[b.col]) })
 		frontier = frontier[:0]
 		for k := start; k < len(visits); k++ {
 			seen[visits[k].col] = int32(k) + 1 // sorting moved them
@@ -110,10 +110,14 @@ func ImpactN(gr *Graph, cg *ColumnGraph, c ColumnRef, n int) ImpactReport {
 	}
 	affected := map[string]int{c.Node: 0} // node → its nearest depth
 	rep.ColumnsTotal = len(visits) - 1
+	last := ""
 	for i, v := range visits[1:] {
 		ref := cg.refs[v.col]
-		if d, ok := affected[ref.Node]; !ok || v.depth < d {
-			affected[ref.Node] = v.depth
+		if ref.Node != last { // a level's columns come node by node: one lookup per node
+			if d, ok := affected[ref.Node]; !ok || v.depth < d {
+				affected[ref.Node] = v.depth
+			}
+			last = ref.Node
 		}
 		if n >= 0 && i >= n {
 			continue
@@ -136,28 +140,42 @@ func ImpactN(gr *Graph, cg *ColumnGraph, c ColumnRef, n int) ImpactReport {
 	}
 	sortNodeRefs(rep.Models)
 
-	for _, id := range gr.order {
-		n := gr.nodes[id]
-		switch {
-		case n.Test != nil:
-			if t, ok := gr.impactTest(n, affected, reached); ok {
-				rep.Tests = append(rep.Tests, t)
+	// what a change can break reads an affected node: the tests and exposures among
+	// their children
+	looked := map[string]bool{}
+	for a := range affected {
+		for _, id := range gr.kids[a] {
+			n := gr.nodes[id]
+			if n == nil || looked[id] || n.Test == nil && n.Exposure == nil {
+				continue
 			}
-		case n.Exposure != nil:
-			best := -1
-			for _, p := range gr.parents[id] {
-				if d, ok := affected[p]; ok && (best < 0 || d+1 < best) {
-					best = d + 1
-				}
-			}
-			if best >= 0 {
-				rep.Exposures = append(rep.Exposures, gr.Ref(id, best))
-			}
+			looked[id] = true
+			gr.impactOn(&rep, n, affected, reached)
 		}
 	}
 	slices.SortFunc(rep.Tests, func(a, b ImpactTest) int { return strings.Compare(a.Name, b.Name) })
 	slices.SortFunc(rep.Exposures, func(a, b NodeRef) int { return strings.Compare(a.Name, b.Name) })
 	return rep
+}
+
+// impactOn adds a test or an exposure that reads an affected node, when the change may
+// break it.
+func (gr *Graph) impactOn(rep *ImpactReport, n *Node, affected map[string]int, reached func(ColumnRef) bool) {
+	if n.Test != nil {
+		if t, ok := gr.impactTest(n, affected, reached); ok {
+			rep.Tests = append(rep.Tests, t)
+		}
+		return
+	}
+	best := -1
+	for _, p := range gr.parents[n.ID] {
+		if d, ok := affected[p]; ok && (best < 0 || d+1 < best) {
+			best = d + 1
+		}
+	}
+	if best >= 0 {
+		rep.Exposures = append(rep.Exposures, gr.Ref(n.ID, best))
+	}
 }
 
 // impactTest says whether a test may break, and why.
