@@ -10,10 +10,13 @@ import (
 
 // npmTools is the folder scripts/e2e-deps installs Node 22, the MCP Inspector and the
 // conformance suite into. scripts/test always sets it; a bare `go test` skips these
-// tests, saying how to run them.
+// tests, saying how to run them, except under CI, where they must run.
 func npmTools(t *testing.T) string {
 	t.Helper()
 	dir := os.Getenv("STRATA_E2E")
+	if dir == "" && os.Getenv("CI") != "" {
+		t.Fatal("STRATA_E2E is unset under CI: run the tests with ./scripts/test, which installs the MCP Inspector and the conformance suite (scripts/e2e-deps)")
+	}
 	if dir == "" {
 		t.Skip("STRATA_E2E is unset: ./scripts/test installs the MCP Inspector and the conformance suite (scripts/e2e-deps) and sets it")
 	}
