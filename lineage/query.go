@@ -87,6 +87,29 @@ func (gr *Graph) Downstream(id string, depth, limit int) Result {
 	return gr.reach(id, depth, limit, gr.kids, 1)
 }
 
+// Around returns what id reads (when up, within upDepth generations) and what reads it
+// (when down, within downDepth), in one result; at most limit nodes each way.
+func (gr *Graph) Around(id string, up, down bool, upDepth, downDepth, limit int) Result {
+	switch {
+	case up && down:
+		return gr.Upstream(id, upDepth, limit).Merge(gr.Downstream(id, downDepth, limit))
+	case up:
+		return gr.Upstream(id, upDepth, limit)
+	}
+	return gr.Downstream(id, downDepth, limit)
+}
+
+// Around is Graph.Around for a column.
+func (cg *ColumnGraph) Around(c ColumnRef, up, down bool, upDepth, downDepth, limit int) ColumnResult {
+	switch {
+	case up && down:
+		return cg.Upstream(c, upDepth, limit).Merge(cg.Downstream(c, downDepth, limit))
+	case up:
+		return cg.Upstream(c, upDepth, limit)
+	}
+	return cg.Downstream(c, downDepth, limit)
+}
+
 // Descendants returns every node that reads id, directly or not, nearest first (by
 // generation, then ID), with its generation: Downstream without building the answer,
 // for callers that only count and classify.

@@ -143,15 +143,7 @@ func (s *Server) getLineage(ctx context.Context, in lineageIn) (lineageOut, erro
 	}
 	if ref.Column == "" {
 		out, _, err := shrink(nodeLimit(in.Limit), func(limit int) (lineageOut, error) {
-			var r lineage.Result
-			switch {
-			case up && down:
-				r = g.Upstream(ref.Node, depth, limit).Merge(g.Downstream(ref.Node, depth, limit))
-			case up:
-				r = g.Upstream(ref.Node, depth, limit)
-			default:
-				r = g.Downstream(ref.Node, depth, limit)
-			}
+			r := g.Around(ref.Node, up, down, depth, depth, limit)
 			return lineageOut{Model: &r}, nil
 		})
 		return out, err
@@ -166,15 +158,7 @@ func (s *Server) getLineage(ctx context.Context, in lineageIn) (lineageOut, erro
 	}
 	ref.Column = col.Name
 	out, _, err := shrink(nodeLimit(in.Limit), func(limit int) (lineageOut, error) {
-		var r lineage.ColumnResult
-		switch {
-		case up && down:
-			r = cg.Upstream(ref, depth, limit).Merge(cg.Downstream(ref, depth, limit))
-		case up:
-			r = cg.Upstream(ref, depth, limit)
-		default:
-			r = cg.Downstream(ref, depth, limit)
-		}
+		r := cg.Around(ref, up, down, depth, depth, limit)
 		return lineageOut{Column: &r}, nil
 	})
 	return out, err
@@ -212,15 +196,7 @@ func (s *Server) getColumnLineage(ctx context.Context, in columnLineageIn) (colu
 
 // columnHops is a column's lineage as hops, with at most limit columns each way.
 func columnHops(cg *lineage.ColumnGraph, cat *lineage.Catalog, ref lineage.ColumnRef, col *lineage.Column, up, down bool, depth, limit int) columnLineageOut {
-	var r lineage.ColumnResult
-	switch {
-	case up && down:
-		r = cg.Upstream(ref, depth, limit).Merge(cg.Downstream(ref, depth, limit))
-	case up:
-		r = cg.Upstream(ref, depth, limit)
-	default:
-		r = cg.Downstream(ref, depth, limit)
-	}
+	r := cg.Around(ref, up, down, depth, depth, limit)
 	depthOf := map[lineage.ColumnRef]int{}
 	for _, c := range r.Columns {
 		depthOf[c.Ref()] = c.Depth

@@ -45,16 +45,10 @@ column (orders.amount, source.table.column). Both directions by default; --upstr
 			if err != nil {
 				return &usageError{err.Error()}
 			}
+			// one flag alone asks for that side only; none or both, for both
+			wantUp, wantDown := !downSet || upSet, !upSet || downSet
 			if ref.Column == "" {
-				var res lineage.Result
-				switch {
-				case upSet && !downSet:
-					res = g.Upstream(ref.Node, up, limit)
-				case downSet && !upSet:
-					res = g.Downstream(ref.Node, down, limit)
-				default:
-					res = g.Upstream(ref.Node, up, limit).Merge(g.Downstream(ref.Node, down, limit))
-				}
+				res := g.Around(ref.Node, wantUp, wantDown, up, down, limit)
 				var cg *lineage.ColumnGraph
 				if withColumns && f == lineage.FormatJSON {
 					if cg, err = a.columnGraph(cmd, p, g); err != nil {
@@ -72,16 +66,7 @@ column (orders.amount, source.table.column). Both directions by default; --upstr
 				return &usageError{err.Error()}
 			}
 			ref.Column = col.Name // as the catalog spells it
-			var res lineage.ColumnResult
-			switch {
-			case upSet && !downSet:
-				res = cg.Upstream(ref, up, limit)
-			case downSet && !upSet:
-				res = cg.Downstream(ref, down, limit)
-			default:
-				res = cg.Upstream(ref, up, limit).Merge(cg.Downstream(ref, down, limit))
-			}
-			return lineage.ExportColumns(a.stdout, f, res, g)
+			return lineage.ExportColumns(a.stdout, f, cg.Around(ref, wantUp, wantDown, up, down, limit), g)
 		},
 	}
 	c.Flags().IntVar(&up, "upstream", -1, "show what it reads, N generations up (-1: all)")
