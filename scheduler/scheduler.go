@@ -344,10 +344,11 @@ func (s *Scheduler) signal() {
 // backoff does not count), or when ctx ends.
 func (s *Scheduler) Wait(ctx context.Context) error {
 	for {
+		// running and queued are read under one lock: dispatch moves a job from the
+		// queue to running under it, and must not be seen between the two
 		s.mu.Lock()
 		ch := s.changed
 		busy := len(s.running) > 0
-		s.mu.Unlock()
 		if !busy {
 			now := s.clock.Now()
 			for _, j := range s.queue.List(now) {
@@ -357,6 +358,7 @@ func (s *Scheduler) Wait(ctx context.Context) error {
 				}
 			}
 		}
+		s.mu.Unlock()
 		if !busy {
 			return nil
 		}
