@@ -114,6 +114,7 @@ type Local struct {
 	Project   *models.Project
 	Graph     *lineage.Graph
 	Observers []engine.Observer // added to the runs it starts
+	Threads   int               // of the runs it starts; 4 when 0
 }
 
 // with opens the warehouse for one call; f gets nil when nothing has been built yet.
@@ -211,19 +212,15 @@ func (l Local) Submit(ctx context.Context, req api.RunRequest) (st *Started, err
 	}
 	defer w.Close()
 	err = func() error {
-		var plan *engine.Plan
-		if req.Command == scheduler.CommandBackfill {
-			opts, err := scheduler.BackfillOptions(req)
-			if err != nil {
-				return err
-			}
-			if plan, err = engine.PlanBackfill(ctx, w, l.Graph, opts, req.Resume); err != nil {
-				return err
-			}
-		} else if plan, err = engine.NewPlan(l.Graph, engine.PlanOptions{Command: req.Command, Select: req.Select, FullRefresh: req.FullRefresh}); err != nil {
+		plan, err := scheduler.PlanRequest(ctx, w, l.Graph, req, time.Now())
+		if err != nil {
 			return err
 		}
-		res, err := engine.Run(ctx, w, plan, engine.RunOptions{Threads: 4, Retries: 2, Observers: l.Observers})
+		threads := l.Threads
+		if threads <= 0 {
+			threads = 4
+		}
+		res, err := engine.Run(ctx, w, plan, engine.RunOptions{Threads: threads, Retries: req.Retries, Observers: l.Observers})
 		if err != nil {
 			return err
 		}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/stratadata/strata/engine"
+	"github.com/stratadata/strata/lineage"
 	"github.com/stratadata/strata/models"
 )
 
@@ -123,11 +124,7 @@ func (s *Scheduler) plan(ctx context.Context, j *Job) (*engine.Plan, error) {
 	r := j.Request
 	switch {
 	case r.Command == CommandBackfill:
-		opts, err := BackfillOptions(r)
-		if err != nil {
-			return nil, err
-		}
-		return engine.PlanBackfill(ctx, s.w, s.g, opts, r.Resume)
+		return PlanRequest(ctx, s.w, s.g, r, s.clock.Now())
 	case j.Interval != nil:
 		return engine.NewPlan(s.g, engine.PlanOptions{Command: r.Command, Select: r.Select, Exclude: r.Exclude,
 			Interval: &models.Window{Start: j.Interval.Start, End: j.Interval.End}, Now: j.Interval.End})
@@ -141,7 +138,20 @@ func (s *Scheduler) plan(ctx context.Context, j *Job) (*engine.Plan, error) {
 			return out
 		}})
 	}
-	return engine.NewPlan(s.g, engine.PlanOptions{Command: r.Command, Select: r.Select, Exclude: r.Exclude, FullRefresh: r.FullRefresh, Now: s.clock.Now()})
+	return PlanRequest(ctx, s.w, s.g, r, s.clock.Now())
+}
+
+// PlanRequest plans a submitted request as the scheduler does: a backfill (new, or
+// resumed) over its range, or a run, build, test or seed of its selection due at now.
+func PlanRequest(ctx context.Context, w *engine.Warehouse, g *lineage.Graph, r Request, now time.Time) (*engine.Plan, error) {
+	if r.Command == CommandBackfill {
+		opts, err := BackfillOptions(r)
+		if err != nil {
+			return nil, err
+		}
+		return engine.PlanBackfill(ctx, w, g, opts, r.Resume)
+	}
+	return engine.NewPlan(g, engine.PlanOptions{Command: r.Command, Select: r.Select, Exclude: r.Exclude, FullRefresh: r.FullRefresh, Now: now})
 }
 
 // CommandBackfill is the Request command of a backfill.

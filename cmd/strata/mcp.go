@@ -56,7 +56,7 @@ run_models) exist only with --allow-writes. Every tool call is logged on stderr.
 				opts.Analyze = analyzeWith(p, g, lineage.AnalyzeOptions{}) // the server holds the file
 				log.Info("mcp: through the running server", "url", rc.Base)
 			} else {
-				opts.Backend = mcp.Local{Project: p, Graph: g}
+				opts.Backend = mcp.Local{Project: p, Graph: g, Threads: a.threadsFor(p)}
 				opts.Analyze = analyzeWith(p, g, lineage.AnalyzeOptions{Warehouse: p.Warehouse.Path})
 			}
 			s := mcp.New(opts)
