@@ -107,6 +107,25 @@ var migrations = []migration{
 			first_seen TIMESTAMP,
 			updated_at TIMESTAMP)`,
 	}},
+	{4, "CDC schema history and repairs", []string{
+		// a column a CDC model's events brought (or widened), with the window that did
+		`CREATE TABLE _strata.cdc_columns (
+			model       VARCHAR,
+			column_name VARCHAR,
+			data_type   VARCHAR,
+			window_start TIMESTAMP,
+			file        VARCHAR,
+			added_at    TIMESTAMP)`,
+		// what strata verify --repair re-applied from the source's snapshot
+		`CREATE TABLE _strata.cdc_repairs (
+			repair_id  VARCHAR,
+			model      VARCHAR,
+			missing    BIGINT,
+			extra      BIGINT,
+			different  BIGINT,
+			position   VARCHAR,
+			repaired_at TIMESTAMP)`,
+	}},
 }
 
 // SchemaVersion is the _strata version this build writes.

@@ -57,11 +57,11 @@ func TestMigrateFromUnversionedState(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := queryRows(t, w, "select version, name like '%(found)' from _strata.migrations order by version")
-	want := [][]any{{int32(1), true}, {int32(2), false}, {int32(3), false}}
+	want := [][]any{{int32(1), true}, {int32(2), false}, {int32(3), false}, {int32(4), false}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Fatalf("migrations recorded (-want +got):\n%s", diff)
 	}
-	if engine.SchemaVersion != 3 {
+	if engine.SchemaVersion != 4 {
 		t.Errorf("SchemaVersion = %d: add the new version to this test's expectations", engine.SchemaVersion)
 	}
 

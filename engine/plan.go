@@ -251,6 +251,15 @@ func newPlan(g *lineage.Graph, opts PlanOptions, windows func(*models.Model) []m
 			}
 		}
 	}
+	// a CDC merge applies its windows in time order: a partial event (a TOAST placeholder, a
+	// MongoDB updateDescription) patches the document the windows before it left
+	for id, tasks := range byNode {
+		if n := g.Node(id); n.Model != nil && n.Model.Kind == models.KindCDCMerge {
+			for i := 1; i < len(tasks); i++ {
+				tasks[i].Deps = append(tasks[i].Deps, tasks[i-1])
+			}
+		}
+	}
 	for _, t := range p.Tasks {
 		for _, d := range t.Deps {
 			d.kids = append(d.kids, t)

@@ -257,6 +257,7 @@ type runner struct {
 	waiting  map[*Task]int // unfinished deps
 	parts    *PartitionState
 	creating map[string]*sync.Mutex // partitioned tables being created, by relation
+	stages   map[string]*sync.Mutex // CDC stages, by model: one window at a time
 }
 
 // stopped reports whether the run was asked to stop starting tasks. It looks at the
@@ -403,6 +404,8 @@ func (r *runner) runTask(ctx context.Context, c *duckdb.Conn, t *Task) {
 		switch {
 		case t.Resource == ResourceTest:
 			err = r.runTest(ctx, c, t)
+		case t.Window != nil && t.node.Model.CDC() != nil:
+			err = r.buildCDC(ctx, c, t)
 		case t.Window != nil:
 			err = r.buildPartition(ctx, c, t)
 		default:

@@ -52,7 +52,7 @@ var configKeys = map[string]bool{
 	"merge_exclude_columns": true, "indexes": true, "batch_size_hint": true, "copy_grants": true,
 	"fail_calc": true, "store_failures_as": true, "location": true, "format": true, "options": true,
 	"glue_register": true, "plugin": true, "docs_url": true,
-	"trigger": true, "freshness": true, "timezone": true, "retries": true,
+	"trigger": true, "cdc": true, "freshness": true, "timezone": true, "retries": true,
 }
 
 // materializations are the model kinds strata runs.
@@ -140,6 +140,10 @@ func (c *Config) validate(m *Model) Errors {
 	if m.Kind != KindSeed {
 		switch c.Materialized {
 		case "view", "table", "incremental", "ephemeral", "partitioned":
+		case "cdc":
+			if m.cdc == nil {
+				bad("materialized", "model %q: materialized=cdc is declared in YAML alone (config.cdc with format, path, key, start), with no SQL file; see docs/cdc.md", m.Name)
+			}
 		case "snapshot", "materialized_view", "dynamic_table":
 			bad("materialized", "model %q: materialized=%q is a dbt feature strata does not support; use %s",
 				m.Name, c.Materialized, strings.Join(materializations, ", "))

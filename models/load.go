@@ -81,6 +81,7 @@ func Load(dir string, opts Options) (*Project, error) {
 	l.readSeeds()
 	l.readProperties()
 	l.applyConfigs()
+	l.expandCDC()
 	l.modelSchedules()
 	l.readSingularTests()
 	l.resolve()

@@ -80,6 +80,7 @@ type Model struct {
 	SourceDeps []string
 
 	partition  *PartitionSpec
+	cdc        *CDCSpec    // the CDC model's spec, for each of its three stages
 	fileConfig configLayer // from the file's config() call
 	propConfig configLayer // from its YAML properties
 

@@ -111,6 +111,12 @@ func (l *loader) readModelProps(file string, n *yaml.Node, seed bool) {
 		return
 	}
 	m, ok := l.p.Models[name]
+	if !seed && isCDCEntry(n) {
+		if m = l.newCDCModel(file, n); m == nil {
+			return
+		}
+		ok = true
+	}
 	if !ok || (m.Kind == KindSeed) != seed {
 		var names []string
 		for _, x := range l.p.Models {
@@ -164,6 +170,11 @@ func (l *loader) readModelProps(file string, n *yaml.Node, seed bool) {
 		}
 		for _, kv := range pairs(cn) {
 			if !slices.Contains(columnPropKeys, kv.Key) {
+				if strings.HasSuffix(kv.Key, ")") && !strings.Contains(kv.Key, "(") {
+					// {name: amount, data_type: decimal(12,2)}: in a {…} mapping a comma ends the value
+					l.add(errorf(file, kv.KeyN.Line, kv.KeyN.Column, "column %s: a comma inside {…} ends the value, so %q became a property: quote the type, like data_type: 'decimal(12,2)'", col.Name, kv.Key))
+					continue
+				}
 				l.add(errorf(file, kv.KeyN.Line, kv.KeyN.Column, "unknown column property %q%s", kv.Key, didYouMean(kv.Key, columnPropKeys)))
 			}
 		}
