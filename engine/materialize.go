@@ -289,6 +289,9 @@ func containsFold(cols []column, name string) bool {
 // runTest counts a test's failing rows and records the outcome.
 func (r *runner) runTest(ctx context.Context, c *duckdb.Conn, t *Task) error {
 	test := t.node.Test
+	if test.Generic == models.CDCVerifyTest {
+		return r.runVerify(ctx, c, t)
+	}
 	q, err := r.plan.Project.CompileTest(test)
 	if err != nil {
 		return err

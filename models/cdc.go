@@ -216,8 +216,17 @@ func (l *loader) expandCDC() {
 		m.Refs = []Ref{{Name: raw.Name, Pos: *m.Patch}}
 		m.rendered = s.TypedSelect(refPrefix+raw.Name+placeholderMark, nil)
 		m.partition = part()
+		if s.Verify != nil {
+			l.addTest(&Test{Name: "cdc_verify_" + name, Generic: CDCVerifyTest, Model: name, Severity: "error", Path: m.Path,
+				Pos: s.Pos, Tags: m.Config.Tags, config: configLayer{values: map[string]any{}, pos: map[string]Pos{}}})
+		}
 	}
 }
+
+// CDCVerifyTest is the generic test a CDC model with verify: gets: strata verify as a
+// test, so it runs with strata test and build and on any schedule that selects it; a
+// mismatch fails it with the count of keys that differ.
+const CDCVerifyTest = "cdc_verify"
 
 func maps2(m map[string]any) map[string]any {
 	out := make(map[string]any, len(m))

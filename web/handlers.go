@@ -41,6 +41,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	h("GET "+p+"/why", s.why)
 	h("POST "+p+"/query", s.query)
 	h("POST "+p+"/check", s.check)
+	h("POST "+p+"/verify/{model}", s.verify)
 	mux.Handle(p+"/", jsonHandler(func(r *http.Request) (any, error) {
 		return nil, &httpError{status: http.StatusNotFound, kind: "not_found", msg: fmt.Sprintf("no endpoint %s %s: see docs/api.md", r.Method, r.URL.Path)}
 	}))
@@ -418,4 +419,12 @@ func (s *Server) check(r *http.Request) (any, error) {
 		return nil, err
 	}
 	return lineage.Report(s.Graph, cat), nil
+}
+
+func (s *Server) verify(r *http.Request) (any, error) {
+	var req api.VerifyRequest
+	if err := decode(r, &req); err != nil {
+		return nil, err
+	}
+	return s.Warehouse.Verify(r.Context(), s.Project, r.PathValue("model"), req.Repair)
 }

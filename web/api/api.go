@@ -87,6 +87,12 @@ type QueryRequest struct {
 	Guarded bool `json:"guarded,omitempty"`
 }
 
+// VerifyRequest is POST /verify/{model}: compare a CDC model with its source snapshot,
+// and with Repair re-apply the snapshot's rows for the keys that differ.
+type VerifyRequest struct {
+	Repair bool `json:"repair,omitempty"`
+}
+
 // PriorityRequest is POST /runs/{id}/priority.
 type PriorityRequest struct {
 	Priority string `json:"priority"`

@@ -217,6 +217,12 @@ func (c *Client) Query(ctx context.Context, r QueryRequest) (*engine.QueryResult
 	return &q, c.do(ctx, http.MethodPost, "/query", r, &q)
 }
 
+// Verify is POST /verify/{model}.
+func (c *Client) Verify(ctx context.Context, model string, repair bool) (*engine.VerifyResult, error) {
+	var r engine.VerifyResult
+	return &r, c.do(ctx, http.MethodPost, "/verify/"+url.PathEscape(model), VerifyRequest{Repair: repair}, &r)
+}
+
 // Check is POST /check.
 func (c *Client) Check(ctx context.Context) (*CheckReport, error) {
 	var r CheckReport
