@@ -20,7 +20,7 @@ type VerifyResult struct {
 	Columns     []string   `json:"columns"` // the columns compared: declared and in the snapshot
 	TargetRows  int64      `json:"target_rows"`
 	SourceRows  int64      `json:"source_rows"`
-	Buckets     int        `json:"buckets"`          // key-hash ranges checksummed on both sides
+	Buckets     int        `json:"buckets"`           // key-hash ranges checksummed on both sides
 	Mismatched  int        `json:"buckets_differing"` // those compared key by key
 	Missing     int64      `json:"missing"`           // keys in the source, not in the table
 	Extra       int64      `json:"extra"`             // keys in the table, not in the source
