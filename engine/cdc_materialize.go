@@ -29,9 +29,51 @@ func (r *runner) cdcMaterialize(ctx context.Context, c *duckdb.Conn, t *Task) er
 	if err != nil {
 		return err
 	}
-	found, err := windowFields(ctx, c, s, ext, win)
+	exists := r.w.kind(p.Schema(m), m.Identifier()) == "table"
+	touched := "(SELECT * FROM " + raw + " WHERE _key IN (SELECT _key FROM " + ext + " WHERE _window = " + win + "))"
+	// the types come from the documents being materialized: the touched keys' current
+	// state, or, when the table is (re)built, every key's
+	evolved, added, err := r.evolve(ctx, c, t, touched, known)
 	if err != nil {
-		return r.sqlError(t, "", "", err)
+		return err
+	}
+	rebuild := !exists || len(added) > 0
+	if rebuild {
+		if evolved, added, err = r.evolve(ctx, c, t, raw, known); err != nil {
+			return err
+		}
+	}
+	fail := func(err error) error { return r.sqlError(t, "", "", err) }
+	err = r.inTask(ctx, c, t, fail, func() (int64, error) {
+		for _, a := range added {
+			file := r.fieldFile(ctx, c, ext, a.name)
+			if _, err := c.Exec(ctx, `INSERT INTO _strata.cdc_columns (model, column_name, data_type, window_start, file, added_at) VALUES (?, ?, ?, ?, ?, ?)`,
+				s.Model, a.name, a.typ, t.Window.Start, file, time.Now().UTC()); err != nil {
+				return 0, err
+			}
+		}
+		if rebuild {
+			return c.QueryInt(ctx, "CREATE OR REPLACE TABLE "+rel+" AS\n"+s.TypedSelect(raw, evolved))
+		}
+		return refreshKeys(ctx, c, s, rel, touched,
+			"(SELECT DISTINCT _key_doc FROM "+ext+" WHERE _window = "+win+")", evolved)
+	})
+	if err == nil {
+		r.w.setKind(p.Schema(m), m.Identifier(), "table")
+	}
+	return err
+}
+
+// evolve compares the fields of the documents in rows (a query of the raw table) with
+// the columns known so far, by on_schema_change: it returns the columns after the change
+// and those added or widened.
+func (r *runner) evolve(ctx context.Context, c *duckdb.Conn, t *Task, rows string, known []models.CDCColumn) ([]models.CDCColumn, []fieldType, error) {
+	p := r.plan.Project
+	m := t.node.Model
+	s := m.CDC()
+	found, err := docFields(ctx, c, s, rows)
+	if err != nil {
+		return nil, nil, r.sqlError(t, "", "", err)
 	}
 	var added []fieldType
 	evolved := slices.Clone(known)
@@ -42,8 +84,7 @@ func (r *runner) cdcMaterialize(ctx context.Context, c *duckdb.Conn, t *Task) er
 		i := slices.IndexFunc(evolved, func(c models.CDCColumn) bool { return strings.EqualFold(c.Name, f.name) })
 		typ := f.typ
 		if i >= 0 {
-			typ = widen(evolved[i].Type, f.typ)
-			if typ == evolved[i].Type {
+			if typ = widen(evolved[i].Type, f.typ); typ == evolved[i].Type {
 				continue
 			}
 		}
@@ -51,44 +92,33 @@ func (r *runner) cdcMaterialize(ctx context.Context, c *duckdb.Conn, t *Task) er
 		case "ignore":
 			continue
 		case "fail":
-			line := firstLineWithField(f.file, f.name)
-			file := f.file
-			if x, err := filepath.Rel(p.Dir, f.file); err == nil {
-				file = filepath.ToSlash(x)
-			}
-			return &EventError{Node: t.Label(), File: file, Line: line, Msg: fmt.Sprintf(
+			ext := p.Relation(p.Models[s.ExtractName()])
+			file := r.fieldFile(ctx, c, ext, f.name)
+			return nil, nil, &EventError{Node: t.Label(), File: file, Line: firstLineWithField(filepath.Join(p.Dir, file), f.name), Msg: fmt.Sprintf(
 				"new field %q (%s) is not a column of %s and on_schema_change is fail: declare it in %s, or set on_schema_change: append_new_columns", f.name, f.typ, s.Model, m.Path)}
 		}
-		added = append(added, fieldType{name: f.name, typ: typ, file: f.file})
+		added = append(added, fieldType{name: f.name, typ: typ})
 		if i >= 0 {
 			evolved[i].Type = typ
 		} else {
 			evolved = append(evolved, models.CDCColumn{Name: f.name, Type: typ})
 		}
 	}
-	exists := r.w.kind(p.Schema(m), m.Identifier()) == "table"
-	fail := func(err error) error { return r.sqlError(t, "", "", err) }
-	err = r.inTask(ctx, c, t, fail, func() (int64, error) {
-		for _, a := range added {
-			file := a.file
-			if x, err := filepath.Rel(p.Dir, a.file); err == nil {
-				file = filepath.ToSlash(x)
-			}
-			if _, err := c.Exec(ctx, `INSERT INTO _strata.cdc_columns (model, column_name, data_type, window_start, file, added_at) VALUES (?, ?, ?, ?, ?, ?)`,
-				s.Model, a.name, a.typ, t.Window.Start, file, time.Now().UTC()); err != nil {
-				return 0, err
-			}
-		}
-		if !exists || len(added) > 0 {
-			return c.QueryInt(ctx, "CREATE OR REPLACE TABLE "+rel+" AS\n"+s.TypedSelect(raw, evolved))
-		}
-		return refreshKeys(ctx, c, s, rel, "(SELECT * FROM "+raw+" WHERE _key IN (SELECT _key FROM "+ext+" WHERE _window = "+win+"))",
-			"(SELECT DISTINCT _key_doc FROM "+ext+" WHERE _window = "+win+")", evolved)
-	})
-	if err == nil {
-		r.w.setKind(p.Schema(m), m.Identifier(), "table")
+	return evolved, added, nil
+}
+
+// fieldFile is the first event file (relative to the project) whose events carry field.
+func (r *runner) fieldFile(ctx context.Context, c *duckdb.Conn, ext, field string) string {
+	path := duckdb.Literal("$." + jsonKey(field))
+	row, err := c.QueryRow(ctx, "SELECT min(_file) FROM "+ext+" WHERE json_exists(_doc, "+path+") OR json_exists(json_extract(_patch, '$.set'), "+path+")")
+	if err != nil || row[0] == nil {
+		return ""
 	}
-	return err
+	file := str(row[0])
+	if x, err := filepath.Rel(r.plan.Project.Dir, file); err == nil {
+		return filepath.ToSlash(x)
+	}
+	return file
 }
 
 // refreshKeys replaces the typed rows of the keys in keys (a query of _key_doc) with
@@ -126,26 +156,23 @@ FROM _strata.cdc_columns WHERE model = ? GROUP BY column_name ORDER BY first, co
 	return out, nil
 }
 
-// fieldType is a document field seen in a window, with the type its values need.
+// fieldType is a document field, with the type its values need.
 type fieldType struct {
-	name, typ, file string
+	name, typ string
 }
 
-// windowFields lists the top-level fields of the window's documents (and of MongoDB's
-// updatedFields) with the column type their values need.
-func windowFields(ctx context.Context, c *duckdb.Conn, s *models.CDCSpec, ext, win string) ([]fieldType, error) {
+// docFields lists the top-level fields of the documents in rows with the column type
+// their values need.
+func docFields(ctx context.Context, c *duckdb.Conn, s *models.CDCSpec, rows string) ([]fieldType, error) {
 	value := "json_extract(doc, '$.\"' || replace(replace(k, '\\', '\\\\'), '\"', '\\\"') || '\"')"
 	q := `WITH docs AS (
-  SELECT _doc AS doc, _file FROM ` + ext + ` WHERE _window = ` + win + ` AND _doc IS NOT NULL AND json_type(_doc) = 'OBJECT'
-  UNION ALL
-  SELECT json_extract(_patch, '$.set'), _file FROM ` + ext + ` WHERE _window = ` + win + ` AND _patch IS NOT NULL
+  SELECT _doc AS doc FROM ` + rows + ` AS r WHERE _doc IS NOT NULL AND json_type(_doc) = 'OBJECT'
 ), fields AS (
-  SELECT k, ` + value + ` AS v, _file FROM (SELECT doc, _file, unnest(json_keys(doc)) AS k FROM docs)
+  SELECT k, ` + value + ` AS v FROM (SELECT doc, unnest(json_keys(doc)) AS k FROM docs)
 )
-SELECT split_part(k, '.', 1) AS name, CASE WHEN contains(k, '.') THEN 'OBJECT' ELSE json_type(v) END AS jt,
+SELECT k AS name, json_type(v) AS jt,
   CASE WHEN json_type(v) = 'OBJECT' AND len(json_keys(v)) = 1 AND starts_with(json_keys(v)[1], '$') THEN json_keys(v)[1] END AS ejson,
-  max(abs(TRY_CAST(CASE WHEN json_type(v) IN ('BIGINT', 'UBIGINT') THEN json_extract_string(v, '$') END AS HUGEINT))) AS biggest,
-  min(_file) AS file
+  max(abs(TRY_CAST(CASE WHEN json_type(v) IN ('BIGINT', 'UBIGINT') THEN json_extract_string(v, '$') END AS HUGEINT))) AS biggest
 FROM fields GROUP BY ALL ORDER BY name`
 	res, err := c.Query(ctx, q, -1)
 	if err != nil {
@@ -153,20 +180,17 @@ FROM fields GROUP BY ALL ORDER BY name`
 	}
 	var out []fieldType
 	for _, row := range res.Rows {
-		name, jt, ej, file := str(row[0]), str(row[1]), str(row[2]), str(row[4])
+		name, jt, ej := str(row[0]), str(row[1]), str(row[2])
 		typ := columnType(jt, ej, row[3], s.Format)
 		if typ == "" {
 			continue
 		}
 		i := slices.IndexFunc(out, func(f fieldType) bool { return f.name == name })
 		if i < 0 {
-			out = append(out, fieldType{name: name, typ: typ, file: file})
+			out = append(out, fieldType{name: name, typ: typ})
 			continue
 		}
 		out[i].typ = widen(out[i].typ, typ)
-		if file < out[i].file {
-			out[i].file = file
-		}
 	}
 	return out, nil
 }

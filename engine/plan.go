@@ -251,13 +251,24 @@ func newPlan(g *lineage.Graph, opts PlanOptions, windows func(*models.Model) []m
 			}
 		}
 	}
-	// a CDC merge applies its windows in time order: a partial event (a TOAST placeholder, a
-	// MongoDB updateDescription) patches the document the windows before it left
+	// a CDC model's windows go through merge and materialize in time order, each window's
+	// merge after the window before it is materialized: a partial event (a TOAST
+	// placeholder, a MongoDB updateDescription) patches the document the windows before it
+	// left, and the typed table, its schema included, evolves as the events did
 	for id, tasks := range byNode {
-		if n := g.Node(id); n.Model != nil && n.Model.Kind == models.KindCDCMerge {
-			for i := 1; i < len(tasks); i++ {
-				tasks[i].Deps = append(tasks[i].Deps, tasks[i-1])
+		n := g.Node(id)
+		if n.Model == nil || n.Model.Kind != models.KindCDCMerge {
+			continue
+		}
+		typed := byNode[n.Model.CDC().Model]
+		for i := 1; i < len(tasks); i++ {
+			prev := tasks[i-1]
+			for _, tt := range typed {
+				if tt.Window.Start.Equal(prev.Window.Start) {
+					prev = tt
+				}
 			}
+			tasks[i].Deps = append(tasks[i].Deps, prev)
 		}
 	}
 	for _, t := range p.Tasks {
