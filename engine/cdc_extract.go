@@ -224,20 +224,20 @@ func debeziumSQL(s *models.CDCSpec, read string, decimals map[string]int) string
   END`
 	keySrc := "CASE WHEN op = 'd' THEN before ELSE after END"
 	return `SELECT
-  ` + keyDoc(s.Key, keySrc) + `::VARCHAR AS _key, ` + keyDoc(s.Key, keySrc) + ` AS _key_doc,
-  CASE op WHEN 'd' THEN 'delete' ELSE 'upsert' END AS _op,
+  CASE WHEN op <> 't' THEN ` + keyDoc(s.Key, keySrc) + `::VARCHAR END AS _key, CASE WHEN op <> 't' THEN ` + keyDoc(s.Key, keySrc) + ` END AS _key_doc,
+  CASE op WHEN 'd' THEN 'delete' WHEN 't' THEN 'truncate' ELSE 'upsert' END AS _op,
   _position, _updated_at,
-  CASE WHEN op = 'd' THEN before ELSE after END AS _doc,
+  CASE WHEN op = 'd' THEN before WHEN op <> 't' THEN after END AS _doc,
   CAST(NULL AS JSON) AS _patch,
-  coalesce(op <> 'd' AND contains(CAST(after AS VARCHAR), '"__debezium_unavailable_value"'), false) AS _partial,
+  coalesce(op NOT IN ('d', 't') AND contains(CAST(after AS VARCHAR), '"__debezium_unavailable_value"'), false) AS _partial,
   _file,
   CASE
     WHEN e IS NULL OR json_type(e) <> 'OBJECT' THEN 'not a Debezium change event (a JSON object with op, before, after, source)'
     WHEN op IS NULL THEN 'not a Debezium change event: it has no op'
-    WHEN op NOT IN ('c', 'u', 'd', 'r') THEN 'unknown Debezium op ' || op || ': strata reads c, u, d and r'
-    WHEN op <> 'd' AND (after IS NULL OR json_type(after) <> 'OBJECT') THEN 'a ' || op || ' event without an after document'
+    WHEN op NOT IN ('c', 'u', 'd', 'r', 't') THEN 'unknown Debezium op ' || op || ': strata reads c, u, d, r and t'
+    WHEN op IN ('c', 'u', 'r') AND (after IS NULL OR json_type(after) <> 'OBJECT') THEN 'a ' || op || ' event without an after document'
     WHEN op = 'd' AND (before IS NULL OR json_type(before) <> 'OBJECT') THEN 'a delete without a before document (set REPLICA IDENTITY so deletes carry the key)'
-    WHEN ` + missingKey(s.Key, keySrc) + ` THEN 'the event has no value for the key ` + strings.Join(s.Key, ", ") + `'
+    WHEN op <> 't' AND ` + missingKey(s.Key, keySrc) + ` THEN 'the event has no value for the key ` + strings.Join(s.Key, ", ") + `'
     WHEN _position IS NULL THEN 'the event has no source position (source.lsn, source.file/pos or ts_ms)'
   END AS _bad,
   CAST(line AS VARCHAR) AS _line

@@ -37,7 +37,11 @@ func (r *runner) cdcMaterialize(ctx context.Context, c *duckdb.Conn, t *Task) er
 	if err != nil {
 		return err
 	}
-	rebuild := !exists || len(added) > 0
+	truncated, err := c.QueryInt(ctx, "SELECT count(*) FROM "+ext+" WHERE _window = "+win+" AND _op = 'truncate'")
+	if err != nil {
+		return r.sqlError(t, "", "", err)
+	}
+	rebuild := !exists || len(added) > 0 || truncated > 0
 	if rebuild {
 		if evolved, added, err = r.evolve(ctx, c, t, raw, known); err != nil {
 			return err

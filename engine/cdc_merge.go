@@ -36,8 +36,16 @@ func (r *runner) cdcMerge(ctx context.Context, c *duckdb.Conn, t *Task) error {
 	latest := models.Quote("__strata_cdc_latest")
 	fail := func(err error) error { return r.sqlError(t, "", "", err) }
 	return r.inTask(ctx, c, t, fail, func() (int64, error) {
+		// a truncate (Debezium op t) deletes every key stored before it, and the window's
+		// events before it no longer count
+		trunc := "(SELECT coalesce(max(_position), '') FROM " + ext + " WHERE _window = " + win + " AND _op = 'truncate')"
+		k, err := c.Exec(ctx, "UPDATE "+rel+" SET _deleted = true, _position = "+trunc+" WHERE _position < "+trunc)
+		if err != nil {
+			return 0, err
+		}
 		if _, err := c.Exec(ctx, "CREATE OR REPLACE TEMP TABLE "+latest+" AS SELECT * FROM "+ext+
-			" WHERE _window = "+win+" QUALIFY row_number() OVER (PARTITION BY _key ORDER BY _position DESC) = 1"); err != nil {
+			" WHERE _window = "+win+" AND _op <> 'truncate' AND _position > "+trunc+
+			" QUALIFY row_number() OVER (PARTITION BY _key ORDER BY _position DESC) = 1"); err != nil {
 			return 0, err
 		}
 		defer c.Exec(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS "+latest)
@@ -45,8 +53,8 @@ func (r *runner) cdcMerge(ctx context.Context, c *duckdb.Conn, t *Task) error {
 		if err != nil {
 			return 0, err
 		}
-		k, err := r.cdcPatch(ctx, c, s, rel, ext, latest, win)
-		return n + k, err
+		j, err := r.cdcPatch(ctx, c, s, rel, ext, latest, win, trunc)
+		return n + j + k, err
 	})
 }
 
@@ -64,13 +72,13 @@ WHEN NOT MATCHED THEN INSERT (_key, _key_doc, _doc, _deleted, _position, _update
 
 // cdcPatch folds, for each key whose latest event is partial, the window's events newer
 // than the stored one onto the stored document, in position order, and merges the result.
-func (r *runner) cdcPatch(ctx context.Context, c *duckdb.Conn, s *models.CDCSpec, rel, ext, latest, win string) (int64, error) {
+func (r *runner) cdcPatch(ctx context.Context, c *duckdb.Conn, s *models.CDCSpec, rel, ext, latest, win, trunc string) (int64, error) {
 	res, err := c.Query(ctx, `SELECT e._key, CAST(e._key_doc AS VARCHAR), e._op, e._position, e._updated_at,
   CAST(e._doc AS VARCHAR), CAST(e._patch AS VARCHAR), e._partial, CAST(r._doc AS VARCHAR), r._deleted
 FROM `+ext+` AS e
 JOIN (SELECT _key FROM `+latest+` WHERE _partial) AS k ON e._key = k._key
 LEFT JOIN `+rel+` AS r ON r._key = e._key
-WHERE e._window = `+win+` AND (r._position IS NULL OR e._position > r._position)
+WHERE e._window = `+win+` AND e._position > `+trunc+` AND (r._position IS NULL OR e._position > r._position)
 ORDER BY e._key, e._position`, -1)
 	if err != nil {
 		return 0, err
