@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/stratadata/strata/internal/duckdb"
 	"github.com/stratadata/strata/models"
@@ -30,6 +32,9 @@ func (e *EventError) Error() string {
 	}
 	return fmt.Sprintf("%s: %s: %s", e.File, e.Node, e.Msg)
 }
+
+// malformedRe reads DuckDB's malformed-JSON error: the file, its line (one too high) and why.
+var malformedRe = regexp.MustCompile(`Malformed JSON in file "([^"]+)", at byte \d+ in line (\d+): (.*?)\.?\s*$`)
 
 // badEventMark starts the error() a bad event raises inside the extract statement, so
 // the statement stops at once and strata can say which line it was.
@@ -117,16 +122,17 @@ func (r *runner) eventError(t *Task, files []string, err error) error {
 			return &EventError{Node: t.Label(), File: rel(file), Line: line, Msg: why}
 		}
 	}
-	if strings.Contains(msg, "Malformed JSON") || strings.Contains(msg, "JSON") && strings.Contains(msg, "line") {
-		for _, f := range files {
-			line := findLine(f, func(l string) bool {
-				l = strings.TrimSpace(l)
-				return l != "" && !json.Valid([]byte(l))
-			})
-			if line > 0 {
-				return &EventError{Node: t.Label(), File: rel(f), Line: line, Msg: "malformed JSON: " + cleanMessage(err) + " (fix or remove the line, then rerun the window)"}
-			}
+	if m := malformedRe.FindStringSubmatch(msg); m != nil {
+		why := "malformed JSON: " + m[3] + " (fix or remove the line, then rerun the window)"
+		line := findLine(m[1], func(l string) bool {
+			l = strings.TrimSpace(l)
+			return l != "" && (!utf8.ValidString(l) || !json.Valid([]byte(l)))
+		})
+		if line == 0 { // DuckDB's own count is one too high
+			n, _ := strconv.Atoi(m[2])
+			line = n - 1
 		}
+		return &EventError{Node: t.Label(), File: rel(m[1]), Line: line, Msg: why}
 	}
 	return r.sqlError(t, "", "", err)
 }
@@ -189,7 +195,7 @@ func jsonKey(k string) string {
 // pad renders a non-negative integer expression as fixed-width text, so positions compare
 // as strings.
 func pad(expr string, width int) string {
-	return "lpad(CAST(CAST(" + expr + " AS UBIGINT) AS VARCHAR), " + strconv.Itoa(width) + ", '0')"
+	return "lpad(CAST(TRY_CAST(" + expr + " AS UBIGINT) AS VARCHAR), " + strconv.Itoa(width) + ", '0')"
 }
 
 // debeziumSQL normalises Debezium envelopes, with or without the schema/payload wrapper.
@@ -238,13 +244,13 @@ func debeziumSQL(s *models.CDCSpec, read string, decimals map[string]int) string
     WHEN op IN ('c', 'u', 'r') AND (after IS NULL OR json_type(after) <> 'OBJECT') THEN 'a ' || op || ' event without an after document'
     WHEN op = 'd' AND (before IS NULL OR json_type(before) <> 'OBJECT') THEN 'a delete without a before document (set REPLICA IDENTITY so deletes carry the key)'
     WHEN op <> 't' AND ` + missingKey(s.Key, keySrc) + ` THEN 'the event has no value for the key ` + strings.Join(s.Key, ", ") + `'
-    WHEN _position IS NULL THEN 'the event has no source position (source.lsn, source.file/pos or ts_ms)'
+    WHEN _position IS NULL THEN 'the event has no source position (source.lsn, source.file/pos or ts_ms, as non-negative whole numbers)'
   END AS _bad,
   CAST(line AS VARCHAR) AS _line
 FROM (
   SELECT *, json_extract_string(e, '$.op') AS op, ` + fix(after) + ` AS after, ` + fix(before) + ` AS before,
     ` + position + ` AS _position,
-    to_timestamp(CAST(` + ts + ` AS DOUBLE) / 1000)::TIMESTAMP AS _updated_at
+    try(to_timestamp(TRY_CAST(` + ts + ` AS DOUBLE) / 1000)::TIMESTAMP) AS _updated_at
   FROM (
     SELECT CASE WHEN json_type(json, '$.payload') IS NOT NULL AND json_exists(json, '$.schema') THEN json_extract(json, '$.payload') ELSE json END AS e,
       filename AS _file, json AS line
@@ -274,10 +280,10 @@ func mongoSQL(s *models.CDCSpec, read string) string {
     WHEN json_type(` + ct + `) IN ('BIGINT', 'UBIGINT') THEN 'c' || ` + pad("json_extract_string(e, '$.clusterTime')", 12) + ` || '0000000000'
   END`
 	wall := `CASE
-    WHEN json_type(e, '$.wallTime."$date"') IN ('BIGINT', 'UBIGINT') THEN make_timestamp(CAST(json_extract_string(e, '$.wallTime."$date"') AS BIGINT) * 1000)
-    WHEN json_type(e, '$.wallTime."$date"') = 'OBJECT' THEN make_timestamp(CAST(json_extract_string(e, '$.wallTime."$date"."$numberLong"') AS BIGINT) * 1000)
-    WHEN json_type(e, '$.wallTime."$date"') = 'VARCHAR' THEN CAST(json_extract_string(e, '$.wallTime."$date"') AS TIMESTAMPTZ)::TIMESTAMP
-    ELSE to_timestamp(CAST(coalesce(json_extract_string(` + ct + `, '$."$timestamp".t'), json_extract_string(e, '$.clusterTime')) AS DOUBLE))::TIMESTAMP
+    WHEN json_type(e, '$.wallTime."$date"') IN ('BIGINT', 'UBIGINT') THEN try(make_timestamp(TRY_CAST(json_extract_string(e, '$.wallTime."$date"') AS BIGINT) * 1000))
+    WHEN json_type(e, '$.wallTime."$date"') = 'OBJECT' THEN try(make_timestamp(TRY_CAST(json_extract_string(e, '$.wallTime."$date"."$numberLong"') AS BIGINT) * 1000))
+    WHEN json_type(e, '$.wallTime."$date"') = 'VARCHAR' THEN TRY_CAST(json_extract_string(e, '$.wallTime."$date"') AS TIMESTAMPTZ)::TIMESTAMP
+    ELSE try(to_timestamp(TRY_CAST(coalesce(json_extract_string(` + ct + `, '$."$timestamp".t'), json_extract_string(e, '$.clusterTime')) AS DOUBLE))::TIMESTAMP)
   END`
 	return `SELECT
   CAST(json_object('_id', json_extract(e, '$.documentKey._id')) AS VARCHAR) AS _key,
