@@ -72,7 +72,7 @@ func (r *runner) cdcExtract(ctx context.Context, c *duckdb.Conn, t *Task) error 
 	if err != nil {
 		return err
 	}
-	if len(files) == 0 {
+	if len(files) == 0 && !s.EmptyWindows {
 		return inputErrorf("path", "no files match %s", glob)
 	}
 	rel := p.Relation(m)
@@ -82,6 +82,13 @@ func (r *runner) cdcExtract(ctx context.Context, c *duckdb.Conn, t *Task) error 
 		}
 		r.w.setKind(p.Schema(m), m.Identifier(), "table")
 	}
+	win := models.SQLTimestamp(t.Window.Start)
+	if len(files) == 0 { // missing_files: empty
+		return r.inTask(ctx, c, t, func(err error) error { return r.sqlError(t, "", "", err) }, func() (int64, error) {
+			_, err := c.Exec(ctx, "DELETE FROM "+rel+" WHERE _window = "+win)
+			return 0, err
+		})
+	}
 	decimals := debeziumDecimals(s, files)
 	if len(decimals) > 0 {
 		if _, err := c.Exec(ctx, b64DecimalMacro); err != nil {
@@ -89,7 +96,6 @@ func (r *runner) cdcExtract(ctx context.Context, c *duckdb.Conn, t *Task) error 
 		}
 	}
 	q := extractSQL(s, files, *t.Window, decimals)
-	win := models.SQLTimestamp(t.Window.Start)
 	return r.inTask(ctx, c, t, func(err error) error { return r.sqlError(t, "", "", err) }, func() (int64, error) {
 		if _, err := c.Exec(ctx, "DELETE FROM "+rel+" WHERE _window = "+win); err != nil {
 			return 0, err

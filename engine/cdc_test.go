@@ -546,3 +546,24 @@ func fuzzExtract(t *testing.T, dir, good, line, good2, goodKeys string) {
 		t.Fatalf("line %q: %d rows of a failed window applied", line, n)
 	}
 }
+
+// TestCDCQuietHour: with missing_files: empty a window without files has no events, so
+// the pipeline goes on; by default it waits for them.
+func TestCDCQuietHour(t *testing.T) {
+	t.Parallel()
+	files := map[string]string{
+		"land/2024-01-01T00/a.jsonl": ev("c", 1, "a", 10) + "\n",
+		"land/2024-01-01T02/a.jsonl": ev("u", 1, "c", 30) + "\n",
+	}
+	res, _ := runCDC(t, cdcOne(t, "", files), "2024-01-01T02")
+	if st := res.Tasks; !res.Failed() || statuses(res)["o__extract"] == engine.StatusError {
+		t.Fatalf("by default a window without files waits: %v", st)
+	}
+	res, w := runCDC(t, cdcOne(t, "        missing_files: empty", files), "2024-01-01T02")
+	if res.Failed() {
+		t.Fatalf("missing_files: empty: %v", statuses(res))
+	}
+	if got := queryRows(t, w, "SELECT id, v FROM main.o"); fmt.Sprint(got) != "[[1 c]]" {
+		t.Errorf("typed rows %v", got)
+	}
+}

@@ -168,6 +168,7 @@ func newPlan(g *lineage.Graph, opts PlanOptions, windows func(*models.Model) []m
 	if err != nil {
 		return nil, err
 	}
+	ids = withCDCStages(g, ids)
 	p := &Plan{Command: opts.Command, FullRefresh: opts.FullRefresh, Project: g.Project, Graph: g,
 		Selector: strings.TrimSpace(strings.Join(opts.Select, " ") + excludeText(opts.Exclude))}
 	p.fps = fingerprints(g)
@@ -377,3 +378,20 @@ func (t *Task) Label() string {
 
 // Fingerprints returns every model's current fingerprint.
 func (p *Plan) Fingerprints() map[string]string { return p.fps }
+
+// withCDCStages adds to a selection the extract and merge stages of each CDC model it
+// names: `strata run orders` runs the whole pipeline for the due windows.
+func withCDCStages(g *lineage.Graph, ids map[string]bool) map[string]bool {
+	for id := range ids {
+		n := g.Node(id)
+		if n == nil || n.Model == nil || n.Model.Kind != models.KindCDC {
+			continue
+		}
+		for _, stage := range []string{n.Model.CDC().ExtractName(), n.Model.CDC().RawName()} {
+			if g.Node(stage) != nil {
+				ids[stage] = true
+			}
+		}
+	}
+	return ids
+}

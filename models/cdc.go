@@ -34,6 +34,7 @@ type CDCSpec struct {
 	OnSchemaChange string // append_new_columns (default), fail, ignore
 	SoftDelete     bool   // keep deleted keys with _deleted = true
 	MetaColumns    bool   // add _cdc_position and _cdc_updated_at
+	EmptyWindows   bool   // missing_files: empty — a window without files has no events (else it waits for them)
 	Verify         *CDCVerify
 	Columns        []*Column // the declared columns, in order
 	Pos            Pos       // where config.cdc is
@@ -54,7 +55,7 @@ func (s *CDCSpec) RawName() string { return s.Model + "__raw" }
 // CDC returns the spec of a CDC model's stage, or nil for other models.
 func (m *Model) CDC() *CDCSpec { return m.cdc }
 
-var cdcKeys = []string{"format", "path", "key", "granularity", "start", "lookback", "on_schema_change", "soft_delete", "metadata_columns", "verify"}
+var cdcKeys = []string{"format", "path", "key", "granularity", "start", "lookback", "on_schema_change", "soft_delete", "metadata_columns", "missing_files", "verify"}
 
 // isCDCEntry reports whether a YAML model entry declares a CDC model (which has no SQL file).
 func isCDCEntry(n *yaml.Node) bool {
@@ -141,6 +142,14 @@ func parseCDC(file, model string, n, at *yaml.Node) (*CDCSpec, Errors) {
 			} else {
 				s.MetaColumns = *b
 			}
+		case "missing_files":
+			switch scalar(v) {
+			case "wait":
+			case "empty":
+				s.EmptyWindows = true
+			default:
+				bad(v, "missing_files %q: use wait (a window waits for its files) or empty (a window without files has no events)", scalar(v))
+			}
 		case "verify":
 			s.Verify = &CDCVerify{Snapshot: scalar(get(v, "snapshot")), Table: scalar(get(v, "table"))}
 			if (s.Verify.Snapshot == "") == (s.Verify.Table == "") {
@@ -209,7 +218,10 @@ func (l *loader) expandCDC() {
 		ext := stage(s.ExtractName(), KindCDCExtract, CDCExtractShape)
 		ext.Description = "Change events of " + name + " per window, normalised (strata CDC extract stage)."
 		ext.partition = part(Check{Files: s.Path})
-		raw := stage(s.RawName(), KindCDCMerge, "select _key, _key_doc, _doc, _deleted, _position, _updated_at from "+refPrefix+s.ExtractName()+placeholderMark, s.ExtractName())
+		if s.EmptyWindows {
+			ext.partition = part()
+		}
+		raw := stage(s.RawName(), KindCDCMerge, "select _key, _key_doc, _doc, _op = 'delete' as _deleted, _position, _updated_at from "+refPrefix+s.ExtractName()+placeholderMark, s.ExtractName())
 		raw.Description = "The latest document per key of " + name + " (strata CDC merge stage)."
 		raw.partition = part()
 		l.p.Models[ext.Name], l.p.Models[raw.Name] = ext, raw
