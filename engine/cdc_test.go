@@ -195,7 +195,7 @@ func execSQL(t *testing.T, dir string, qs ...string) {
 }
 
 // cdcOne is a project with one Debezium model reading the files given.
-func cdcOne(t *testing.T, extra string, files map[string]string) string {
+func cdcOne(t testing.TB, extra string, files map[string]string) string {
 	all := map[string]string{"models/o.yml": `models:
   - name: o
     config:
