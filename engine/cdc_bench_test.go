@@ -3,10 +3,10 @@ package engine_test
 import (
 	"bufio"
 	"context"
-	"fmt"
-	"math/rand"
 	"database/sql"
 	"flag"
+	"fmt"
+	"math/rand"
 	"os"
 	"path/filepath"
 	"sort"
