@@ -149,6 +149,23 @@ func verifyOn(ctx context.Context, c *duckdb.Conn, p *models.Project, m *models.
 	rowHash := "hash(" + list("", res.Columns) + ")"
 	keyHash := "hash(" + list("", keys) + ") % " + fmt.Sprint(verifyBuckets)
 	tq, sq := side(target, twhere, false), side(src, "", true)
+	// a whole-number key is cut into ranges rather than hashed: the second pass then reads
+	// only the ranges that differ (DuckDB and Parquet skip the rest by their min/max)
+	var lo, width int64
+	ranged := len(keys) == 1 && isWholeNumber(types[keys[0]])
+	if ranged {
+		k := models.Quote(keys[0])
+		// the table's bounds (the source's keys beyond them fall in two edge ranges)
+		minmax, err := c.QueryRow(ctx, "SELECT CAST(min("+k+") AS BIGINT), CAST(max("+k+") AS BIGINT) FROM ("+tq+")")
+		if err != nil || minmax[0] == nil || minmax[1] == nil {
+			ranged = false
+		} else {
+			lo, _ = toInt64(minmax[0])
+			hi, _ := toInt64(minmax[1])
+			width = (hi-lo)/verifyBuckets + 1
+			keyHash = fmt.Sprintf("CASE WHEN %s < %d THEN -1 ELSE least(%d, (CAST(%s AS BIGINT) - %d) // %d) END", k, lo, verifyBuckets, k, lo, width)
+		}
+	}
 	// pass 1: per-bucket counts and checksums, one scan of each side
 	agg := func(q string) string {
 		return "SELECT " + keyHash + " AS b, count(*) AS n, bit_xor(" + rowHash + ") AS x FROM (" + q + ") GROUP BY b"
@@ -174,7 +191,29 @@ FROM t FULL OUTER JOIN s ON t.b = s.b`, -1)
 		return res, nil
 	}
 	// pass 2: key by key, only in the buckets that differ
-	in := keyHash + " IN (" + strings.Join(bad, ", ") + ")"
+	// the rows of both sides in the differing ranges: read by key range when the key is
+	// a whole number (each range a pruned scan), else by bucket
+	inBad := func(q string) string {
+		if !ranged || len(bad) > 64 {
+			return "SELECT * FROM (" + q + ") WHERE " + keyHash + " IN (" + strings.Join(bad, ", ") + ")"
+		}
+		k := models.Quote(keys[0])
+		var parts []string
+		for _, b := range bad {
+			n, _ := toInt64(b)
+			var cond string
+			switch {
+			case n < 0:
+				cond = fmt.Sprintf("%s < %d", k, lo)
+			case n >= verifyBuckets:
+				cond = fmt.Sprintf("%s >= %d", k, lo+n*width)
+			default:
+				cond = fmt.Sprintf("%s >= %d AND %s < %d", k, lo+n*width, k, lo+(n+1)*width)
+			}
+			parts = append(parts, "SELECT * FROM ("+q+") WHERE "+cond)
+		}
+		return strings.Join(parts, " UNION ALL ")
+	}
 	var on, diffs []string
 	for _, k := range keys {
 		on = append(on, "t."+models.Quote(k)+" = s."+models.Quote(k))
@@ -194,7 +233,7 @@ FROM t FULL OUTER JOIN s ON t.b = s.b`, -1)
 	if _, err := c.Exec(ctx, "CREATE OR REPLACE TEMP TABLE "+mm+" AS SELECT "+strings.Join(keyCols, ", ")+`,
   CASE WHEN t.`+models.Quote(keys[0])+` IS NULL THEN 'missing' WHEN s.`+models.Quote(keys[0])+` IS NULL THEN 'extra' ELSE 'different' END AS kind,
   `+diffList+` AS columns
-FROM (SELECT * FROM (`+tq+`) WHERE `+in+`) AS t FULL OUTER JOIN (SELECT * FROM (`+sq+`) WHERE `+in+`) AS s ON `+strings.Join(on, " AND ")+`
+FROM (`+inBad(tq)+`) AS t FULL OUTER JOIN (`+inBad(sq)+`) AS s ON `+strings.Join(on, " AND ")+`
 WHERE t.`+models.Quote(keys[0])+` IS NULL OR s.`+models.Quote(keys[0])+` IS NULL OR `+rowHash2(res.Columns)); err != nil {
 		return nil, &SQLError{Node: s.Model, Path: m.Path, Err: err, Msg: "verify: " + cleanMessage(err)}
 	}
@@ -327,4 +366,13 @@ func (r *runner) runVerify(ctx context.Context, c *duckdb.Conn, t *Task) error {
 		t.Message = fmt.Sprintf("%d keys differ from %s (%d missing, %d extra, %d different): run strata verify %s --repair", res.Total(), res.Source, res.Missing, res.Extra, res.Different, test.Model)
 	}
 	return recordTask(ctx, c, r.res.RunID, t)
+}
+
+// isWholeNumber reports whether a declared type is an integer type.
+func isWholeNumber(typ string) bool {
+	switch strings.ToUpper(strings.TrimSpace(typ)) {
+	case "TINYINT", "SMALLINT", "INTEGER", "INT", "BIGINT", "INT8", "INT4", "INT2", "UTINYINT", "USMALLINT", "UINTEGER":
+		return true
+	}
+	return false
 }

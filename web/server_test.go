@@ -169,3 +169,14 @@ func TestToken(t *testing.T) {
 		t.Errorf("a write with the token: %v", err)
 	}
 }
+
+// TestVerifyEndpoint: POST /verify/{model} refuses a model that is not CDC with 400 and
+// says which models are.
+func TestVerifyEndpoint(t *testing.T) {
+	t.Parallel()
+	c, _ := serve(t, "")
+	_, err := c.Verify(context.Background(), "a", false)
+	if !isStatus(err, http.StatusBadRequest) || !strings.Contains(err.Error(), `"a" is not a CDC model`) {
+		t.Fatalf("verify of a table: %v", err)
+	}
+}
