@@ -28,6 +28,7 @@ type Schedule struct {
 	RetryDelay    time.Duration // the first backoff; it doubles, with jitter, to a cap
 	Overlap       string        // when an interval is due while one runs: queue or skip
 	Paused        bool          // starts paused
+	Command       string        // run (models, the default), build (models and their tests) or test
 	Model         string        // set when the schedule is a model's own (config(schedule=...))
 	Pos           Pos
 
@@ -87,7 +88,7 @@ func parseCron(spec, tz string) (cron.Schedule, *time.Location, error) {
 	return c, loc, nil
 }
 
-var scheduleKeys = []string{"select", "cron", "timezone", "catchup", "catchup_window", "priority", "max_active_runs", "retries", "retry_delay", "overlap", "paused"}
+var scheduleKeys = []string{"select", "command", "cron", "timezone", "catchup", "catchup_window", "priority", "max_active_runs", "retries", "retry_delay", "overlap", "paused"}
 
 // readSchedules reads strata.yml's schedules: mapping.
 func (l *loader) readSchedules(file string, n *yaml.Node) {
@@ -129,6 +130,7 @@ func (l *loader) readSchedules(file string, n *yaml.Node) {
 		s.MaxActiveRuns = intValue(get(kv.Value, "max_active_runs"), 1, func(msg string) { bad("max_active_runs", "%s", msg) })
 		s.Retries = intValue(get(kv.Value, "retries"), 0, func(msg string) { bad("retries", "%s", msg) })
 		s.Overlap = strings.ToLower(scalar(get(kv.Value, "overlap")))
+		s.Command = strings.ToLower(scalar(get(kv.Value, "command")))
 		l.finishSchedule(s, bad)
 	}
 }
@@ -143,6 +145,13 @@ func (l *loader) finishSchedule(s *Schedule, bad func(key, format string, args .
 	}
 	if s.Overlap == "" {
 		s.Overlap = "queue"
+	}
+	switch s.Command {
+	case "":
+		s.Command = "run"
+	case "run", "build", "test":
+	default:
+		bad("command", "%q: use run (models), build (models and their tests) or test", s.Command)
 	}
 	if s.Overlap != "queue" && s.Overlap != "skip" {
 		bad("overlap", "%q: use queue or skip", s.Overlap)

@@ -138,7 +138,7 @@ func (s *Scheduler) Trigger(name string) (*Job, error) {
 		return nil, fmt.Errorf("no schedule %q: %w", name, ErrNotFound)
 	}
 	now := s.clock.Now().UTC()
-	r := Request{Command: engine.CommandRun, Select: sc.Select, Priority: sc.Priority}
+	r := Request{Command: scheduleCommand(sc), Select: sc.Select, Priority: sc.Priority}
 	j := &Job{ID: newRunID(now), Kind: "manual", Schedule: name, Request: r, Priority: sc.Priority, State: JobQueued, Due: now, Enqueued: now}
 	s.push(j)
 	return s.snapshot(j), nil

@@ -302,7 +302,7 @@ func (s *Scheduler) pushInterval(iv engine.Interval, attempts int) {
 	iv.State = engine.IntervalQueued
 	j := &Job{ID: iv.Key(), Kind: kind, Schedule: iv.Schedule, Interval: &iv, Priority: sc.Priority, State: JobQueued,
 		Attempt: attempts, Due: iv.End, Enqueued: s.clock.Now().UTC(),
-		Request: Request{Command: engine.CommandRun, Select: sc.Select}}
+		Request: Request{Command: scheduleCommand(sc), Select: sc.Select}}
 	s.push(j)
 }
 
@@ -481,4 +481,13 @@ func (s *Scheduler) Stop(timeout time.Duration) error {
 	}
 	s.loops.Wait()
 	return nil
+}
+
+// scheduleCommand is what a schedule's runs do: run its models (the default), build them
+// with their tests, or test them.
+func scheduleCommand(sc *models.Schedule) engine.Command {
+	if sc.Command == "" {
+		return engine.CommandRun
+	}
+	return engine.Command(sc.Command)
 }

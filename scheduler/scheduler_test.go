@@ -266,3 +266,25 @@ func TestSubmit(t *testing.T) {
 	}
 
 }
+
+// TestScheduleCommand: a schedule with command: build runs its models' tests too (a CDC
+// model's verify test, say), and a failing test fails the interval.
+func TestScheduleCommand(t *testing.T) {
+	t.Parallel()
+	dir := project(t, map[string]string{
+		"strata.yml":               "name: p\nwarehouse:\n  path: p.duckdb\nschedules:\n  hourly: {select: events_hourly, command: build, cron: \"5 * * * *\"}\n",
+		"models/events_hourly.sql": hourlyModel,
+		"models/schema.yml":        "models:\n  - name: events_hourly\n    columns:\n      - {name: n, tests: [{accepted_values: {values: [2]}}]}\n",
+	})
+	clock := clockwork.NewFakeClockAt(at("2024-01-01T02:10:00Z"))
+	s, w := start(t, dir, clock, Options{})
+	defer w.Close()
+	defer s.Stop(time.Minute)
+	wait(t, s)
+	if got := rows(t, w, "select status from _strata.tasks where node like 'accepted_values%' limit 1"); got != "fail" {
+		t.Errorf("the schedule's build ran its test: %q, want fail", got)
+	}
+	if got := rows(t, w, "select state from _strata.intervals limit 1"); got != "failed" {
+		t.Errorf("interval state %q, want failed", got)
+	}
+}
