@@ -14,20 +14,13 @@ import (
 // data. A stage's windows run one at a time, so two windows never race on the same keys.
 func (r *runner) buildCDC(ctx context.Context, c *duckdb.Conn, t *Task) error {
 	m := t.node.Model
-	miss, err := r.runChecks(ctx, c, t)
-	if err != nil {
+	if ok, err := r.checksPass(ctx, c, t); !ok {
 		return err
-	}
-	if miss != "" {
-		t.Status, t.Message = StatusWaiting, miss
-		if r.stopped() {
-			t.Status, t.Message = StatusCancelled, "cancelled while waiting for its checks: "+miss
-		}
-		return nil
 	}
 	mu := r.stageLock(m.Name)
 	mu.Lock()
 	defer mu.Unlock()
+	var err error
 	switch m.Kind {
 	case models.KindCDCExtract:
 		err = r.cdcExtract(ctx, c, t)

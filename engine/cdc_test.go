@@ -18,8 +18,6 @@ import (
 	"github.com/stratadata/strata/internal/duckdb"
 	"github.com/stratadata/strata/internal/testgraph"
 	"github.com/stratadata/strata/internal/testproj"
-	"github.com/stratadata/strata/lineage"
-	"github.com/stratadata/strata/models"
 )
 
 var cdcStart = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -44,29 +42,7 @@ func cdcProject(t testing.TB, hours int, seed int64) string {
 
 // cdcBackfill runs every stage of both CDC models over [from, to] in one process.
 func cdcBackfill(ctx context.Context, dir string, from, to string, reprocess string) (*engine.Result, error) {
-	p, err := models.Load(dir, models.Options{})
-	if err != nil {
-		return nil, err
-	}
-	g, err := lineage.Build(p)
-	if err != nil {
-		return nil, err
-	}
-	w, err := engine.Open(ctx, p)
-	if err != nil {
-		return nil, err
-	}
-	defer w.Close()
-	f, tt, end, err := engine.ParseRange(from, to)
-	if err != nil {
-		return nil, err
-	}
-	plan, err := engine.PlanBackfill(ctx, w, g, engine.BackfillOptions{Select: []string{"orders__extract+", "customers__extract+"},
-		From: f, To: tt, ToEnd: end, Reprocess: reprocess}, "")
-	if err != nil {
-		return nil, err
-	}
-	return engine.Run(ctx, w, plan, engine.RunOptions{Threads: 2, Retries: 2})
+	return loadAndBackfill(ctx, dir, []string{"orders__extract+", "customers__extract+"}, from, to, reprocess, 2)
 }
 
 // truthDiff compares the typed tables with the generator's record of the source's final
@@ -230,26 +206,8 @@ func cdcOne(t testing.TB, extra string, files map[string]string) string {
 
 func runCDC(t *testing.T, dir, to string) (*engine.Result, *engine.Warehouse) {
 	t.Helper()
-	ctx := context.Background()
-	p, g := testgraph.Load(t, dir)
-	w, err := engine.Open(ctx, p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { w.Close() })
-	f, tt, end, err := engine.ParseRange("2024-01-01T00", to)
-	if err != nil {
-		t.Fatal(err)
-	}
-	plan, err := engine.PlanBackfill(ctx, w, g, engine.BackfillOptions{Select: []string{"o__extract+"}, From: f, To: tt, ToEnd: end}, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := engine.Run(ctx, w, plan, engine.RunOptions{Threads: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res, w
+	e := open(t, dir)
+	return e.backfill("2024-01-01T00", to, "", false, "o"), e.w
 }
 
 func ev(op string, id int, v string, lsn int) string {
@@ -524,22 +482,8 @@ func fuzzExtract(t *testing.T, dir, good, line, good2, goodKeys string) {
 	line = strings.NewReplacer("\n", " ", "\r", " ").Replace(line)
 	file := "land/2024-01-01T00/a.jsonl"
 	testproj.WriteFiles(t, dir, map[string]string{file: good + "\n" + line + "\n" + good2 + "\n"})
-	ctx := context.Background()
-	p, g := testgraph.Load(t, dir)
-	w, err := engine.Open(ctx, p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
-	from, to, end, _ := engine.ParseRange("2024-01-01T00", "2024-01-01T00")
-	plan, err := engine.PlanBackfill(ctx, w, g, engine.BackfillOptions{Select: []string{"o__extract"}, From: from, To: to, ToEnd: end}, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := engine.Run(ctx, w, plan, engine.RunOptions{Threads: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := open(t, dir)
+	res, w := e.backfill("2024-01-01T00", "2024-01-01T00", "", false, "o__extract"), e.w
 	task := res.Tasks[0]
 	if task.Status == engine.StatusSuccess {
 		if n := queryInt(t, w, "SELECT count(*) FROM main.o__extract WHERE _op IS NULL OR _position IS NULL OR (_key IS NULL AND _op <> 'truncate')"); n != 0 {
@@ -641,21 +585,11 @@ func TestCDCScenarios(t *testing.T) {
 			}
 			// a replay of both windows changes nothing
 			w.Close()
-			p, g := testgraph.Load(t, dir)
-			w2, err := engine.Open(context.Background(), p)
-			if err != nil {
-				t.Fatal(err)
+			e := open(t, dir)
+			if res := e.backfill("2024-01-01T00", "2024-01-01T01", "all", false, "o"); res.Failed() || len(res.Tasks) != 6 {
+				t.Fatalf("replay: %v", statuses(res))
 			}
-			defer w2.Close()
-			f, tt, end, _ := engine.ParseRange("2024-01-01T00", "2024-01-01T01")
-			plan, err := engine.PlanBackfill(context.Background(), w2, g, engine.BackfillOptions{Select: []string{"o"}, From: f, To: tt, ToEnd: end, Reprocess: "all"}, "")
-			if err != nil {
-				t.Fatal(err)
-			}
-			if res, err := engine.Run(context.Background(), w2, plan, engine.RunOptions{Threads: 2}); err != nil || res.Failed() || len(res.Tasks) != 6 {
-				t.Fatalf("replay: %v %v", err, res)
-			}
-			if again := fmt.Sprint(queryRows(t, w2, tc.query+" ORDER BY id")); again != tc.want {
+			if again := fmt.Sprint(queryRows(t, e.w, tc.query+" ORDER BY id")); again != tc.want {
 				t.Errorf("after a replay: %s, want %s", again, tc.want)
 			}
 		})
@@ -691,20 +625,10 @@ func TestCDCMongoPartialUpdates(t *testing.T) {
 		fixed := strings.ReplaceAll(string(data), `"documentKey":{"_id":"x"}`, `"documentKey":{"_id":{"$oid":"65a1b2c3d4e5f60000000001"}}`)
 		testproj.WriteFiles(t, dir, map[string]string{f: fixed})
 	}
-	ctx := context.Background()
-	p, g := testgraph.Load(t, dir)
-	w, err := engine.Open(ctx, p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
-	f, tt, end, _ := engine.ParseRange("2024-01-01T00", "2024-01-01T01")
-	plan, err := engine.PlanBackfill(ctx, w, g, engine.BackfillOptions{Select: []string{"o"}, From: f, To: tt, ToEnd: end}, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res, err := engine.Run(ctx, w, plan, engine.RunOptions{Threads: 2}); err != nil || res.Failed() {
-		t.Fatalf("run: %v %v", err, res)
+	e := open(t, dir)
+	w := e.w
+	if res := e.backfill("2024-01-01T00", "2024-01-01T01", "", false, "o"); res.Failed() {
+		t.Fatalf("run: %v", statuses(res))
 	}
 	got := fmt.Sprint(queryRows(t, w, `SELECT _id, name, points, strftime(joined, '%Y-%m-%d %H:%M'), CAST(price AS VARCHAR), json_extract_string(addr, '$.city'), CAST(tags AS VARCHAR) FROM main.o`))
 	want := `[[65a1b2c3d4e5f60000000001 Anne 7 2024-01-01 00:00 9.90 Busan ["a"]]]`

@@ -54,6 +54,12 @@ func TestBackfillWorker(t *testing.T) {
 }
 
 func backfill(ctx context.Context, dir string, threads int) (*engine.Result, error) {
+	return loadAndBackfill(ctx, dir, []string{"hourly+"}, killFrom, killTo, "", threads)
+}
+
+// loadAndBackfill is a whole backfill as one process does it: load the project, open its
+// warehouse, plan the range (resuming what a killed process left) and run it.
+func loadAndBackfill(ctx context.Context, dir string, sel []string, from, to, reprocess string, threads int) (*engine.Result, error) {
 	p, err := models.Load(dir, models.Options{})
 	if err != nil {
 		return nil, err
@@ -67,11 +73,11 @@ func backfill(ctx context.Context, dir string, threads int) (*engine.Result, err
 		return nil, err
 	}
 	defer w.Close()
-	from, to, end, err := engine.ParseRange(killFrom, killTo)
+	f, t, end, err := engine.ParseRange(from, to)
 	if err != nil {
 		return nil, err
 	}
-	plan, err := engine.PlanBackfill(ctx, w, g, engine.BackfillOptions{Select: []string{"hourly+"}, From: from, To: to, ToEnd: end}, "")
+	plan, err := engine.PlanBackfill(ctx, w, g, engine.BackfillOptions{Select: sel, From: f, To: t, ToEnd: end, Reprocess: reprocess}, "")
 	if err != nil {
 		return nil, err
 	}

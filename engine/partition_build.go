@@ -17,16 +17,8 @@ func (r *runner) buildPartition(ctx context.Context, c *duckdb.Conn, t *Task) er
 	p := r.plan.Project
 	m := t.node.Model
 	spec := m.Partition()
-	miss, err := r.runChecks(ctx, c, t)
-	if err != nil {
+	if ok, err := r.checksPass(ctx, c, t); !ok {
 		return err
-	}
-	if miss != "" {
-		t.Status, t.Message = StatusWaiting, miss
-		if r.stopped() {
-			t.Status, t.Message = StatusCancelled, "cancelled while waiting for its checks: "+miss
-		}
-		return nil
 	}
 	q, err := p.Compile(m, models.CompileOptions{Window: t.Window})
 	if err != nil {
@@ -60,6 +52,23 @@ func (r *runner) buildPartition(ctx context.Context, c *duckdb.Conn, t *Task) er
 	}
 	r.parts.Put(t.Name, PartitionRecord{Start: t.Window.Start, End: t.Window.End, Fingerprint: t.Fingerprint, BuiltAt: t.Ended, Rows: t.Rows, RunID: r.res.RunID})
 	return nil
+}
+
+// checksPass runs a partition's checks; when one does not pass it sets the task waiting
+// (or cancelled, when the run is stopping) and returns false.
+func (r *runner) checksPass(ctx context.Context, c *duckdb.Conn, t *Task) (bool, error) {
+	miss, err := r.runChecks(ctx, c, t)
+	if err != nil {
+		return false, err
+	}
+	if miss != "" {
+		t.Status, t.Message = StatusWaiting, miss
+		if r.stopped() {
+			t.Status, t.Message = StatusCancelled, "cancelled while waiting for its checks: "+miss
+		}
+		return false, nil
+	}
+	return true, nil
 }
 
 // createPartitioned creates a partitioned model's empty table the first time, once per
