@@ -81,6 +81,12 @@ func (r *runner) materialize(ctx context.Context, c *duckdb.Conn, t *Task, rel, 
 			*head = "CREATE OR REPLACE TABLE " + rel + " AS\n"
 			rows, err = r.replaceTable(ctx, c, rel, existing, *q)
 		}
+	case models.KindSnapshot:
+		rows, err = r.snapshot(ctx, c, t, rel, existing, q, head)
+		var se *SQLError
+		if errors.As(err, &se) {
+			return 0, err
+		}
 	case models.KindIncremental:
 		full := r.plan.FullRefresh
 		if m.Config.FullRefresh != nil {

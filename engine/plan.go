@@ -18,10 +18,11 @@ type Command string
 
 // The commands, as dbt names them.
 const (
-	CommandRun   Command = "run"   // models
-	CommandSeed  Command = "seed"  // seeds
-	CommandTest  Command = "test"  // tests
-	CommandBuild Command = "build" // seeds, models and tests, each model's tests right after it
+	CommandRun      Command = "run"      // models
+	CommandSeed     Command = "seed"     // seeds
+	CommandTest     Command = "test"     // tests
+	CommandBuild    Command = "build"    // seeds, models, snapshots and tests, each node's tests right after it
+	CommandSnapshot Command = "snapshot" // snapshots
 )
 
 // Resource is what a task builds or checks.
@@ -32,6 +33,7 @@ const (
 	ResourceModel Resource = "model"
 	ResourceSeed  Resource = "seed"
 	ResourceTest  Resource = "test"
+	ResourceSnap  Resource = "snapshot"
 )
 
 // Status is a task's state.
@@ -188,6 +190,11 @@ func newPlan(g *lineage.Graph, opts PlanOptions, windows func(*models.Model) []m
 				continue
 			}
 			proto = Task{Resource: ResourceSeed, Materialized: "seed", Relation: g.Project.Relation(n.Model)}
+		case lineage.TypeSnapshot:
+			if opts.Command != CommandSnapshot && opts.Command != CommandBuild {
+				continue
+			}
+			proto = Task{Resource: ResourceSnap, Materialized: "snapshot", Relation: g.Project.Relation(n.Model)}
 		case lineage.TypeTest:
 			if opts.Command != CommandTest && opts.Command != CommandBuild {
 				continue

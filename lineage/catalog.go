@@ -93,7 +93,7 @@ func Analyze(ctx context.Context, p *models.Project, g *Graph, opts AnalyzeOptio
 			s.createSource(ctx, n, opts)
 		case TypeSeed:
 			s.createSeed(ctx, n)
-		case TypeModel:
+		case TypeModel, TypeSnapshot:
 			s.createModel(ctx, n)
 		}
 	}
@@ -248,6 +248,9 @@ func (s *shadow) createModel(ctx context.Context, n *Node) {
 	for reader, table := range s.subst {
 		q = strings.ReplaceAll(q, reader, table)
 	}
+	if snap := m.Snapshot(); snap != nil {
+		q = snap.SnapshotShape(q)
+	}
 	s.sqls[n.ID] = q
 	// An empty table, not a view: DuckDB expands views when binding, so a chain of N
 	// views would bind its whole upstream again at every step (O(N²)). An empty table
@@ -295,7 +298,7 @@ func (s *shadow) readColumns(ctx context.Context) error {
 		}
 	}
 	for _, n := range s.g.Nodes() {
-		if n.Type == TypeSource || n.Type == TypeSeed || n.Type == TypeModel {
+		if n.Type == TypeSource || n.Type == TypeSeed || n.Type == TypeModel || n.Type == TypeSnapshot {
 			nc := s.nodeColumns(n.ID)
 			nc.Columns = append(nc.Columns[:0], s.cols[n.ID]...)
 		}

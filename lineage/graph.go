@@ -17,6 +17,7 @@ type NodeType string
 const (
 	TypeModel    NodeType = "model"
 	TypeSeed     NodeType = "seed"
+	TypeSnapshot NodeType = "snapshot"
 	TypeSource   NodeType = "source"
 	TypeTest     NodeType = "test"
 	TypeExposure NodeType = "exposure"
@@ -83,8 +84,11 @@ func Build(p *models.Project) (*Graph, error) {
 	for _, name := range p.ModelNames() {
 		m := p.Models[name]
 		typ := TypeModel
-		if m.Kind == models.KindSeed {
+		switch m.Kind {
+		case models.KindSeed:
 			typ = TypeSeed
+		case models.KindSnapshot:
+			typ = TypeSnapshot
 		}
 		add(&Node{ID: name, Name: name, Type: typ, Path: m.Path, Tags: m.Config.Tags, FQN: fqn(p.Name, m.Path, name), Model: m})
 	}

@@ -29,7 +29,7 @@ type Undeclared struct {
 func Report(g *Graph, cat *Catalog) CheckReport {
 	r := CheckReport{OK: len(cat.Errors) == 0, Errors: []CheckError{}, Warnings: []string{}, Undeclared: []Undeclared{}}
 	for _, n := range g.Nodes() {
-		if n.Type != TypeModel {
+		if n.Type != TypeModel && n.Type != TypeSnapshot {
 			continue
 		}
 		r.Models++

@@ -237,7 +237,7 @@ func (gr *Graph) unknown(s string) error {
 	for _, id := range gr.order {
 		n := gr.nodes[id]
 		switch n.Type {
-		case TypeModel, TypeSeed:
+		case TypeModel, TypeSeed, TypeSnapshot:
 			names = append(names, n.Name)
 		case TypeSource:
 			sources = append(sources, n.Name)

@@ -29,6 +29,9 @@ func Quote(ident string) string {
 // custom schema config, dbt's default "<target schema>_<custom>" (or what the project's
 // generate_schema_name macro says).
 func (p *Project) Schema(m *Model) string {
+	if m.absSchema != "" {
+		return m.absSchema
+	}
 	custom := m.Config.Schema
 	if p.macros != nil && p.macros.names["generate_schema_name"] != "" {
 		key := custom + "\x00" + m.Name // the macro may look at the node

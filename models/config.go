@@ -52,7 +52,8 @@ var configKeys = map[string]bool{
 	"merge_exclude_columns": true, "indexes": true, "batch_size_hint": true, "copy_grants": true,
 	"fail_calc": true, "store_failures_as": true, "location": true, "format": true, "options": true,
 	"glue_register": true, "plugin": true, "docs_url": true,
-	"trigger": true, "cdc": true, "freshness": true, "timezone": true, "retries": true,
+	"trigger": true, "cdc": true, "strategy": true, "updated_at": true, "check_cols": true, "hard_deletes": true, "invalidate_hard_deletes": true,
+	"snapshot_meta_column_names": true, "dbt_valid_to_current": true, "target_schema": true, "target_database": true, "freshness": true, "timezone": true, "retries": true,
 }
 
 // materializations are the model kinds strata runs.
@@ -144,7 +145,11 @@ func (c *Config) validate(m *Model) Errors {
 			if m.cdc == nil {
 				bad("materialized", "model %q: materialized=cdc is declared in YAML alone (config.cdc with format, path, key, start), with no SQL file; see docs/cdc.md", m.Name)
 			}
-		case "snapshot", "materialized_view", "dynamic_table":
+		case "snapshot":
+			if m.Kind != KindSnapshot {
+				bad("materialized", "model %q: a snapshot is a {%% snapshot %%} block in snapshots/ (or a snapshots: entry in YAML), not a materialization of a model", m.Name)
+			}
+		case "materialized_view", "dynamic_table":
 			bad("materialized", "model %q: materialized=%q is a dbt feature strata does not support; use %s",
 				m.Name, c.Materialized, strings.Join(materializations, ", "))
 		default:

@@ -79,6 +79,7 @@ func Load(dir string, opts Options) (*Project, error) {
 	l.checkUnsupportedPaths()
 	l.readModels()
 	l.readSeeds()
+	l.readSnapshots()
 	l.readProperties()
 	l.applyConfigs()
 	l.expandCDC()
@@ -186,14 +187,25 @@ func (l *loader) readModel(path string) *Model {
 		return nil
 	}
 	name := strings.TrimSuffix(filepath.Base(path), ".sql")
-	m := &Model{Name: name, Path: file, raw: string(data)}
-	if strings.TrimSpace(m.raw) == "" {
+	if strings.TrimSpace(string(data)) == "" {
 		l.add(errorf(file, 1, 1, "the model file is empty: write the select that builds %s, or delete the file", name))
 		return nil
 	}
+	return l.modelFromSource(file, name, string(data))
+}
+
+// modelFromSource renders a model's text (a model file, or a snapshot block) once, to
+// learn its refs, sources and config.
+func (l *loader) modelFromSource(file, name, src string) *Model {
+	m := &Model{Name: name, Path: file, raw: src}
 	if loc := unsupportedTag.FindStringIndex(m.raw); loc != nil {
 		p := (&renderState{raw: m.raw, file: file}).pos(m.raw[loc[0]:loc[1]])
-		l.add(errorf(file, p.Line, p.Col, "{%% %s %%} blocks are a dbt feature strata does not support", strings.Fields(strings.Trim(m.raw[loc[0]:loc[1]], "{%- "))[0]))
+		tag := strings.Fields(strings.Trim(m.raw[loc[0]:loc[1]], "{%- "))[0]
+		if tag == "snapshot" {
+			l.add(errorf(file, p.Line, p.Col, "a {%% snapshot %%} block belongs under the snapshot paths (snapshots/): move this file there"))
+			return nil
+		}
+		l.add(errorf(file, p.Line, p.Col, "{%% %s %%} blocks are a dbt feature strata does not support", tag))
 		return nil
 	}
 	t, perr := parseTemplate(file, m.raw)
@@ -321,9 +333,6 @@ func (l *loader) readDocsAndMacros() {
 
 // checkUnsupportedPaths fails loudly on dbt features strata does not run.
 func (l *loader) checkUnsupportedPaths() {
-	for _, path := range l.walk(l.layout.snapshotPaths, ".sql", ".yml") {
-		l.add(errorf(l.rel(path), 1, 1, "snapshots are a dbt feature strata does not support yet; remove the file or turn it into an incremental model"))
-	}
 	for _, name := range []string{"packages.yml", "dependencies.yml"} {
 		path := filepath.Join(l.p.Dir, name)
 		data, err := os.ReadFile(path)

@@ -312,19 +312,19 @@ func TestUnsupportedDbtFeatures(t *testing.T) {
 		want  []wantErr
 	}{
 		{
-			name: "snapshots folder",
+			name: "snapshot without its config",
 			files: map[string]string{
 				"models/a.sql":           "select 1",
-				"snapshots/orders_h.sql": "{% snapshot orders_h %}select 1{% endsnapshot %}",
+				"snapshots/orders_h.sql": "-- history\n{% snapshot orders_h %}select 1{% endsnapshot %}",
 			},
-			want: []wantErr{{"snapshots/orders_h.sql", 1, 1, []string{"snapshots"}}},
+			want: []wantErr{{"snapshots/orders_h.sql", 2, 1, []string{"unique_key"}}, {"snapshots/orders_h.sql", 2, 1, []string{"strategy"}}},
 		},
 		{
 			name: "snapshot block in a model",
 			files: map[string]string{
 				"models/a.sql": "-- history\n{% snapshot a %}select 1{% endsnapshot %}",
 			},
-			want: []wantErr{{"models/a.sql", 2, 1, []string{"snapshot"}}},
+			want: []wantErr{{"models/a.sql", 2, 1, []string{"snapshot", "snapshots/"}}},
 		},
 		{
 			name: "custom materialization in macros",
@@ -340,7 +340,7 @@ func TestUnsupportedDbtFeatures(t *testing.T) {
 			files: map[string]string{
 				"models/a.sql": "{{ config(materialized='snapshot') }}select 1",
 			},
-			want: []wantErr{{"models/a.sql", 1, 4, []string{`"snapshot"`, "not support"}}},
+			want: []wantErr{{"models/a.sql", 1, 4, []string{"snapshot", "block in snapshots/"}}},
 		},
 		{
 			name: "Python model",

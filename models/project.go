@@ -80,7 +80,10 @@ type Model struct {
 	SourceDeps []string
 
 	partition  *PartitionSpec
-	cdc        *CDCSpec    // the CDC model's spec, for each of its three stages
+	cdc        *CDCSpec // the CDC model's spec, for each of its three stages
+	snapshot   *SnapshotSpec
+	absSchema  string      // a snapshot's legacy target_schema: the schema as named
+	blockPos   Pos         // where a snapshot's block starts
 	fileConfig configLayer // from the file's config() call
 	propConfig configLayer // from its YAML properties
 

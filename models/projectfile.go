@@ -167,7 +167,7 @@ func (l *loader) readProjectFile() error {
 		}
 		l.p.Warnings = append(l.p.Warnings, fmt.Sprintf("%s:%d:%d: %s (ignored)", file, kv.KeyN.Line, kv.KeyN.Column, msg))
 	}
-	for _, key := range []string{"models", "seeds"} {
+	for _, key := range []string{"models", "seeds", "snapshots"} {
 		l.folders[key] = parseFolderConfig(file, get(root, key), unknown)
 	}
 	if n := get(root, "data_tests"); n != nil {

@@ -21,9 +21,9 @@ type propsFile struct {
 }
 
 var (
-	propsKeys           = []string{"version", "models", "sources", "seeds", "exposures", "macros", "data_tests", "groups"}
-	propsUnsupported    = []string{"snapshots", "metrics", "semantic_models", "saved_queries", "unit_tests", "analyses"}
-	modelPropKeys       = []string{"name", "description", "config", "columns", "tests", "data_tests", "docs", "meta", "tags", "access", "group", "constraints", "versions", "latest_version", "deprecation_date"}
+	propsKeys           = []string{"version", "models", "sources", "seeds", "snapshots", "exposures", "macros", "data_tests", "groups"}
+	propsUnsupported    = []string{"metrics", "semantic_models", "saved_queries", "unit_tests", "analyses"}
+	modelPropKeys       = []string{"name", "relation", "description", "config", "columns", "tests", "data_tests", "docs", "meta", "tags", "access", "group", "constraints", "versions", "latest_version", "deprecation_date"}
 	columnPropKeys      = []string{"name", "description", "data_type", "tests", "data_tests", "meta", "tags", "quote", "constraints", "policy_tags", "granularity"}
 	refArgRe            = regexp.MustCompile(`^\s*ref\(\s*['"]([^'"]+)['"]\s*\)\s*$`)
 	sourceArgRe         = regexp.MustCompile(`^\s*source\(\s*['"]([^'"]+)['"]\s*,\s*['"]([^'"]+)['"]\s*\)\s*$`)
@@ -33,7 +33,7 @@ var (
 
 // readProperties reads every YAML property file under the model and seed paths.
 func (l *loader) readProperties() {
-	paths := append(append([]string{}, l.layout.modelPaths...), l.layout.seedPaths...)
+	paths := append(append(append([]string{}, l.layout.modelPaths...), l.layout.seedPaths...), l.layout.snapshotPaths...)
 	files := l.walk(paths, ".yml", ".yaml")
 	parsed := make([]*propsFile, len(files))
 	var wg sync.WaitGroup
@@ -78,9 +78,9 @@ func (l *loader) readPropsFile(pf *propsFile) {
 			if kv.Value.Value != "2" {
 				l.add(errorf(file, kv.Value.Line, kv.Value.Column, "property files must say version: 2"))
 			}
-		case kv.Key == "models" || kv.Key == "seeds":
+		case kv.Key == "models" || kv.Key == "seeds" || kv.Key == "snapshots":
 			for _, entry := range kv.Value.Content {
-				l.readModelProps(file, entry, kv.Key == "seeds")
+				l.readModelProps(file, entry, strings.TrimSuffix(kv.Key, "s"))
 			}
 		case kv.Key == "sources":
 			for _, entry := range kv.Value.Content {
@@ -100,27 +100,38 @@ func (l *loader) readPropsFile(pf *propsFile) {
 	}
 }
 
-func (l *loader) readModelProps(file string, n *yaml.Node, seed bool) {
+func (l *loader) readModelProps(file string, n *yaml.Node, what string) {
 	name := scalar(get(n, "name"))
-	what := "model"
-	if seed {
-		what = "seed"
-	}
 	if name == "" {
 		l.add(errorf(file, n.Line, n.Column, "%s entry without a name", what))
 		return
 	}
+	kindOf := func(m *Model) string {
+		switch m.Kind {
+		case KindSeed:
+			return "seed"
+		case KindSnapshot:
+			return "snapshot"
+		}
+		return "model"
+	}
 	m, ok := l.p.Models[name]
-	if !seed && isCDCEntry(n) {
+	switch {
+	case what == "model" && isCDCEntry(n):
 		if m = l.newCDCModel(file, n); m == nil {
 			return
 		}
 		ok = true
+	case what == "snapshot" && get(n, "relation") != nil:
+		if m = l.newYAMLSnapshot(file, n); m == nil {
+			return
+		}
+		ok = true
 	}
-	if !ok || (m.Kind == KindSeed) != seed {
+	if !ok || kindOf(m) != what {
 		var names []string
 		for _, x := range l.p.Models {
-			if (x.Kind == KindSeed) == seed {
+			if kindOf(x) == what {
 				names = append(names, x.Name)
 			}
 		}

@@ -13,8 +13,11 @@ func (l *loader) applyConfigs() {
 	for _, name := range l.p.ModelNames() {
 		m := l.p.Models[name]
 		tree, roots := l.folders["models"], l.layout.modelPaths
-		if m.Kind == KindSeed {
+		switch m.Kind {
+		case KindSeed:
 			tree, roots = l.folders["seeds"], l.layout.seedPaths
+		case KindSnapshot:
+			tree, roots = l.folders["snapshots"], l.layout.snapshotPaths
 		}
 		folder := tree.layersFor(l.p.Name, dirsUnder(m.Path, roots), m.Name, false)
 		m.Config = mergeConfig(folder, m.propConfig, m.fileConfig)
@@ -23,11 +26,20 @@ func (l *loader) applyConfigs() {
 			delete(l.p.Models, name)
 			continue
 		}
-		if m.Kind != KindSeed {
+		if m.Kind == KindSnapshot {
+			m.Config.Materialized = "snapshot"
+			m.Config.Raw["materialized"] = "snapshot"
+			spec, errs := parseSnapshot(m)
+			l.add(errs...)
+			m.snapshot = spec
+		} else if m.Kind != KindSeed {
 			if m.Config.Materialized == "" {
 				m.Config.Materialized = "view"
 			}
 			m.Kind = Kind(m.Config.Materialized)
+			if m.Kind == KindSnapshot {
+				m.Kind = KindView // refused by validate: a model is never a snapshot
+			}
 			if m.Kind == KindPartitioned || (m.Kind == KindIncremental && m.Config.IncrementalStrategy == "microbatch") {
 				spec, errs := parsePartition(m)
 				l.add(errs...)
@@ -50,7 +62,7 @@ func (l *loader) applyConfigs() {
 	}
 	l.disabled = disabled
 	var unused []string
-	for _, key := range []string{"models", "seeds"} {
+	for _, key := range []string{"models", "seeds", "snapshots"} {
 		l.folders[key].unused(key, &unused)
 	}
 	l.p.Warnings = append(l.p.Warnings, unused...)

@@ -15,7 +15,7 @@ import (
 // first, so a bad one is refused with the error a CLI would give, before it is queued.
 func (s *Scheduler) Submit(r Request) (*Job, error) {
 	switch r.Command {
-	case engine.CommandRun, engine.CommandBuild, engine.CommandTest, engine.CommandSeed:
+	case engine.CommandRun, engine.CommandBuild, engine.CommandTest, engine.CommandSeed, engine.CommandSnapshot:
 		if _, err := s.g.Select(r.Select, r.Exclude); err != nil {
 			return nil, err
 		}

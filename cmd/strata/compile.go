@@ -38,7 +38,7 @@ func (a *app) compileCmd() *cobra.Command {
 				n := g.Node(id)
 				var sql string
 				switch {
-				case n.Type == lineage.TypeModel:
+				case n.Type == lineage.TypeModel || n.Type == lineage.TypeSnapshot:
 					sql, err = p.Compile(n.Model, models.CompileOptions{})
 				case n.Type == lineage.TypeTest && (len(all) == 0 || ids[id]):
 					if len(all) > 0 && !explicitlyNamed(all, n.Name) {

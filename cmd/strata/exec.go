@@ -13,10 +13,11 @@ import (
 )
 
 var execHelp = map[engine.Command]string{
-	engine.CommandRun:   "Build the selected models (views, tables, incremental models)",
-	engine.CommandBuild: "Seed, build and test the selected nodes in dependency order; a failing test blocks what is downstream",
-	engine.CommandTest:  "Run the tests of the selected nodes",
-	engine.CommandSeed:  "Load the selected seeds from their CSV files",
+	engine.CommandRun:      "Build the selected models (views, tables, incremental models)",
+	engine.CommandBuild:    "Seed, build and test the selected nodes in dependency order; a failing test blocks what is downstream",
+	engine.CommandTest:     "Run the tests of the selected nodes",
+	engine.CommandSeed:     "Load the selected seeds from their CSV files",
+	engine.CommandSnapshot: "Record the selected snapshots' new history (dbt snapshots, SCD type 2)",
 }
 
 // execCmd builds run, build, test and seed: plan a selection, run it, report.

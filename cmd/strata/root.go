@@ -63,7 +63,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 
 	root.AddCommand(a.initCmd(), a.compileCmd(), a.lsCmd(), a.showCmd(), a.runsCmd(), a.partitionsCmd(), a.backfillCmd(), a.backfillsCmd(), a.checkCmd(), a.docsCmd(), a.lineageCmd(), a.impactCmd(), a.verifyCmd(),
 		a.serveCmd(), a.mcpCmd(), a.statusCmd(), a.schedulesCmd(), a.whyCmd())
-	for _, c := range []engine.Command{engine.CommandRun, engine.CommandBuild, engine.CommandTest, engine.CommandSeed} {
+	for _, c := range []engine.Command{engine.CommandRun, engine.CommandBuild, engine.CommandTest, engine.CommandSeed, engine.CommandSnapshot} {
 		root.AddCommand(a.execCmd(c))
 	}
 	usageArgs(root)
