@@ -212,4 +212,3 @@ func keyConcat(keys []string, alias string) string {
 	}
 	return strings.Join(parts, " || '|' || ")
 }
-
