@@ -81,6 +81,8 @@ func (r *runner) materialize(ctx context.Context, c *duckdb.Conn, t *Task, rel, 
 			*head = "CREATE OR REPLACE TABLE " + rel + " AS\n"
 			rows, err = r.replaceTable(ctx, c, rel, existing, *q)
 		}
+	case models.KindPython:
+		return 0, inputErrorf("model", "%s", (&models.PythonModelError{Model: m.Name, Pos: models.Pos{File: m.Path, Line: 1}}).Error())
 	case models.KindSnapshot:
 		rows, err = r.snapshot(ctx, c, t, rel, existing, q, head)
 		var se *SQLError

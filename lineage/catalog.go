@@ -235,6 +235,11 @@ func (s *shadow) createModel(ctx context.Context, n *Node) {
 			return
 		}
 	}
+	if m.Kind == models.KindPython {
+		s.failed[n.ID] = true
+		s.note(n.ID, "not checked: a Python model (strata has no Python runtime)")
+		return
+	}
 	opts := models.CompileOptions{}
 	if spec := m.Partition(); spec != nil {
 		w := spec.Granularity.Window(spec.Start)

@@ -91,6 +91,9 @@ func (p *Project) SourceRelation(t *SourceTable) string {
 // Compile returns the SQL a model runs: its rendered select with every ref(), source() and
 // this resolved; refs to ephemeral models are inlined as subqueries.
 func (p *Project) Compile(m *Model, opts CompileOptions) (string, error) {
+	if m.Kind == KindPython {
+		return "", &PythonModelError{Model: m.Name, Pos: Pos{File: m.Path, Line: 1, Col: 1}}
+	}
 	sql := m.rendered
 	if opts.Window != nil && m.tmpl != nil {
 		st := &renderState{file: m.Path, raw: m.raw, window: opts.Window, spec: m.partition}

@@ -138,7 +138,7 @@ func (c *Config) validate(m *Model) Errors {
 		p := at(key)
 		errs = append(errs, errorf(p.File, p.Line, p.Col, format, args...))
 	}
-	if m.Kind != KindSeed {
+	if m.Kind != KindSeed && m.Kind != KindPython {
 		switch c.Materialized {
 		case "view", "table", "incremental", "ephemeral", "partitioned":
 		case "cdc":

@@ -178,8 +178,7 @@ func (l *loader) readModels() {
 func (l *loader) readModel(path string) *Model {
 	file := l.rel(path)
 	if strings.HasSuffix(path, ".py") {
-		l.add(errorf(file, 1, 1, "Python models are a dbt feature strata does not support; write the model in SQL"))
-		return nil
+		return l.pythonModel(path, file)
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {

@@ -343,12 +343,12 @@ func TestUnsupportedDbtFeatures(t *testing.T) {
 			want: []wantErr{{"models/a.sql", 1, 4, []string{"snapshot", "block in snapshots/"}}},
 		},
 		{
-			name: "Python model",
+			name: "Python model reading an unknown model",
 			files: map[string]string{
 				"models/a.sql": "select 1",
-				"models/b.py":  "def model(dbt, session):\n    return dbt.ref('a')\n",
+				"models/b.py":  "def model(dbt, session):\n    return dbt.ref('nope')\n",
 			},
-			want: []wantErr{{"models/b.py", 1, 1, []string{"Python models"}}},
+			want: []wantErr{{"models/b.py", 2, 12, []string{"nope"}}},
 		},
 		{
 			name: "packages.yml with packages",

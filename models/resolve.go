@@ -32,6 +32,10 @@ func (l *loader) applyConfigs() {
 			spec, errs := parseSnapshot(m)
 			l.add(errs...)
 			m.snapshot = spec
+		} else if m.Kind == KindPython {
+			if m.Config.Materialized == "" {
+				m.Config.Materialized = "table"
+			}
 		} else if m.Kind != KindSeed {
 			if m.Config.Materialized == "" {
 				m.Config.Materialized = "view"
