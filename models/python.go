@@ -37,7 +37,9 @@ func (l *loader) pythonModel(path, file string) *Model {
 	}
 	src := string(data)
 	m := &Model{Name: strings.TrimSuffix(filepath.Base(path), ".py"), Path: file, Kind: KindPython, raw: src}
-	line := func(i int) Pos { return Pos{File: file, Line: strings.Count(src[:i], "\n") + 1, Col: i - strings.LastIndex(src[:i], "\n")} }
+	line := func(i int) Pos {
+		return Pos{File: file, Line: strings.Count(src[:i], "\n") + 1, Col: i - strings.LastIndex(src[:i], "\n")}
+	}
 	for _, r := range pyRefRe.FindAllStringSubmatchIndex(src, -1) {
 		m.Refs = append(m.Refs, Ref{Name: src[r[2]:r[3]], Pos: line(r[0])})
 	}
