@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -304,7 +305,21 @@ func (r *runner) runTest(ctx context.Context, c *duckdb.Conn, t *Task) error {
 	if err != nil {
 		return err
 	}
-	n, err := c.QueryInt(ctx, "SELECT count(*) FROM (\n"+q+"\n) AS strata_test")
+	if test.Limit > 0 {
+		q = "select * from (\n" + q + "\n) as dbt_limited limit " + strconv.Itoa(test.Limit)
+	}
+	// dbt's test result: fail_calc over the failing rows, then warn_if and error_if on it
+	row, err := c.QueryRow(ctx, "SELECT CAST("+test.FailCalc+" AS BIGINT), coalesce(("+test.FailCalc+") "+test.WarnIf+", false), coalesce(("+test.FailCalc+") "+test.ErrorIf+", false) FROM (\n"+q+"\n) AS dbt_internal_test")
+	var n int64
+	var warn, fail bool
+	if err == nil {
+		n, _ = toInt64(row[0])
+		warn, _ = row[1].(bool)
+		fail, _ = row[2].(bool)
+		if test.StoreFailures {
+			err = r.storeFailures(ctx, c, test, q)
+		}
+	}
 	if err != nil {
 		se := &SQLError{Node: t.Name, Path: t.Path, Line: test.Pos.Line, Col: test.Pos.Col, Msg: cleanMessage(err), Err: err}
 		var de *duck.Error
@@ -320,14 +335,14 @@ func (r *runner) runTest(ctx context.Context, c *duckdb.Conn, t *Task) error {
 	t.Rows = n
 	t.Ended = time.Now().UTC()
 	switch {
-	case n == 0:
-		t.Status = StatusPass
-	case test.Severity == "warn":
+	case test.Severity != "warn" && fail:
+		t.Status = StatusFail
+		t.Message = fmt.Sprintf("%d failing rows", n)
+	case warn:
 		t.Status = StatusWarn
 		t.Message = fmt.Sprintf("%d failing rows", n)
 	default:
-		t.Status = StatusFail
-		t.Message = fmt.Sprintf("%d failing rows", n)
+		t.Status = StatusPass
 	}
 	return recordTask(ctx, c, r.res.RunID, t)
 }
@@ -443,4 +458,27 @@ func csvError(m *models.Model, err error, context string) error {
 		se.Msg = context
 	}
 	return se
+}
+
+// storeFailures keeps a test's failing rows in <schema>_dbt_test__audit.<test>, as a table
+// or a view (store_failures_as), replaced at every run of the test.
+func (r *runner) storeFailures(ctx context.Context, c *duckdb.Conn, test *models.Test, q string) error {
+	schema := models.Quote(r.plan.Project.Warehouse.Schema + "_dbt_test__audit")
+	if _, err := c.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+schema); err != nil {
+		return err
+	}
+	rel := schema + "." + models.Quote(test.Name)
+	// what is there now, when it is of the other kind, goes first
+	kind, err := c.QueryRow(ctx, `SELECT coalesce((SELECT 'VIEW' FROM duckdb_views() WHERE schema_name = ? AND view_name = ?), (SELECT 'TABLE' FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?), '')`,
+		r.plan.Project.Warehouse.Schema+"_dbt_test__audit", test.Name, r.plan.Project.Warehouse.Schema+"_dbt_test__audit", test.Name)
+	if err != nil {
+		return err
+	}
+	if k := str(kind[0]); k != "" && k != strings.ToUpper(test.StoreFailuresAs) {
+		if _, err := c.Exec(ctx, "DROP "+k+" "+rel); err != nil {
+			return err
+		}
+	}
+	_, err = c.Exec(ctx, "CREATE OR REPLACE "+strings.ToUpper(test.StoreFailuresAs)+" "+rel+" AS\n"+q)
+	return err
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -254,6 +255,9 @@ func (l *loader) readSeeds() {
 func (l *loader) readSingularTests() {
 	for _, path := range l.walk(l.layout.testPaths, ".sql") {
 		file := l.rel(path)
+		if l.underGeneric(file) {
+			continue // a generic test's macro, read with the macros
+		}
 		data, err := os.ReadFile(path)
 		if err != nil {
 			l.add(errorf(file, 0, 0, "%v", err))
@@ -296,7 +300,12 @@ func (l *loader) readDocsAndMacros() {
 		}
 	}
 	ms := &macroSet{names: map[string]string{}, sources: map[string]string{}}
-	for _, path := range l.walk(l.layout.macroPaths, ".sql") {
+	// generic tests may also live in tests/generic/ (dbt ≥ 1.5): they are macros
+	macroPaths := slices.Clone(l.layout.macroPaths)
+	for _, tp := range l.layout.testPaths {
+		macroPaths = append(macroPaths, filepath.Join(tp, "generic"))
+	}
+	for _, path := range l.walk(macroPaths, ".sql") {
 		file := l.rel(path)
 		data, err := os.ReadFile(path)
 		if err != nil {
@@ -352,4 +361,14 @@ func (l *loader) checkUnsupportedPaths() {
 // fileError reports a problem reading a whole file.
 func fileError(file string, err error) *Error {
 	return errorf(file, 0, 0, "%v", err)
+}
+
+// underGeneric reports whether a file is in a test path's generic/ folder.
+func (l *loader) underGeneric(file string) bool {
+	for _, tp := range l.layout.testPaths {
+		if strings.HasPrefix(file, strings.TrimSuffix(filepath.ToSlash(tp), "/")+"/generic/") {
+			return true
+		}
+	}
+	return false
 }

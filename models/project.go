@@ -158,6 +158,13 @@ type Test struct {
 	Column   string // the column tested, as YAML names it
 	Severity string // "error" or "warn"
 	Where    string
+	// WarnIf and ErrorIf are conditions on FailCalc (dbt's "!= 0" by default); Limit caps
+	// the failing rows read; StoreFailures keeps them in a table (or view) of the
+	// <schema>_dbt_test__audit schema.
+	WarnIf, ErrorIf, FailCalc string
+	Limit                     int
+	StoreFailures             bool
+	StoreFailuresAs           string
 	Tags     []string
 	Path     string
 	Pos      Pos

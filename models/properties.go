@@ -297,7 +297,7 @@ func (l *loader) genericTest(file string, n *yaml.Node, model string, col *Colum
 	}
 	cfg := layerOf(file, cfgNode)
 	delete(args, "config")
-	for _, k := range []string{"severity", "where", "tags", "enabled", "store_failures", "limit", "warn_if", "error_if"} {
+	for _, k := range []string{"severity", "where", "tags", "enabled", "store_failures", "store_failures_as", "limit", "warn_if", "error_if", "fail_calc"} {
 		if v, ok := args[k]; ok {
 			cfg.values[k] = v
 			cfg.pos[k] = posOf(file, n)

@@ -87,6 +87,41 @@ func (l *loader) applyConfigs() {
 func (t *Test) applyConfig(c Config) *Error {
 	t.Tags = c.Tags
 	t.Where = str(c.Raw["where"])
+	t.WarnIf, t.ErrorIf, t.FailCalc = "!= 0", "!= 0", "count(*)"
+	if v := str(c.Raw["warn_if"]); v != "" {
+		t.WarnIf = v
+	}
+	if v := str(c.Raw["error_if"]); v != "" {
+		t.ErrorIf = v
+	}
+	if v := str(c.Raw["fail_calc"]); v != "" {
+		t.FailCalc = v
+	}
+	if v, ok := c.Raw["limit"]; ok && v != nil {
+		n, err := toInt(v)
+		if err != nil || n < 0 {
+			p := c.Where["limit"]
+			return errorf(t.Path, p.Line, p.Col, "test %s: limit must be a whole number, not %v", t.Name, v)
+		}
+		t.Limit = n
+	}
+	t.StoreFailuresAs = str(c.Raw["store_failures_as"])
+	if v, ok := c.Raw["store_failures"].(bool); ok {
+		t.StoreFailures = v
+	}
+	switch t.StoreFailuresAs {
+	case "":
+		if t.StoreFailures {
+			t.StoreFailuresAs = "table"
+		}
+	case "table", "view":
+		t.StoreFailures = true
+	case "ephemeral":
+		t.StoreFailures = false
+	default:
+		p := c.Where["store_failures_as"]
+		return errorf(t.Path, p.Line, p.Col, "test %s: store_failures_as %q: use table, view or ephemeral", t.Name, t.StoreFailuresAs)
+	}
 	if s := strings.ToLower(str(c.Raw["severity"])); s != "" {
 		if s != "error" && s != "warn" {
 			p := c.Where["severity"]
