@@ -165,9 +165,9 @@ type Test struct {
 	Limit                     int
 	StoreFailures             bool
 	StoreFailuresAs           string
-	Tags     []string
-	Path     string
-	Pos      Pos
+	Tags                      []string
+	Path                      string
+	Pos                       Pos
 
 	// DependsOn lists the models and seeds the test reads; SourceDeps its source tables.
 	DependsOn  []string
