@@ -57,7 +57,7 @@ var configKeys = map[string]bool{
 }
 
 // materializations are the model kinds strata runs.
-var materializations = []string{"view", "table", "incremental", "ephemeral", "partitioned"}
+var materializations = []string{"view", "table", "incremental", "ephemeral", "partitioned", "external"}
 
 // normalizeKey maps dbt's spellings of a key to one.
 func normalizeKey(k string) string {
@@ -141,6 +141,10 @@ func (c *Config) validate(m *Model) Errors {
 	if m.Kind != KindSeed && m.Kind != KindPython {
 		switch c.Materialized {
 		case "view", "table", "incremental", "ephemeral", "partitioned":
+		case "external":
+			if f := strings.ToLower(str(c.Raw["format"])); f != "" && f != "parquet" && f != "csv" && f != "json" {
+				bad("format", "model %q: external format %q: use parquet, csv or json", m.Name, f)
+			}
 		case "cdc":
 			if m.cdc == nil {
 				bad("materialized", "model %q: materialized=cdc is declared in YAML alone (config.cdc with format, path, key, start), with no SQL file; see docs/cdc.md", m.Name)
@@ -174,7 +178,7 @@ func (c *Config) validate(m *Model) Errors {
 	default:
 		bad("on_schema_change", "model %q: on_schema_change=%q is not supported; use ignore, append_new_columns or fail", m.Name, c.OnSchemaChange)
 	}
-	for _, k := range []string{"persist_docs", "grants", "contract"} {
+	for _, k := range []string{"grants", "contract"} {
 		if v, ok := c.Raw[k]; ok && truthy(v) {
 			bad(k, "model %q: config %q is a dbt feature strata does not support; remove it", m.Name, k)
 		}
@@ -249,4 +253,60 @@ func appendUnique(list []string, items ...string) []string {
 		}
 	}
 	return list
+}
+
+// External is where an external model writes and in what format: location (a file, or a
+// folder when partition_by is set), format and the COPY options.
+type External struct {
+	Location    string // relative to the project, or absolute
+	Format      string // parquet, csv or json
+	PartitionBy []string
+	Options     map[string]any // other COPY options (codec, …)
+}
+
+// ExternalOf reads an external model's location, format and options; the default location
+// is <external_root>/<name>.<format>.
+func (p *Project) ExternalOf(m *Model) External {
+	c := m.Config.Raw
+	e := External{Location: str(c["location"]), Format: strings.ToLower(str(c["format"])), Options: map[string]any{}}
+	if opts, ok := c["options"].(map[string]any); ok {
+		for k, v := range opts {
+			if k == "partition_by" {
+				e.PartitionBy = toStrings(v)
+				continue
+			}
+			if k == "format" {
+				e.Format = strings.ToLower(str(v))
+				continue
+			}
+			e.Options[k] = v
+		}
+	}
+	if e.Format == "" {
+		e.Format = "parquet"
+		for _, f := range []string{"csv", "json"} {
+			if strings.HasSuffix(strings.ToLower(e.Location), "."+f) {
+				e.Format = f
+			}
+		}
+	}
+	if e.Location == "" {
+		root := p.Warehouse.ExternalRoot
+		if root == "" {
+			root = "."
+		}
+		e.Location = root + "/" + m.Identifier()
+		if len(e.PartitionBy) == 0 {
+			e.Location += "." + e.Format
+		}
+	}
+	return e
+}
+
+// PersistDocs says which descriptions a model writes to the warehouse as comments.
+func (m *Model) PersistDocs() (relation, columns bool) {
+	pd, _ := m.Config.Raw["persist_docs"].(map[string]any)
+	relation, _ = pd["relation"].(bool)
+	columns, _ = pd["columns"].(bool)
+	return relation, columns
 }

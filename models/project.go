@@ -18,6 +18,7 @@ const (
 	KindEphemeral   Kind = "ephemeral"
 	KindSeed        Kind = "seed"
 	KindPartitioned Kind = "partitioned"
+	KindExternal    Kind = "external" // dbt-duckdb: files written with COPY, read through a view
 )
 
 // Project is a loaded, validated project: every model, seed, source and test, with their
@@ -58,6 +59,9 @@ type Warehouse struct {
 	Schema  string // default schema for models
 	Threads int    // 0 means the CLI default
 	Target  string // the target's name (dbt profiles), "dev" by default
+	// ExternalRoot is where external models write their files when they name no
+	// location (dbt-duckdb's external_root), relative to the project; "." by default.
+	ExternalRoot string
 }
 
 // Model is one node that produces one relation: a view, table, incremental model or seed.

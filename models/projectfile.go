@@ -262,6 +262,8 @@ func (l *loader) applyWarehouse(file string, w *Warehouse, n *yaml.Node) {
 				l.add(errorf(file, kv.Value.Line, kv.Value.Column, "field 'threads': %q is not a positive number", kv.Value.Value))
 			}
 			w.Threads = t
+		case "external_root":
+			w.ExternalRoot = kv.Value.Value
 		case "extensions", "settings", "attach", "plugins", "filesystems", "secrets":
 			l.p.Warnings = append(l.p.Warnings, fmt.Sprintf("%s:%d: %q is ignored: strata uses DuckDB's built-in readers only", file, kv.KeyN.Line, kv.Key))
 		case "database", "host", "port", "user", "password", "dbname":
