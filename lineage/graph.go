@@ -21,6 +21,10 @@ const (
 	TypeSource   NodeType = "source"
 	TypeTest     NodeType = "test"
 	TypeExposure NodeType = "exposure"
+	// the semantic layer: listed and shown downstream of what they read, never built
+	TypeSemanticModel NodeType = models.SemanticModel
+	TypeMetric        NodeType = models.Metric
+	TypeSavedQuery    NodeType = models.SavedQuery
 )
 
 // Node is one vertex of the graph.
@@ -36,6 +40,7 @@ type Node struct {
 	Source   *models.SourceTable // sources
 	Test     *models.Test        // tests
 	Exposure *models.Exposure    // exposures
+	Semantic *models.Semantic    // semantic models, metrics, saved queries ("metric:name")
 }
 
 // Graph is a project's dependency graph. Edges point from a dependency to what reads it.
@@ -108,6 +113,10 @@ func Build(p *models.Project) (*Graph, error) {
 		e := p.Exposures[en]
 		add(&Node{ID: "exposure:" + en, Name: en, Type: TypeExposure, Path: e.Pos.File, FQN: []string{p.Name, en}, Exposure: e})
 	}
+	for _, id := range p.SemanticNames() {
+		s := p.Semantic[id]
+		add(&Node{ID: id, Name: s.Name, Type: NodeType(s.Kind), Path: s.Pos.File, FQN: []string{p.Name, s.Name}, Semantic: s})
+	}
 	seen := map[[2]string]bool{}
 	edge := func(from, to string) {
 		if _, ok := gr.nodes[from]; !ok {
@@ -129,6 +138,11 @@ func Build(p *models.Project) (*Graph, error) {
 			deps, srcs = n.Test.DependsOn, n.Test.SourceDeps
 		case n.Exposure != nil:
 			deps, srcs = n.Exposure.DependsOn, n.Exposure.SourceDeps
+		case n.Semantic != nil:
+			deps = n.Semantic.Uses
+			if n.Semantic.Model != "" {
+				deps = append([]string{n.Semantic.Model}, deps...)
+			}
 		}
 		for _, d := range deps {
 			edge(d, n.ID)

@@ -87,6 +87,7 @@ func Load(dir string, opts Options) (*Project, error) {
 	l.modelSchedules()
 	l.readSingularTests()
 	l.resolve()
+	l.resolveSemantic()
 	l.checkRelations()
 	if len(l.errs) > 0 {
 		return nil, l.fail()

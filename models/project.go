@@ -35,6 +35,7 @@ type Project struct {
 	Tests     map[string]*Test
 	Docs      map[string]string // {% docs %} blocks by name
 	Exposures map[string]*Exposure
+	Semantic  map[string]*Semantic // semantic models, metrics and saved queries, by "kind:name"
 
 	// OpenLineage says where run events go, when set in strata.yml (openlineage:).
 	OpenLineage OpenLineage

@@ -75,7 +75,7 @@ func (a *app) lsCmd() *cobra.Command {
 		},
 	}
 	selectFlags(c, &sel, &exc)
-	c.Flags().StringArrayVar(&types, "resource-type", nil, "only these types: model, seed, snapshot, source, test, exposure")
+	c.Flags().StringArrayVar(&types, "resource-type", nil, "only these types: model, seed, snapshot, source, test, exposure, semantic_model, metric, saved_query")
 	c.Flags().StringVarP(&output, "output", "o", "", "name, path or json")
 	return c
 }
