@@ -171,4 +171,3 @@ func sortedKeys[V any](m map[string]V) []string {
 
 // SemanticNames lists the semantic nodes, by id.
 func (p *Project) SemanticNames() []string { return sortedKeys(p.Semantic) }
-
