@@ -473,9 +473,15 @@ func csvError(m *models.Model, err error, context string) error {
 // or a view (store_failures_as), replaced at every run of the test.
 func (r *runner) storeFailures(ctx context.Context, c *duckdb.Conn, test *models.Test, q string) error {
 	schema := models.Quote(r.plan.Project.Warehouse.Schema + "_dbt_test__audit")
-	if _, err := c.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+schema); err != nil {
-		return err
+	r.mu.Lock() // tests run at once: one of them creates the schema
+	if !r.auditSchema {
+		if _, err := c.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+schema); err != nil {
+			r.mu.Unlock()
+			return err
+		}
+		r.auditSchema = true
 	}
+	r.mu.Unlock()
 	rel := schema + "." + models.Quote(test.Name)
 	// what is there now, when it is of the other kind, goes first
 	kind, err := c.QueryRow(ctx, `SELECT coalesce((SELECT 'VIEW' FROM duckdb_views() WHERE schema_name = ? AND view_name = ?), (SELECT 'TABLE' FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?), '')`,

@@ -34,6 +34,7 @@ const (
 	ResourceSeed  Resource = "seed"
 	ResourceTest  Resource = "test"
 	ResourceSnap  Resource = "snapshot"
+	ResourceUnit  Resource = "unit_test"
 )
 
 // Status is a task's state.
@@ -200,6 +201,11 @@ func newPlan(g *lineage.Graph, opts PlanOptions, windows func(*models.Model) []m
 				continue
 			}
 			proto = Task{Resource: ResourceTest}
+		case lineage.TypeUnitTest:
+			if opts.Command != CommandTest && opts.Command != CommandBuild {
+				continue
+			}
+			proto = Task{Resource: ResourceUnit, Materialized: "unit_test"}
 		default:
 			continue
 		}
@@ -234,6 +240,16 @@ func newPlan(g *lineage.Graph, opts PlanOptions, windows func(*models.Model) []m
 		}
 	}
 	for _, t := range p.Tasks {
+		if t.Resource == ResourceUnit {
+			// a unit test runs on given rows, before its model: it waits for nothing, and
+			// in build its model waits for it
+			if opts.Command == CommandBuild {
+				for _, mt := range byNode[t.node.Unit.Model] {
+					mt.Deps = append(mt.Deps, t)
+				}
+			}
+			continue
+		}
 		spec := t.partition()
 		for _, pid := range g.Inputs(t.node.ID) {
 			parents := byNode[pid]

@@ -258,6 +258,12 @@ type runner struct {
 	parts    *PartitionState
 	creating map[string]*sync.Mutex // partitioned tables being created, by relation
 	stages   map[string]*sync.Mutex // CDC stages, by model: one window at a time
+
+	auditSchema bool // store_failures' schema exists
+
+	unitOnce sync.Once // the shadow catalog unit tests read their inputs' types from
+	unitCat  *lineage.Catalog
+	unitErr  error
 }
 
 // stopped reports whether the run was asked to stop starting tasks. It looks at the
@@ -404,6 +410,8 @@ func (r *runner) runTask(ctx context.Context, c *duckdb.Conn, t *Task) {
 		switch {
 		case t.Resource == ResourceTest:
 			err = r.runTest(ctx, c, t)
+		case t.Resource == ResourceUnit:
+			err = r.runUnitTest(ctx, c, t)
 		case t.Window != nil && t.node.Model.CDC() != nil:
 			err = r.buildCDC(ctx, c, t)
 		case t.Window != nil:

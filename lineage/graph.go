@@ -25,6 +25,7 @@ const (
 	TypeSemanticModel NodeType = models.SemanticModel
 	TypeMetric        NodeType = models.Metric
 	TypeSavedQuery    NodeType = models.SavedQuery
+	TypeUnitTest      NodeType = "unit_test" // run before its model, on given rows
 )
 
 // Node is one vertex of the graph.
@@ -41,6 +42,7 @@ type Node struct {
 	Test     *models.Test        // tests
 	Exposure *models.Exposure    // exposures
 	Semantic *models.Semantic    // semantic models, metrics, saved queries ("metric:name")
+	Unit     *models.UnitTest    // unit tests ("unit_test:name")
 }
 
 // Graph is a project's dependency graph. Edges point from a dependency to what reads it.
@@ -117,6 +119,10 @@ func Build(p *models.Project) (*Graph, error) {
 		s := p.Semantic[id]
 		add(&Node{ID: id, Name: s.Name, Type: NodeType(s.Kind), Path: s.Pos.File, FQN: []string{p.Name, s.Name}, Semantic: s})
 	}
+	for _, name := range slices.Sorted(maps.Keys(p.UnitTests)) {
+		u := p.UnitTests[name]
+		add(&Node{ID: u.ID(), Name: name, Type: TypeUnitTest, Path: u.Pos.File, Tags: u.Tags, FQN: []string{p.Name, u.Model, name}, Unit: u})
+	}
 	seen := map[[2]string]bool{}
 	edge := func(from, to string) {
 		if _, ok := gr.nodes[from]; !ok {
@@ -138,6 +144,11 @@ func Build(p *models.Project) (*Graph, error) {
 			deps, srcs = n.Test.DependsOn, n.Test.SourceDeps
 		case n.Exposure != nil:
 			deps, srcs = n.Exposure.DependsOn, n.Exposure.SourceDeps
+		case n.Unit != nil:
+			// a unit test reads what its model reads (it runs before the model, on given rows)
+			if m := p.Models[n.Unit.Model]; m != nil {
+				deps, srcs = m.DependsOn, m.SourceDeps
+			}
 		case n.Semantic != nil:
 			deps = n.Semantic.Uses
 			if n.Semantic.Model != "" {

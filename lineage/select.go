@@ -173,8 +173,14 @@ func (gr *Graph) Select(selectArgs, excludeArgs []string) (map[string]bool, erro
 	return out, nil
 }
 
-// addTests adds the tests whose tested nodes are selected.
+// addTests adds the tests whose tested nodes are selected, and the unit tests of the
+// selected models.
 func (gr *Graph) addTests(ids map[string]bool) {
+	for _, u := range gr.Project.UnitTests {
+		if ids[u.Model] {
+			ids[u.ID()] = true
+		}
+	}
 	for id := range ids {
 		for _, k := range gr.kids[id] {
 			if n := gr.nodes[k]; n.Type == TypeTest {
@@ -308,6 +314,9 @@ func (gr *Graph) matches(a atom, n *Node) bool {
 	case "exposure":
 		return n.Type == TypeExposure && glob(a.value, n.Name)
 	case "test_type":
+		if n.Type == TypeUnitTest {
+			return a.value == "unit"
+		}
 		if n.Type != TypeTest {
 			return false
 		}

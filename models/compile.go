@@ -131,6 +131,12 @@ func (p *Project) resolvePlaceholders(sql, self string, depth int) (string, erro
 // resolve swaps placeholders for relations; with read set, refs to models that declare
 // event_time become that model filtered to read, as dbt's microbatch does.
 func (p *Project) resolve(sql, self string, depth int, read *Window) (string, error) {
+	return p.resolveWith(sql, self, depth, read, nil)
+}
+
+// resolveWith is resolve with some relations replaced: subst maps a ref's model name, a
+// source's "source.table" (and "this" for the model itself) to the SQL read instead.
+func (p *Project) resolveWith(sql, self string, depth int, read *Window, subst map[string]string) (string, error) {
 	if depth > 50 {
 		return "", fmt.Errorf("ephemeral models nest deeper than 50 levels; is there a cycle?")
 	}
@@ -154,6 +160,10 @@ func (p *Project) resolve(sql, self string, depth int, read *Window) (string, er
 		token := rest[:j]
 		sql = rest[j+1:]
 		switch {
+		case strings.HasPrefix(token, "ref:") && subst != nil && subst[token[4:]] != "":
+			b.WriteString(subst[token[4:]])
+		case strings.HasPrefix(token, "src:") && subst != nil && subst[token[4:]] != "":
+			b.WriteString(subst[token[4:]])
 		case strings.HasPrefix(token, "ref:"):
 			name := token[4:]
 			m, ok := p.Models[name]
@@ -161,7 +171,7 @@ func (p *Project) resolve(sql, self string, depth int, read *Window) (string, er
 				return "", fmt.Errorf("unknown ref %q%s", name, didYouMean(name, p.ModelNames()))
 			}
 			if m.Kind == KindEphemeral && name != self {
-				inner, err := p.resolve(m.rendered, name, depth+1, read)
+				inner, err := p.resolveWith(m.rendered, name, depth+1, read, subst)
 				if err != nil {
 					return "", err
 				}

@@ -179,6 +179,9 @@ type renderState struct {
 	calls       map[string]int // calls placed so far, by function and argument
 	warnings    []string
 	vars, envs  map[string]bool // the vars and environment variables the render read
+	// overrides of a unit test: vars, environment variables
+	varOverrides map[string]any
+	envOverrides map[string]string
 }
 
 func (s *renderState) read(set *map[string]bool, name string) {
@@ -317,6 +320,9 @@ func (re *renderEnv) context(self string, st *renderState) *exec.Context {
 		}
 		name := args.Args[0].String()
 		st.read(&st.vars, name)
+		if v, ok := st.varOverrides[name]; ok {
+			return v, nil
+		}
 		if v, ok := p.Vars[name]; ok {
 			return v, nil
 		}
@@ -335,6 +341,9 @@ func (re *renderEnv) context(self string, st *renderState) *exec.Context {
 		}
 		name := args.Args[0].String()
 		st.read(&st.envs, name)
+		if v, ok := st.envOverrides[name]; ok {
+			return v, nil
+		}
 		if v, ok := re.env(name); ok {
 			return v, nil
 		}

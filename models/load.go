@@ -88,6 +88,7 @@ func Load(dir string, opts Options) (*Project, error) {
 	l.readSingularTests()
 	l.resolve()
 	l.resolveSemantic()
+	l.resolveUnitTests()
 	l.checkRelations()
 	if len(l.errs) > 0 {
 		return nil, l.fail()

@@ -359,12 +359,12 @@ func TestUnsupportedDbtFeatures(t *testing.T) {
 			want: []wantErr{{"packages.yml", 2, 3, []string{"packages", "packages.yml"}}},
 		},
 		{
-			name: "unit_tests in a property file",
+			name: "a unit test without expect, and one of an unknown model",
 			files: map[string]string{
 				"models/a.sql":      "select 1 as id",
-				"models/schema.yml": "version: 2\nmodels:\n  - name: a\nunit_tests:\n  - name: t\n    model: a\n",
+				"models/schema.yml": "version: 2\nmodels:\n  - name: a\nunit_tests:\n  - name: t\n    model: a\n  - name: u\n    model: b\n    expect: {rows: []}\n",
 			},
-			want: []wantErr{{"models/schema.yml", 4, 1, []string{"unit_tests"}}},
+			want: []wantErr{{"models/schema.yml", 5, 5, []string{"needs expect"}}, {"models/schema.yml", 7, 5, []string{`unknown model "b"`}}},
 		},
 		{
 			name: "model versions",

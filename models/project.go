@@ -36,6 +36,7 @@ type Project struct {
 	Docs      map[string]string // {% docs %} blocks by name
 	Exposures map[string]*Exposure
 	Semantic  map[string]*Semantic // semantic models, metrics and saved queries, by "kind:name"
+	UnitTests map[string]*UnitTest // dbt unit tests, by name
 
 	// OpenLineage says where run events go, when set in strata.yml (openlineage:).
 	OpenLineage OpenLineage

@@ -21,8 +21,8 @@ type propsFile struct {
 }
 
 var (
-	propsKeys           = []string{"version", "models", "sources", "seeds", "snapshots", "exposures", "macros", "data_tests", "groups", "semantic_models", "metrics", "saved_queries"}
-	propsUnsupported    = []string{"unit_tests", "analyses"}
+	propsKeys           = []string{"version", "models", "sources", "seeds", "snapshots", "exposures", "macros", "data_tests", "groups", "semantic_models", "metrics", "saved_queries", "unit_tests"}
+	propsUnsupported    = []string{"analyses"}
 	modelPropKeys       = []string{"name", "relation", "description", "config", "columns", "tests", "data_tests", "docs", "meta", "tags", "access", "group", "constraints", "versions", "latest_version", "deprecation_date"}
 	columnPropKeys      = []string{"name", "description", "data_type", "tests", "data_tests", "meta", "tags", "quote", "constraints", "policy_tags", "granularity"}
 	refArgRe            = regexp.MustCompile(`^\s*ref\(\s*['"]([^'"]+)['"]\s*\)\s*$`)
@@ -85,6 +85,10 @@ func (l *loader) readPropsFile(pf *propsFile) {
 		case kv.Key == "sources":
 			for _, entry := range kv.Value.Content {
 				l.readSource(file, entry)
+			}
+		case kv.Key == "unit_tests":
+			for _, entry := range kv.Value.Content {
+				l.readUnitTest(file, entry)
 			}
 		case semanticKinds[kv.Key] != "":
 			for _, entry := range kv.Value.Content {
