@@ -34,19 +34,20 @@ type Catalog struct {
 // shadow is the scratch in-memory DuckDB holding every source, seed and model as an
 // empty table or view, in dependency order.
 type shadow struct {
-	p      *models.Project
-	g      *Graph
-	db     *sql.DB
-	conn   *duckdb.Conn // while relations are created: one statement at a time, never more
-	cat    *Catalog
-	failed map[string]bool            // nodes whose relation could not be created
-	rels   map[string]string          // "schema.name" (lowercase) → node ID
-	locs   map[string]string          // a source's file location → node ID
-	subst  map[string]string          // a source reader in compiled SQL → its shadow table
-	sqls   map[string]string          // node ID → the compiled SQL analyzed
-	aggs   map[string]bool            // DuckDB's aggregate function names
-	cols   map[string][]Column        // node ID → columns (names and types)
-	deps   map[string]map[string]bool // node ID → declared upstream node IDs
+	p       *models.Project
+	g       *Graph
+	db      *sql.DB
+	conn    *duckdb.Conn // while relations are created: one statement at a time, never more
+	cat     *Catalog
+	failed  map[string]bool            // nodes whose relation could not be created
+	missing map[string]bool            // …because a source they read is not there yet
+	rels    map[string]string          // "schema.name" (lowercase) → node ID
+	locs    map[string]string          // a source's file location → node ID
+	subst   map[string]string          // a source reader in compiled SQL → its shadow table
+	sqls    map[string]string          // node ID → the compiled SQL analyzed
+	aggs    map[string]bool            // DuckDB's aggregate function names
+	cols    map[string][]Column        // node ID → columns (names and types)
+	deps    map[string]map[string]bool // node ID → declared upstream node IDs
 
 	schemas map[string]bool // schemas created
 }
@@ -63,7 +64,7 @@ func Analyze(ctx context.Context, p *models.Project, g *Graph, opts AnalyzeOptio
 	}
 	defer db.Close()
 	s := &shadow{p: p, g: g, db: db, cat: &Catalog{Nodes: map[string]*NodeColumns{}},
-		failed: map[string]bool{}, rels: map[string]string{}, locs: map[string]string{}, subst: map[string]string{},
+		failed: map[string]bool{}, missing: map[string]bool{}, rels: map[string]string{}, locs: map[string]string{}, subst: map[string]string{},
 		sqls: map[string]string{}, aggs: map[string]bool{}, cols: map[string][]Column{}, deps: map[string]map[string]bool{},
 		schemas: map[string]bool{}}
 	if err := s.loadAggregates(ctx); err != nil {
@@ -208,7 +209,11 @@ func (s *shadow) createSource(ctx context.Context, n *Node, opts AnalyzeOptions)
 		s.cat.Warnings = append(s.cat.Warnings, fmt.Sprintf("%s: source %s: columns without data_type are checked as VARCHAR", t.Pos.File, t.ID()))
 		return
 	}
-	s.fail(n, errorAt(n.Path, t.Pos, "source %s: no columns declared and no table %s in the warehouse; declare its columns (name, data_type) in YAML", t.ID(), rel))
+	// not there yet, as before a first load: what reads it is not checked, and says so (as
+	// dbt's compile, which needs no data); it is not an error of the project
+	s.failed[n.ID] = true
+	s.missing[n.ID] = true
+	s.cat.Warnings = append(s.cat.Warnings, fmt.Sprintf("%s:%d: source %s: no table %s in the warehouse and no columns declared: the models reading it are not checked (declare its columns with data_type in YAML to check them now)", t.Pos.File, t.Pos.Line, t.ID(), rel))
 }
 
 func (s *shadow) createSeed(ctx context.Context, n *Node) {
@@ -231,7 +236,16 @@ func (s *shadow) createModel(ctx context.Context, n *Node) {
 	for _, pid := range s.g.Parents(n.ID) {
 		if s.failed[pid] {
 			s.failed[n.ID] = true
-			s.note(n.ID, "not checked: upstream "+s.g.Node(pid).Name+" has errors")
+			if s.missing[pid] {
+				s.missing[n.ID] = true
+				if pn := s.g.Node(pid); pn.Type == TypeSource {
+					s.note(n.ID, "not checked: it reads "+pn.Name+", which is not in the warehouse yet")
+				} else {
+					s.note(n.ID, "not checked: it reads "+pn.Name+", which reads a source not in the warehouse yet")
+				}
+			} else {
+				s.note(n.ID, "not checked: upstream "+s.g.Node(pid).Name+" has errors")
+			}
 			return
 		}
 	}

@@ -63,8 +63,11 @@ func (a *app) reportCheck(r lineage.CheckReport, errs models.Errors) error {
 		for _, u := range r.Undeclared {
 			a.warn(fmt.Sprintf("%s: model %s reads %s without ref() or source()", u.Path, u.Model, u.Reads))
 		}
+		for _, nc := range r.NotChecked {
+			fmt.Fprintf(a.stdout, "not checked: %s (%s): %s\n", nc.Model, nc.Path, nc.Reason)
+		}
 		if r.OK {
-			fmt.Fprintf(a.stdout, "checked %d models (%d columns): no errors\n", r.Models, r.Columns)
+			fmt.Fprintf(a.stdout, "checked %d models (%d columns): no errors\n", r.Models-len(r.NotChecked), r.Columns)
 		}
 	}
 	if !r.OK {
