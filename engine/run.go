@@ -8,6 +8,7 @@ import (
 
 	"github.com/stratadata/strata/internal/duckdb"
 	"github.com/stratadata/strata/lineage"
+	"github.com/stratadata/strata/models"
 )
 
 // RunOptions are what an entry point adds to a run.
@@ -177,9 +178,19 @@ func Run(ctx context.Context, w *Warehouse, plan *Plan, opts RunOptions) (*Resul
 		return nil, fmt.Errorf("record run: %w", err)
 	}
 	r.notify(Event{Kind: EventRunStarted, RunID: res.RunID, Plan: plan, Catalog: cat, Total: len(plan.Tasks)})
-	r.execute(ctx, conns)
-
+	if err := projectHooks(ctx, conns[0], plan.Project, plan.Project.OnRunStart, "on-run-start"); err != nil {
+		res.Err = err
+		for _, t := range plan.Tasks {
+			t.Status, t.Message = StatusSkipped, "skipped: "+err.Error()
+		}
+	} else {
+		r.execute(ctx, conns)
+	}
 	end := context.WithoutCancel(ctx)
+	if err := projectHooks(end, conns[0], plan.Project, plan.Project.OnRunEnd, "on-run-end"); err != nil && res.Err == nil {
+		res.Err = err
+	}
+
 	res.Ended = time.Now().UTC()
 	res.Status = "success"
 	switch {
@@ -449,4 +460,19 @@ func (r *runner) runTask(ctx context.Context, c *duckdb.Conn, t *Task) {
 			r.mu.Unlock()
 		}
 	}
+}
+
+// projectHooks runs a project's on-run-start or on-run-end statements (Jinja with ref(),
+// source() and var()), in order; the first that fails is the error.
+func projectHooks(ctx context.Context, c *duckdb.Conn, p *models.Project, hooks []models.Hook, which string) error {
+	for _, h := range hooks {
+		q, err := p.CompileInline(h.SQL)
+		if err == nil {
+			_, err = c.Exec(ctx, q)
+		}
+		if err != nil {
+			return &SQLError{Node: which, Path: h.Pos.File, Line: h.Pos.Line, Col: h.Pos.Col, Err: err, Msg: which + ": " + cleanMessage(err)}
+		}
+	}
+	return nil
 }

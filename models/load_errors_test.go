@@ -375,15 +375,6 @@ func TestUnsupportedDbtFeatures(t *testing.T) {
 			want: []wantErr{{"models/schema.yml", 4, 5, []string{"versions"}}},
 		},
 		{
-			name: "on-run-start in dbt_project.yml",
-			files: map[string]string{
-				"dbt_project.yml": "name: proj\nprofile: proj\non-run-start:\n  - \"create schema if not exists x\"\n",
-				"profiles.yml":    "proj:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n      path: ':memory:'\n",
-				"models/a.sql":    "select 1",
-			},
-			want: []wantErr{{"dbt_project.yml", 3, 1, []string{"on-run-start"}}},
-		},
-		{
 			name: "run_query in a model",
 			files: map[string]string{
 				"models/a.sql": "select 1\n{% set r = run_query('select 1') %}\n",

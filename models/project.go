@@ -45,6 +45,10 @@ type Project struct {
 	// models' own schedule configs (named after the model).
 	Schedules map[string]*Schedule
 
+	// OnRunStart and OnRunEnd are dbt's project hooks: SQL run before and after every
+	// run, build, seed, snapshot and test.
+	OnRunStart, OnRunEnd []Hook
+
 	// Warnings are problems that do not stop a run (an ignored dbt feature, say).
 	Warnings []string
 
@@ -260,4 +264,10 @@ type OpenLineage struct {
 	File      string // relative to the project folder
 	URL       string
 	Namespace string // the job namespace; the project name when empty
+}
+
+// Hook is a project hook's SQL and where it is written.
+type Hook struct {
+	SQL string
+	Pos Pos
 }

@@ -107,11 +107,11 @@ func (f *folderConfig) layersFor(project string, dirs []string, name string, _ b
 
 var (
 	strataKeys = []string{"name", "warehouse", "target", "targets", "vars", "models", "seeds", "data_tests", "tests", "sources",
-		"model-paths", "seed-paths", "test-paths", "macro-paths", "snapshot-paths", "docs-paths", "openlineage", "schedules"}
+		"model-paths", "seed-paths", "test-paths", "macro-paths", "snapshot-paths", "docs-paths", "openlineage", "schedules", "snapshots", "on-run-start", "on-run-end"}
 	// overlayKeys are what a strata.yml beside dbt_project.yml may hold: strata's own
 	// keys, so the dbt project's files stay untouched
 	overlayKeys        = []string{"schedules", "openlineage"}
-	dbtUnsupportedKeys = []string{"on-run-start", "on-run-end", "dispatch"}
+	dbtUnsupportedKeys = []string{"dispatch"}
 )
 
 // readProjectFile reads strata.yml or dbt_project.yml (+ profiles.yml).
@@ -176,6 +176,7 @@ func (l *loader) readProjectFile() error {
 		l.folders["data_tests"] = parseFolderConfig(file, get(root, "tests"), unknown)
 	}
 	l.readVars(file, get(root, "vars"))
+	l.readProjectHooks(file, root)
 
 	if l.p.Flavor == "strata" {
 		for _, kv := range pairs(root) {
@@ -413,4 +414,23 @@ func (l *loader) readOverlay(data []byte) {
 	}
 	l.readOpenLineage(file, get(root, "openlineage"))
 	l.readSchedules(file, get(root, "schedules"))
+}
+
+// readProjectHooks reads on-run-start and on-run-end: a statement or a list of them.
+func (l *loader) readProjectHooks(file string, root *yaml.Node) {
+	for _, key := range []string{"on-run-start", "on-run-end"} {
+		n := get(root, key)
+		var hooks []Hook
+		if n != nil && n.Kind == yaml.ScalarNode && n.Value != "" {
+			hooks = append(hooks, Hook{SQL: n.Value, Pos: posOf(file, n)})
+		}
+		for _, h := range seq(n) {
+			hooks = append(hooks, Hook{SQL: scalar(h), Pos: posOf(file, h)})
+		}
+		if key == "on-run-start" {
+			l.p.OnRunStart = hooks
+		} else {
+			l.p.OnRunEnd = hooks
+		}
+	}
 }
