@@ -44,13 +44,14 @@ func history(t *testing.T, dir, q string) string {
 	return b.String()
 }
 
-// The source's states, run after run: updates, a delete, a no-op run, a re-insert, and a
-// change of a column the check strategy does not watch.
+// The source's states, five runs: inserts, an update and a delete, a no-op, a re-insert
+// with a change of a column only check_cols: all watches, and a no-op in another order.
 var snapshotStates = []string{
 	"id,status,note,updated_at\n1,new,x,2024-01-01 00:00:00\n2,new,x,2024-01-01 00:00:00\n3,new,x,2024-01-01 00:00:00\n",
 	"id,status,note,updated_at\n1,paid,x,2024-01-02 00:00:00\n3,new,x,2024-01-01 00:00:00\n4,new,x,2024-01-02 00:00:00\n",
 	"id,status,note,updated_at\n1,paid,x,2024-01-02 00:00:00\n3,new,x,2024-01-01 00:00:00\n4,new,x,2024-01-02 00:00:00\n",
 	"id,status,note,updated_at\n1,paid,y,2024-01-02 00:00:00\n2,back,x,2024-01-04 00:00:00\n4,new,x,2024-01-02 00:00:00\n",
+	"id,status,note,updated_at\n4,new,x,2024-01-02 00:00:00\n1,paid,y,2024-01-02 00:00:00\n2,back,x,2024-01-04 00:00:00\n", // the same rows, reordered: a no-op
 }
 
 // TestSnapshotTimestamp checks the history dbt writes for the timestamp strategy, with
