@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -178,7 +179,7 @@ func Run(ctx context.Context, w *Warehouse, plan *Plan, opts RunOptions) (*Resul
 		return nil, fmt.Errorf("record run: %w", err)
 	}
 	r.notify(Event{Kind: EventRunStarted, RunID: res.RunID, Plan: plan, Catalog: cat, Total: len(plan.Tasks)})
-	if err := projectHooks(ctx, conns[0], plan.Project, plan.Project.OnRunStart, "on-run-start"); err != nil {
+	if err := projectHooks(ctx, conns[0], plan, res, plan.Project.OnRunStart, "on-run-start"); err != nil {
 		res.Err = err
 		for _, t := range plan.Tasks {
 			t.Status, t.Message = StatusSkipped, "skipped: "+err.Error()
@@ -187,7 +188,7 @@ func Run(ctx context.Context, w *Warehouse, plan *Plan, opts RunOptions) (*Resul
 		r.execute(ctx, conns)
 	}
 	end := context.WithoutCancel(ctx)
-	if err := projectHooks(end, conns[0], plan.Project, plan.Project.OnRunEnd, "on-run-end"); err != nil && res.Err == nil {
+	if err := projectHooks(end, conns[0], plan, res, plan.Project.OnRunEnd, "on-run-end"); err != nil && res.Err == nil {
 		res.Err = err
 	}
 
@@ -464,11 +465,24 @@ func (r *runner) runTask(ctx context.Context, c *duckdb.Conn, t *Task) {
 
 // projectHooks runs a project's on-run-start or on-run-end statements (Jinja with ref(),
 // source() and var()), in order; the first that fails is the error.
-func projectHooks(ctx context.Context, c *duckdb.Conn, p *models.Project, hooks []models.Hook, which string) error {
+func projectHooks(ctx context.Context, c *duckdb.Conn, plan *Plan, res *Result, hooks []models.Hook, which string) error {
+	p := plan.Project
+	extra := map[string]any{"schemas": plan.Schemas(), "database_schemas": plan.Schemas(), "invocation_id": res.RunID,
+		"run_started_at": res.Started.Format(time.RFC3339Nano)}
+	if which == "on-run-end" {
+		var results []map[string]any
+		for _, t := range plan.Tasks {
+			results = append(results, map[string]any{"status": string(t.Status), "message": t.Message, "node": map[string]any{"name": t.Name, "resource_type": string(t.Resource)}})
+		}
+		extra["results"] = results
+	}
 	for _, h := range hooks {
-		q, err := p.CompileInline(h.SQL)
+		q, err := p.CompileHook(h.Pos.File, h.SQL, extra)
+		if err == nil && strings.TrimSpace(strings.Trim(strings.TrimSpace(q), ";")) == "" {
+			continue // a loop over nothing renders no statement
+		}
 		if err == nil {
-			_, err = c.Exec(ctx, q)
+			err = c.ExecScript(ctx, q)
 		}
 		if err != nil {
 			return &SQLError{Node: which, Path: h.Pos.File, Line: h.Pos.Line, Col: h.Pos.Col, Err: err, Msg: which + ": " + cleanMessage(err)}

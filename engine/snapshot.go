@@ -25,9 +25,10 @@ func (r *runner) snapshot(ctx context.Context, c *duckdb.Conn, t *Task, rel, exi
 		return 0, err
 	}
 	mc := s.Meta
-	now := "TIMESTAMP '" + time.Now().UTC().Format("2006-01-02 15:04:05.000000") + "'"
+	at := time.Now().UTC().Format("2006-01-02 15:04:05.000000")
+	now := "TIMESTAMP '" + at + "'" // the run's time, in UTC
 	upd := now
-	if s.Strategy == "timestamp" {
+	if s.UpdatedAt != "" { // the timestamp strategy's column; the check strategy's too, when set
 		upd = s.UpdatedAt
 	}
 	var keyCols, keyOn, keyNames []string
@@ -55,6 +56,12 @@ func (r *runner) snapshot(ctx context.Context, c *duckdb.Conn, t *Task, rel, exi
 	srcCols, err := columns(ctx, c, "temp", "main", "__strata_snapshot_source")
 	if err != nil {
 		return 0, err
+	}
+	// the run's time as the history's time columns have it: an instant for TIMESTAMPTZ
+	for _, col := range srcCols {
+		if col.name == "__strata_updated_at" && strings.Contains(strings.ToUpper(col.typ), "TIME ZONE") {
+			now = "TIMESTAMPTZ '" + at + "+00'"
+		}
 	}
 	var data []string // the source's own columns
 	for _, col := range srcCols {
@@ -97,6 +104,7 @@ func (r *runner) snapshot(ctx context.Context, c *duckdb.Conn, t *Task, rel, exi
 		return 0, err
 	}
 	var shared []string
+	added := false
 	for _, col := range srcCols {
 		if strings.HasPrefix(col.name, "__strata_") {
 			continue
@@ -106,6 +114,13 @@ func (r *runner) snapshot(ctx context.Context, c *duckdb.Conn, t *Task, rel, exi
 			continue
 		}
 		if _, err := c.Exec(ctx, fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s", rel, models.Quote(col.name), col.typ)); err != nil {
+			return 0, err
+		}
+		added = true
+	}
+	if s.HardDeletes == "new_record" && !containsFold(old, mc.IsDeleted) {
+		// switched to new_record: the history gains its deletion flag
+		if _, err := c.Exec(ctx, "ALTER TABLE "+rel+" ADD COLUMN "+models.Quote(mc.IsDeleted)+" VARCHAR"); err != nil {
 			return 0, err
 		}
 	}
@@ -142,6 +157,9 @@ func (r *runner) snapshot(ctx context.Context, c *duckdb.Conn, t *Task, rel, exi
 			diffs = append(diffs, "a."+models.Quote(col)+" IS DISTINCT FROM b."+models.Quote(col))
 		}
 		changed = "(" + strings.Join(diffs, " OR ") + ")"
+		if s.CheckAll && added {
+			changed = "true" // a new column changes every row, as dbt's check_cols: all has it
+		}
 	}
 	// what changes, decided before anything is written: keys with a newer version (or
 	// back after a recorded delete), keys new to the history, keys gone from the source

@@ -246,3 +246,31 @@ select * from {{ ref('src') }}
 		}
 	}
 }
+
+// TestSnapshotChanges: a column the source gains versions every row under check_cols:
+// all (and a rerun changes nothing); a snapshot switched to hard_deletes: new_record
+// gains dbt_is_deleted; the check strategy with updated_at takes its times from it; a
+// unique_key expression may hold commas.
+func TestSnapshotChanges(t *testing.T) {
+	t.Parallel()
+	dir := testproj.Write(t, map[string]string{"snapshots/snap.sql": `{% snapshot snap %}
+{{ config(unique_key="concat(id, '-', 'x')", strategy='check', check_cols='all', updated_at='updated_at') }}
+select * from {{ ref('src') }}
+{% endsnapshot %}`})
+	snapshotRun(t, dir, "id,status,updated_at\n1,new,2024-01-01 00:00:00\n2,new,2024-01-01 00:00:00\n")
+	snapshotRun(t, dir, "id,status,email,updated_at\n1,new,a@x,2024-01-05 00:00:00\n2,new,b@x,2024-01-05 00:00:00\n")
+	snapshotRun(t, dir, "id,status,email,updated_at\n1,new,a@x,2024-01-05 00:00:00\n2,new,b@x,2024-01-05 00:00:00\n")
+	got := history(t, dir, `SELECT id, email, strftime(dbt_valid_from, '%Y-%m-%d'), coalesce(strftime(dbt_valid_to, '%Y-%m-%d'), 'current') FROM snap ORDER BY id, dbt_valid_from`)
+	want := "1 <nil> 2024-01-01 2024-01-05\n1 a@x 2024-01-05 current\n2 <nil> 2024-01-01 2024-01-05\n2 b@x 2024-01-05 current\n"
+	if got != want {
+		t.Errorf("history\n%s\nwant\n%s", got, want)
+	}
+	testproj.WriteFiles(t, dir, map[string]string{"snapshots/snap.sql": `{% snapshot snap %}
+{{ config(unique_key="concat(id, '-', 'x')", strategy='check', check_cols='all', updated_at='updated_at', hard_deletes='new_record') }}
+select * from {{ ref('src') }}
+{% endsnapshot %}`})
+	snapshotRun(t, dir, "id,status,email,updated_at\n1,new,a@x,2024-01-05 00:00:00\n")
+	if got := history(t, dir, `SELECT id, dbt_is_deleted FROM snap WHERE dbt_valid_to IS NULL ORDER BY id`); got != "1 <nil>\n2 True\n" {
+		t.Errorf("after switching to new_record, current rows:\n%s", got)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -105,14 +106,23 @@ func (r *runner) runUnitTest(ctx context.Context, state *duckdb.Conn, t *Task) e
 	if _, err := c.Exec(ctx, "CREATE TABLE expected AS "+eq); err != nil {
 		return fail("expect: %s", cleanMessage(err))
 	}
+	if u.Expect.Format == "sql" { // the columns its select names, compared by name
+		got, err := columns(ctx, c, "", "main", "expected")
+		if err != nil {
+			return err
+		}
+		for _, g := range got {
+			if !slices.ContainsFunc(actual, func(c column) bool { return strings.EqualFold(c.name, g.name) }) {
+				return fail("expected column %q is not in %s's output (it has %s)", g.name, m.Name, columnNames(actual))
+			}
+			want = append(want, unitColumn{g.name, g.typ})
+		}
+	}
 	var cols []string
 	for _, w := range want {
 		cols = append(cols, models.Quote(w.name))
 	}
 	list := strings.Join(cols, ", ")
-	if u.Expect.Format == "sql" {
-		list = "*"
-	}
 	diff, err := c.Query(ctx, "SELECT 'missing' AS diff, * FROM (SELECT "+list+" FROM expected EXCEPT ALL SELECT "+list+" FROM actual) "+
 		"UNION ALL SELECT 'unexpected', * FROM (SELECT "+list+" FROM actual EXCEPT ALL SELECT "+list+" FROM expected) ORDER BY ALL", 21)
 	if err != nil {
@@ -254,6 +264,14 @@ func unitRowsSQL(g *models.UnitRows, cols []unitColumn) (string, error) {
 		case nil:
 		case bool:
 			lit = fmt.Sprint(x)
+		case time.Time: // YAML reads unquoted dates and timestamps as times
+			f := "2006-01-02 15:04:05.999999"
+			if x.Hour() == 0 && x.Minute() == 0 && x.Second() == 0 && x.Nanosecond() == 0 {
+				f = "2006-01-02"
+			}
+			lit = duckdb.Literal(x.UTC().Format(f))
+		case float64:
+			lit = duckdb.Literal(strconv.FormatFloat(x, 'f', -1, 64))
 		default:
 			lit = duckdb.Literal(fmt.Sprint(x))
 		}
@@ -266,8 +284,8 @@ func unitRowsSQL(g *models.UnitRows, cols []unitColumn) (string, error) {
 		if _, isNum := v.(int); isNum {
 			lit = fmt.Sprint(v)
 		}
-		if _, isNum := v.(float64); isNum {
-			lit = fmt.Sprint(v)
+		if f, isNum := v.(float64); isNum {
+			lit = strconv.FormatFloat(f, 'f', -1, 64)
 		}
 		return lit + " AS " + models.Quote(c.name)
 	}

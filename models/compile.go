@@ -349,11 +349,17 @@ func (p *Project) RenderText(m *Model, text string, w *Window) (string, error) {
 // CompileInline renders a query written on the command line: ref(), source() and var()
 // work as in a model.
 func (p *Project) CompileInline(sql string) (string, error) {
-	t, perr := parseTemplate("--inline", sql)
+	return p.CompileHook("--inline", sql, nil)
+}
+
+// CompileHook renders a project hook (on-run-start, on-run-end) with dbt's hook context
+// in extra (schemas, invocation_id, run_started_at, …).
+func (p *Project) CompileHook(file, sql string, extra map[string]any) (string, error) {
+	t, perr := parseTemplate(file, sql)
 	if perr != nil {
 		return "", perr
 	}
-	st := &renderState{file: "--inline", raw: sql}
+	st := &renderState{file: file, raw: sql, extra: extra}
 	out, err := p.renderEnv().render(t, "", st)
 	if err != nil {
 		return "", err

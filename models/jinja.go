@@ -182,6 +182,7 @@ type renderState struct {
 	// overrides of a unit test: vars, environment variables
 	varOverrides map[string]any
 	envOverrides map[string]string
+	extra        map[string]any // more context: a project hook's schemas, invocation_id, …
 }
 
 func (s *renderState) read(set *map[string]bool, name string) {
@@ -357,6 +358,9 @@ func (re *renderEnv) context(self string, st *renderState) *exec.Context {
 		return "", nil
 	})
 	ctx.Set("is_incremental", func() bool { return st.incremental })
+	for k, v := range st.extra {
+		ctx.Set(k, v)
+	}
 	setWindowVars(ctx, st)
 	if self != "" {
 		ctx.Set("this", refPlaceholder(self))

@@ -118,9 +118,6 @@ func parseSnapshot(m *Model) (*SnapshotSpec, Errors) {
 	}
 	s := &SnapshotSpec{Strategy: str(c.Raw["strategy"]), UniqueKey: c.UniqueKey, UpdatedAt: str(c.Raw["updated_at"]), HardDeletes: "ignore",
 		Meta: SnapshotColumns{ValidFrom: "dbt_valid_from", ValidTo: "dbt_valid_to", SCDID: "dbt_scd_id", UpdatedAt: "dbt_updated_at", IsDeleted: "dbt_is_deleted"}}
-	if len(s.UniqueKey) == 1 && strings.Contains(s.UniqueKey[0], ",") {
-		bad("unique_key", "unique_key %q: give several columns as a list, like [id, region]", s.UniqueKey[0])
-	}
 	if len(s.UniqueKey) == 0 {
 		bad("unique_key", "needs a unique_key: the column (or list of columns) that identifies a row")
 	}

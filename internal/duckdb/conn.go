@@ -94,6 +94,13 @@ func (c *Conn) Exec(ctx context.Context, q string, args ...any) (int64, error) {
 	return n, err
 }
 
+// ExecScript runs several statements in order: only for a project's own hooks
+// (on-run-start, on-run-end), which dbt runs as scripts, never for a model's SQL.
+func (c *Conn) ExecScript(ctx context.Context, q string) error {
+	_, err := c.c.ExecContext(ctx, q)
+	return err
+}
+
 // ExecCached is Exec for a statement this connection runs many times (a state insert):
 // it is prepared once and reused.
 func (c *Conn) ExecCached(ctx context.Context, q string, args ...any) (int64, error) {
