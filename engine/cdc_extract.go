@@ -281,10 +281,12 @@ func missingKey(keys []string, doc string) string {
 // the stored one (updatedFields, removedFields, truncatedArrays).
 func mongoSQL(s *models.CDCSpec, read string) string {
 	ct := "json_extract(e, '$.clusterTime')"
+	// clusterTime, then the resume token: the events of one transaction share a clusterTime,
+	// and their tokens (comparable, as MongoDB documents) order them
 	position := `CASE
     WHEN json_type(` + ct + `, '$."$timestamp"') = 'OBJECT' THEN 'c' || ` + pad("json_extract_string("+ct+", '$.\"$timestamp\".t')", 12) + ` || ` + pad("json_extract_string("+ct+", '$.\"$timestamp\".i')", 10) + `
     WHEN json_type(` + ct + `) IN ('BIGINT', 'UBIGINT') THEN 'c' || ` + pad("json_extract_string(e, '$.clusterTime')", 12) + ` || '0000000000'
-  END`
+  END || coalesce('|' || json_extract_string(e, '$._id._data'), '')`
 	wall := `CASE
     WHEN json_type(e, '$.wallTime."$date"') IN ('BIGINT', 'UBIGINT') THEN try(make_timestamp(TRY_CAST(json_extract_string(e, '$.wallTime."$date"') AS BIGINT) * 1000))
     WHEN json_type(e, '$.wallTime."$date"') = 'OBJECT' THEN try(make_timestamp(TRY_CAST(json_extract_string(e, '$.wallTime."$date"."$numberLong"') AS BIGINT) * 1000))
@@ -305,6 +307,7 @@ func mongoSQL(s *models.CDCSpec, read string) string {
   CASE
     WHEN e IS NULL OR json_type(e) <> 'OBJECT' THEN 'not a MongoDB change event (a JSON object with operationType, documentKey, clusterTime)'
     WHEN op IS NULL THEN 'not a MongoDB change event: it has no operationType'
+    WHEN op NOT IN ('insert', 'update', 'replace', 'delete') THEN 'unknown operationType ' || op || ': strata reads insert, update, replace and delete (and skips DDL events)'
     WHEN json_type(e, '$.documentKey._id') IS NULL THEN 'a ' || op || ' event without documentKey._id'
     WHEN op IN ('insert', 'replace') AND json_type(e, '$.fullDocument') IS DISTINCT FROM 'OBJECT' THEN 'an ' || op || ' event without fullDocument'
     WHEN op = 'update' AND json_type(e, '$.fullDocument') IS DISTINCT FROM 'OBJECT' AND json_type(e, '$.updateDescription') IS DISTINCT FROM 'OBJECT' THEN 'an update without updateDescription or fullDocument'
@@ -315,8 +318,9 @@ FROM (
   SELECT *, json_extract_string(e, '$.operationType') AS op, ` + position + ` AS _position, ` + wall + ` AS _updated_at
   FROM (SELECT json AS e, filename AS _file, json AS line FROM ` + read + ` WHERE json IS NOT NULL) AS lines
 ) AS events
--- drop, rename, dropDatabase and invalidate change no document
-WHERE op IS NULL OR op IN ('insert', 'update', 'replace', 'delete')`
+-- DDL events (drop, rename, dropDatabase, invalidate, create, …) change no document
+WHERE op IS NULL OR op NOT IN ('drop', 'rename', 'dropDatabase', 'invalidate', 'create', 'createIndexes', 'dropIndexes', 'modify',
+  'shardCollection', 'refineCollectionShardKey', 'reshardCollection', 'createSearchIndexes', 'dropSearchIndexes', 'updateSearchIndex')`
 }
 
 // b64DecimalMacro decodes Debezium's precise decimals: base64 of the unscaled value's
@@ -325,7 +329,7 @@ const b64DecimalMacro = `CREATE OR REPLACE TEMP MACRO strata_b64_decimal(s, scal
   WITH d AS (SELECT hex(from_base64(s)) AS h),
   u AS (SELECT h, list_reduce([0::HUGEINT] || list_transform(range(1, length(h) + 1), i -> (instr('0123456789ABCDEF', h[i]) - 1)::HUGEINT), (a, x) -> a * 16 + x) AS v FROM d),
   n AS (SELECT CASE WHEN length(h) > 0 AND instr('89ABCDEF', h[1]) > 0 THEN v - (1::HUGEINT << (4 * length(h))) ELSE v END AS v FROM u),
-  t AS (SELECT v, lpad(CAST(abs(v) AS VARCHAR), scale + 1, '0') AS digits FROM n)
+  t AS (SELECT v, lpad(CAST(abs(v) AS VARCHAR), CAST(greatest(length(CAST(abs(v) AS VARCHAR)), scale + 1) AS INTEGER), '0') AS digits FROM n)
   SELECT CASE WHEN s IS NULL THEN NULL ELSE
     (CASE WHEN v < 0 THEN '-' ELSE '' END) || CASE WHEN scale = 0 THEN digits ELSE digits[1:length(digits) - scale] || '.' || digits[length(digits) - scale + 1:] END END
   FROM t

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -143,15 +144,17 @@ func applyMongoPatch(doc map[string]any, patch string) error {
 			setChild(parent, last, arr[:t.NewSize])
 		}
 	}
-	for path, raw := range p.Set {
-		v, err := decodeValue(raw)
+	paths := make([]string, 0, len(p.Set))
+	for path := range p.Set {
+		paths = append(paths, path)
+	}
+	sort.Strings(paths) // "items.2" before "items.3": appends land in order
+	for _, path := range paths {
+		v, err := decodeValue(p.Set[path])
 		if err != nil {
 			return fmt.Errorf("updatedFields.%s: %w", path, err)
 		}
-		parent, last := walk(doc, strings.Split(path, "."), true)
-		if parent != nil {
-			setChild(parent, last, v)
-		}
+		setIn(doc, strings.Split(path, "."), v)
 	}
 	for _, path := range p.Unset {
 		parent, last := walk(doc, strings.Split(path, "."), false)
@@ -225,4 +228,51 @@ func setChild(c any, seg string, v any) bool {
 		}
 	}
 	return false
+}
+
+// setIn sets the value at path under c, creating objects on the way; a numeric segment is
+// an array index, and the index just past an array's end appends to it (MongoDB reports a
+// $push as updatedFields {"items.2": v}). It returns c, or the grown array that replaces it.
+func setIn(c any, path []string, v any) any {
+	seg := path[0]
+	switch c := c.(type) {
+	case map[string]any:
+		if len(path) == 1 {
+			c[seg] = v
+			return c
+		}
+		next := c[seg]
+		switch next.(type) {
+		case map[string]any, []any:
+		default:
+			next = map[string]any{}
+		}
+		c[seg] = setIn(next, path[1:], v)
+		return c
+	case []any:
+		i, err := strconv.Atoi(seg)
+		if err != nil || i < 0 || i > len(c) {
+			return c
+		}
+		if i == len(c) {
+			var zero any
+			if len(path) > 1 {
+				zero = map[string]any{}
+			}
+			c = append(c, zero)
+		}
+		if len(path) == 1 {
+			c[i] = v
+			return c
+		}
+		next := c[i]
+		switch next.(type) {
+		case map[string]any, []any:
+		default:
+			next = map[string]any{}
+		}
+		c[i] = setIn(next, path[1:], v)
+		return c
+	}
+	return c
 }

@@ -9,12 +9,12 @@ import (
 // into objects and arrays, removed fields, truncated arrays.
 func TestMongoPatch(t *testing.T) {
 	f := newFold(`{"_id":1}`, `{"_id":1}`, `{"_id":1,"a":{"b":1,"c":[1,2,3]},"tags":["x","y","z"],"gone":true,"n":12345678901234567890}`, false)
-	ev := &foldEvent{op: "patch", position: "c1", patch: `{"set":{"a.b":2,"a.c.1":9,"new.deep":"v"},"unset":["gone","a.missing.x"],"truncated":[{"field":"tags","newSize":1}]}`}
+	ev := &foldEvent{op: "patch", position: "c1", patch: `{"set":{"a.b":2,"a.c.1":9,"a.c.3":4,"new.deep":"v"},"unset":["gone","a.missing.x"],"truncated":[{"field":"tags","newSize":1}]}`}
 	if err := f.apply(ev, "mongodb"); err != nil {
 		t.Fatal(err)
 	}
 	got, _ := marshalDoc(f.doc)
-	want := `{"_id":1,"a":{"b":2,"c":[1,9,3]},"n":12345678901234567890,"new":{"deep":"v"},"tags":["x"]}`
+	want := `{"_id":1,"a":{"b":2,"c":[1,9,3,4]},"n":12345678901234567890,"new":{"deep":"v"},"tags":["x"]}` // a.c.3: a $push
 	if string(got) != want {
 		t.Errorf("patched\n got %s\nwant %s", got, want)
 	}

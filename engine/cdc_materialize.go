@@ -42,6 +42,14 @@ func (r *runner) cdcMaterialize(ctx context.Context, c *duckdb.Conn, t *Task) er
 		return r.sqlError(t, "", "", err)
 	}
 	rebuild := !exists || len(added) > 0 || truncated > 0
+	if exists && !rebuild {
+		// a column declared, dropped or retyped in the YAML since the table was built
+		have, err := columns(ctx, c, "", p.Schema(m), m.Identifier())
+		if err != nil {
+			return err
+		}
+		rebuild = !sameColumns(have, s.TypedColumns(evolved), s)
+	}
 	if rebuild {
 		if evolved, added, err = r.evolve(ctx, c, t, raw, known); err != nil {
 			return err
@@ -303,4 +311,42 @@ func firstLineWithField(file, field string) int {
 		}
 		return false
 	})
+}
+
+// sameColumns reports whether a typed table has exactly the columns the model now makes,
+// with the same types (as DuckDB names them).
+func sameColumns(have []column, want []models.CDCColumn, s *models.CDCSpec) bool {
+	extra := 0
+	if s.SoftDelete {
+		extra++
+	}
+	if s.MetaColumns {
+		extra += 2
+	}
+	if len(have) != len(want)+extra {
+		return false
+	}
+	for _, w := range want {
+		i := slices.IndexFunc(have, func(h column) bool { return strings.EqualFold(h.name, w.Name) })
+		if i < 0 || normalType(have[i].typ) != normalType(w.Type) {
+			return false
+		}
+	}
+	return true
+}
+
+// normalType spells a type as DuckDB reports it, for the common aliases.
+func normalType(t string) string {
+	t = strings.ToUpper(strings.Join(strings.Fields(t), ""))
+	aliases := map[string]string{"INT": "INTEGER", "INT4": "INTEGER", "SIGNED": "INTEGER", "INT8": "BIGINT", "LONG": "BIGINT",
+		"INT2": "SMALLINT", "SHORT": "SMALLINT", "INT1": "TINYINT", "STRING": "VARCHAR", "TEXT": "VARCHAR", "CHAR": "VARCHAR",
+		"BPCHAR": "VARCHAR", "BOOL": "BOOLEAN", "LOGICAL": "BOOLEAN", "FLOAT8": "DOUBLE", "DOUBLEPRECISION": "DOUBLE",
+		"FLOAT4": "FLOAT", "REAL": "FLOAT", "DATETIME": "TIMESTAMP", "TIMESTAMPTZ": "TIMESTAMPWITHTIMEZONE", "NUMERIC": "DECIMAL(18,3)", "DECIMAL": "DECIMAL(18,3)"}
+	if a, ok := aliases[t]; ok {
+		return a
+	}
+	if strings.HasPrefix(t, "VARCHAR(") {
+		return "VARCHAR"
+	}
+	return strings.ReplaceAll(t, "NUMERIC(", "DECIMAL(")
 }

@@ -310,13 +310,14 @@ func TestCDCDebeziumFlavours(t *testing.T) {
 		"land/2024-01-01T00/b.jsonl": mysql(1, "first", "mysql-bin.000009", 900, 0) + "\n" + mysql(1, "third", "mysql-bin.000010", 4, 1) + "\n",
 		"land/2024-01-01T00/a.jsonl": mysql(1, "second", "mysql-bin.000010", 4, 0) + "\n" +
 			`{"schema":` + schema + `,"payload":{"op":"c","after":{"id":2,"v":"d","amt":"AJY="},"source":{"file":"mysql-bin.000001","pos":1,"row":0},"ts_ms":1}}` + "\n" +
-			`{"schema":` + schema + `,"payload":{"op":"c","after":{"id":3,"v":"d","amt":"/2o="},"source":{"file":"mysql-bin.000001","pos":2,"row":0},"ts_ms":1}}` + "\n",
+			`{"schema":` + schema + `,"payload":{"op":"c","after":{"id":3,"v":"d","amt":"/2o="},"source":{"file":"mysql-bin.000001","pos":2,"row":0},"ts_ms":1}}` + "\n" +
+			`{"schema":` + schema + `,"payload":{"op":"c","after":{"id":4,"v":"d","amt":"EtaH"},"source":{"file":"mysql-bin.000001","pos":3,"row":0},"ts_ms":1}}` + "\n",
 	})
 	res, w := runCDC(t, dir, "2024-01-01T00")
 	if res.Failed() {
 		t.Fatalf("run: %v %v", statuses(res), res.Tasks)
 	}
-	if got := queryRows(t, w, "SELECT id, v, CAST(n AS VARCHAR) FROM (SELECT *, amt AS n FROM main.o) ORDER BY id"); fmt.Sprint(got) != "[[1 third <nil>] [2 d 1.50] [3 d -1.50]]" {
+	if got := queryRows(t, w, "SELECT id, v, CAST(n AS VARCHAR) FROM (SELECT *, amt AS n FROM main.o) ORDER BY id"); fmt.Sprint(got) != "[[1 third <nil>] [2 d 1.50] [3 d -1.50] [4 d 12345.67]]" {
 		t.Errorf("typed rows %v", got)
 	}
 }
@@ -637,5 +638,91 @@ func TestCDCMongoPartialUpdates(t *testing.T) {
 	}
 	if n := queryInt(t, w, `SELECT count(*) FROM main.o__raw WHERE json_exists(_doc, '$.email')`); n != 0 {
 		t.Errorf("removedFields left email in the document")
+	}
+}
+
+// TestCDCDeclaredColumnsChange: a column declared after the table was built joins it at
+// the next window (the typed table is rebuilt), NULL where the events lack it.
+func TestCDCDeclaredColumnsChange(t *testing.T) {
+	t.Parallel()
+	dir := cdcOne(t, "", map[string]string{
+		"land/2024-01-01T00/a.jsonl": ev("c", 1, "a", 10) + "\n",
+		"land/2024-01-01T01/a.jsonl": ev("c", 2, "b", 20) + "\n",
+	})
+	if res, _ := runCDC(t, dir, "2024-01-01T00"); res.Failed() {
+		t.Fatalf("first window: %v", statuses(res))
+	}
+	yml, _ := os.ReadFile(filepath.Join(dir, "models/o.yml"))
+	testproj.WriteFiles(t, dir, map[string]string{"models/o.yml": string(yml) + "      - {name: z, data_type: integer}\n"})
+	res, w := runCDC(t, dir, "2024-01-01T01")
+	if res.Failed() {
+		t.Fatalf("after declaring z: %v %v", statuses(res), res.Tasks)
+	}
+	if got := fmt.Sprint(queryRows(t, w, "SELECT id, v, z FROM main.o ORDER BY id")); got != "[[1 a <nil>] [2 b <nil>]]" {
+		t.Errorf("typed rows %s", got)
+	}
+}
+
+// TestCDCMongoTransaction: the events of one MongoDB transaction share a clusterTime;
+// their resume tokens order them, so the last change of a document wins.
+func TestCDCMongoTransaction(t *testing.T) {
+	t.Parallel()
+	evt := func(op, token, rest string) string {
+		return `{"_id":{"_data":"` + token + `"},"operationType":"` + op + `","documentKey":{"_id":"a"},` + rest +
+			`,"clusterTime":{"$timestamp":{"t":1704067300,"i":1}},"txnNumber":{"$numberLong":"1"},"lsid":{"id":"x"}}`
+	}
+	dir := testproj.Write(t, map[string]string{
+		"models/o.yml": `models:
+  - name: o
+    config:
+      materialized: cdc
+      cdc: {format: mongodb, path: 'land/{{ ds }}T{{ hour }}/*.jsonl', key: [_id], start: '2024-01-01T00'}
+    columns:
+      - {name: _id, data_type: varchar}
+      - {name: points, data_type: bigint}
+`,
+		// the file lists them in the wrong order; the tokens say insert, then update
+		"land/2024-01-01T00/a.jsonl": evt("update", "8265A1B2C3000000012B042C0100296E5A1004AA", `"updateDescription":{"updatedFields":{"points":50},"removedFields":[]}`) + "\n" +
+			evt("insert", "8265A1B2C3000000012B042C0100296E5A1004A9", `"fullDocument":{"_id":"a","points":1}`) + "\n" +
+			`{"operationType":"dropIndexes","ns":{"db":"shop","coll":"o"},"clusterTime":{"$timestamp":{"t":1704067301,"i":1}}}` + "\n",
+	})
+	e := open(t, dir)
+	if res := e.backfill("2024-01-01T00", "2024-01-01T00", "", false, "o"); res.Failed() {
+		t.Fatalf("run: %v %v", statuses(res), res.Tasks)
+	}
+	if got := fmt.Sprint(queryRows(t, e.w, "SELECT _id, points FROM main.o")); got != "[[a 50]]" {
+		t.Errorf("typed rows %s, want [[a 50]]", got)
+	}
+}
+
+// TestCDCRepairOtherSpelling: a snapshot table spelling the columns otherwise (ID, V) is
+// compared and repaired under the declared names.
+func TestCDCRepairOtherSpelling(t *testing.T) {
+	t.Parallel()
+	dir := cdcOne(t, "        verify: {table: main.src_dump}", map[string]string{
+		"land/2024-01-01T00/a.jsonl": ev("c", 1, "a", 10) + "\n" + ev("c", 2, "b", 11) + "\n",
+		"models/src_dump.sql":        `{{ config(materialized='table') }} select * from (values (1, 'a'), (2, 'B'), (3, 'c')) as t("ID", "V")`,
+	})
+	e := open(t, dir)
+	if res := e.backfill("2024-01-01T00", "2024-01-01T00", "", false, "o"); res.Failed() {
+		t.Fatalf("run: %v", statuses(res))
+	}
+	if res, w := build(t, dir, engine.CommandRun, 1, "src_dump"); res.Failed() {
+		t.Fatal("src_dump")
+	} else {
+		w.Close()
+	}
+	e.w.Close()
+	e = open(t, dir)
+	ctx := context.Background()
+	v, err := e.w.Verify(ctx, e.g.Project, "o", true)
+	if err != nil || v.Missing != 1 || v.Different != 1 || !v.Repaired {
+		t.Fatalf("verify --repair: %+v %v", v, err)
+	}
+	if v, err = e.w.Verify(ctx, e.g.Project, "o", false); err != nil || v.Total() != 0 {
+		t.Fatalf("after the repair: %+v %v", v, err)
+	}
+	if got := fmt.Sprint(queryRows(t, e.w, "SELECT id, v FROM main.o ORDER BY id")); got != "[[1 a] [2 B] [3 c]]" {
+		t.Errorf("typed rows %s", got)
 	}
 }

@@ -128,7 +128,7 @@ func verifyOn(ctx context.Context, c *duckdb.Conn, p *models.Project, m *models.
 			}
 			cols = append(cols, "CAST("+name+" AS "+types[k]+") AS "+models.Quote(k))
 		}
-		q := "SELECT " + strings.Join(cols, ", ") + " FROM " + rel
+		q := "SELECT " + strings.Join(cols, ", ") + ", true AS __strata_in FROM " + rel
 		if where != "" {
 			q += " WHERE " + where
 		}
@@ -223,7 +223,7 @@ FROM t FULL OUTER JOIN s ON t.b = s.b`, -1)
 	}
 	diffList := "[]::VARCHAR[]"
 	if len(diffs) > 0 {
-		diffList = "CASE WHEN t." + models.Quote(keys[0]) + " IS NULL OR s." + models.Quote(keys[0]) + " IS NULL THEN []::VARCHAR[] ELSE list_filter([" + strings.Join(diffs, ", ") + "], x -> x IS NOT NULL) END"
+		diffList = "CASE WHEN t.__strata_in IS NULL OR s.__strata_in IS NULL THEN []::VARCHAR[] ELSE list_filter([" + strings.Join(diffs, ", ") + "], x -> x IS NOT NULL) END"
 	}
 	var keyCols []string
 	for _, k := range keys {
@@ -231,10 +231,10 @@ FROM t FULL OUTER JOIN s ON t.b = s.b`, -1)
 	}
 	mm := models.Quote("__strata_verify")
 	if _, err := c.Exec(ctx, "CREATE OR REPLACE TEMP TABLE "+mm+" AS SELECT "+strings.Join(keyCols, ", ")+`,
-  CASE WHEN t.`+models.Quote(keys[0])+` IS NULL THEN 'missing' WHEN s.`+models.Quote(keys[0])+` IS NULL THEN 'extra' ELSE 'different' END AS kind,
+  CASE WHEN t.__strata_in IS NULL THEN 'missing' WHEN s.__strata_in IS NULL THEN 'extra' ELSE 'different' END AS kind,
   `+diffList+` AS columns
 FROM (`+inBad(tq)+`) AS t FULL OUTER JOIN (`+inBad(sq)+`) AS s ON `+strings.Join(on, " AND ")+`
-WHERE t.`+models.Quote(keys[0])+` IS NULL OR s.`+models.Quote(keys[0])+` IS NULL OR `+rowHash2(res.Columns)); err != nil {
+WHERE t.__strata_in IS NULL OR s.__strata_in IS NULL OR `+rowHash2(res.Columns)); err != nil {
 		return nil, &SQLError{Node: s.Model, Path: m.Path, Err: err, Msg: "verify: " + cleanMessage(err)}
 	}
 	defer c.Exec(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS "+mm)
@@ -313,6 +313,17 @@ func repairKeys(ctx context.Context, c *duckdb.Conn, p *models.Project, m *model
 		}
 		keyDoc = append(keyDoc, duckdb.Literal(k)+", "+val)
 	}
+	// the document under the declared names (the snapshot may spell them otherwise)
+	var named []string
+	for _, col := range s.Columns {
+		if sn, ok := have[strings.ToLower(col.Name)]; ok && !strings.Contains(col.Name, ".") {
+			named = append(named, duckdb.Literal(col.Name)+", x."+models.Quote(sn))
+		}
+	}
+	doc := "to_json(x)"
+	if len(named) > 0 {
+		doc = "json_merge_patch(to_json(x), json_object(" + strings.Join(named, ", ") + "))"
+	}
 	id := fmt.Sprintf("repair-%s-%s", time.Now().UTC().Format("20060102-150405"), s.Model)
 	fix := models.Quote("__strata_repair")
 	return c.InTx(ctx, func() error {
@@ -328,7 +339,7 @@ SELECT coalesce(r._key, CAST(json_object(`+strings.Join(keyDoc, ", ")+`) AS VARC
   coalesce(r._key_doc, json_object(`+strings.Join(keyDoc, ", ")+`)) AS _key_doc,
   CASE WHEN v.kind = 'extra' THEN 'delete' ELSE 'upsert' END AS _op,
   `+duckdb.Literal(position)+` AS _position, now()::TIMESTAMP AS _updated_at,
-  to_json(x) AS _doc
+  `+doc+` AS _doc
 FROM `+mm+` AS v
 LEFT JOIN `+raw+` AS r ON `+strings.Join(rawKeyOn, " AND ")+`
 LEFT JOIN `+src+` AS x ON v.kind <> 'extra' AND `+strings.Join(snapKeyOn, " AND ")); err != nil {
