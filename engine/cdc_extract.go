@@ -89,8 +89,8 @@ func (r *runner) cdcExtract(ctx context.Context, c *duckdb.Conn, t *Task) error 
 			return 0, err
 		})
 	}
-	decimals := debeziumDecimals(s, files)
-	if len(decimals) > 0 {
+	decimals := debeziumFields(s, files)
+	if hasDecimal(decimals) {
 		if _, err := c.Exec(ctx, b64DecimalMacro); err != nil {
 			return r.sqlError(t, "", "", err)
 		}
@@ -165,7 +165,7 @@ func findLine(file string, match func(string) bool) int {
 // sampled, so no field is dropped and no type guessed) and normalises each event. Literal
 // null lines (Kafka tombstones) are skipped; a line that is not an event stops the
 // statement with error().
-func extractSQL(s *models.CDCSpec, files []string, w models.Window, decimals map[string]int) string {
+func extractSQL(s *models.CDCSpec, files []string, w models.Window, decimals map[string]connectField) string {
 	lits := make([]string, len(files))
 	for i, f := range files {
 		lits[i] = duckdb.Literal(f)
@@ -206,7 +206,7 @@ func pad(expr string, width int) string {
 
 // debeziumSQL normalises Debezium envelopes, with or without the schema/payload wrapper.
 // The position is the source's: Postgres lsn, MySQL binlog file/pos/row, else ts_ms.
-func debeziumSQL(s *models.CDCSpec, read string, decimals map[string]int) string {
+func debeziumSQL(s *models.CDCSpec, read string, decimals map[string]connectField) string {
 	after, before := "json_extract(e, '$.after')", "json_extract(e, '$.before')"
 	fix := func(doc string) string {
 		if len(decimals) == 0 {
@@ -220,7 +220,23 @@ func debeziumSQL(s *models.CDCSpec, read string, decimals map[string]int) string
 		var parts []string
 		for _, f := range names {
 			v := "json_extract_string(" + doc + ", " + duckdb.Literal("$."+jsonKey(f)) + ")"
-			parts = append(parts, duckdb.Literal(f)+", CASE WHEN json_type("+doc+", "+duckdb.Literal("$."+jsonKey(f))+") = 'VARCHAR' THEN to_json(strata_b64_decimal("+v+", "+strconv.Itoa(decimals[f])+")) ELSE json_extract("+doc+", "+duckdb.Literal("$."+jsonKey(f))+") END")
+			path := duckdb.Literal("$." + jsonKey(f))
+			cf := decimals[f]
+			if cf.kind == "decimal" {
+				parts = append(parts, duckdb.Literal(f)+", CASE WHEN json_type("+doc+", "+path+") = 'VARCHAR' THEN to_json(strata_b64_decimal("+v+", "+strconv.Itoa(cf.scale)+")) ELSE json_extract("+doc+", "+path+") END")
+				continue
+			}
+			n := "TRY_CAST(" + v + " AS BIGINT)"
+			conv := map[string]string{
+				"ts_ms":   "strftime(try(make_timestamp(" + n + " * 1000)), '%Y-%m-%d %H:%M:%S.%f')",
+				"ts_us":   "strftime(try(make_timestamp(" + n + ")), '%Y-%m-%d %H:%M:%S.%f')",
+				"ts_ns":   "strftime(try(make_timestamp(" + n + " // 1000)), '%Y-%m-%d %H:%M:%S.%f')",
+				"date":    "CAST(try(DATE '1970-01-01' + CAST(" + n + " AS INTEGER)) AS VARCHAR)",
+				"time_ms": "CAST(try(TIME '00:00:00' + to_milliseconds(" + n + ")) AS VARCHAR)",
+				"time_us": "CAST(try(TIME '00:00:00' + to_microseconds(" + n + ")) AS VARCHAR)",
+				"time_ns": "CAST(try(TIME '00:00:00' + to_microseconds(" + n + " // 1000)) AS VARCHAR)",
+			}[cf.kind]
+			parts = append(parts, duckdb.Literal(f)+", CASE WHEN json_type("+doc+", "+path+") IN ('BIGINT', 'UBIGINT') THEN to_json("+conv+") ELSE json_extract("+doc+", "+path+") END")
 		}
 		return "CASE WHEN " + doc + " IS NULL OR json_type(" + doc + ") <> 'OBJECT' THEN " + doc + " ELSE json_merge_patch(" + doc + ", json_object(" + strings.Join(parts, ", ") + ")) END"
 	}
@@ -335,13 +351,39 @@ const b64DecimalMacro = `CREATE OR REPLACE TEMP MACRO strata_b64_decimal(s, scal
   FROM t
 )`
 
-// debeziumDecimals finds, in the schema of the files' first wrapped events, the fields of
-// after/before that are Kafka Connect decimals sent as bytes, with their scale.
-func debeziumDecimals(s *models.CDCSpec, files []string) map[string]int {
+// connectField is how a Kafka Connect logical type in the event schema is read: a decimal
+// sent as bytes (with its scale), or one of Debezium's temporal integers.
+type connectField struct {
+	kind  string // decimal, ts_ms, ts_us, ts_ns, date, time_ms, time_us, time_ns
+	scale int
+}
+
+// connectKinds maps Kafka Connect / Debezium logical type names to how strata reads them.
+var connectKinds = map[string]string{
+	"io.debezium.time.Timestamp": "ts_ms", "org.apache.kafka.connect.data.Timestamp": "ts_ms",
+	"io.debezium.time.MicroTimestamp": "ts_us", "io.debezium.time.NanoTimestamp": "ts_ns",
+	"io.debezium.time.Date": "date", "org.apache.kafka.connect.data.Date": "date",
+	"io.debezium.time.Time": "time_ms", "org.apache.kafka.connect.data.Time": "time_ms",
+	"io.debezium.time.MicroTime": "time_us", "io.debezium.time.NanoTime": "time_ns",
+}
+
+func hasDecimal(fs map[string]connectField) bool {
+	for _, f := range fs {
+		if f.kind == "decimal" {
+			return true
+		}
+	}
+	return false
+}
+
+// debeziumFields finds, in the schema of the files' first wrapped events, the fields of
+// after/before with a logical type strata converts: decimals sent as bytes, with their
+// scale, and Debezium's temporal integers (read by their unit, not guessed by size).
+func debeziumFields(s *models.CDCSpec, files []string) map[string]connectField {
 	if s.Format != models.FormatDebezium {
 		return nil
 	}
-	out := map[string]int{}
+	out := map[string]connectField{}
 	for _, f := range files {
 		fh, err := os.Open(f)
 		if err != nil {
@@ -361,9 +403,12 @@ func debeziumDecimals(s *models.CDCSpec, files []string) map[string]int {
 					continue
 				}
 				for _, col := range part.Fields {
-					if col.Name == "org.apache.kafka.connect.data.Decimal" && col.Type == "bytes" {
+					switch {
+					case col.Name == "org.apache.kafka.connect.data.Decimal" && col.Type == "bytes":
 						scale, _ := strconv.Atoi(fmt.Sprint(col.Parameters["scale"]))
-						out[col.Field] = scale
+						out[col.Field] = connectField{kind: "decimal", scale: scale}
+					case connectKinds[col.Name] != "" && col.Type != "string":
+						out[col.Field] = connectField{kind: connectKinds[col.Name]}
 					}
 				}
 			}

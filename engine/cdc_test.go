@@ -726,3 +726,35 @@ func TestCDCRepairOtherSpelling(t *testing.T) {
 		t.Errorf("typed rows %s", got)
 	}
 }
+
+// TestCDCDebeziumTemporals: with the schema wrapper, Debezium's temporal integers are read
+// by their logical type (µs before 1973 included), not guessed by size.
+func TestCDCDebeziumTemporals(t *testing.T) {
+	t.Parallel()
+	schema := `{"type":"struct","fields":[{"type":"struct","field":"after","fields":[{"type":"int64","field":"id"},` +
+		`{"type":"int64","name":"io.debezium.time.MicroTimestamp","field":"born"},{"type":"int32","name":"io.debezium.time.Date","field":"day"},` +
+		`{"type":"int64","name":"io.debezium.time.MicroTime","field":"at"},{"type":"int64","name":"io.debezium.time.Timestamp","field":"seen"}]}]}`
+	dir := testproj.Write(t, map[string]string{
+		"models/o.yml": `models:
+  - name: o
+    config:
+      materialized: cdc
+      cdc: {format: debezium, path: 'land/{{ ds }}T{{ hour }}/*.jsonl', key: [id], start: '2024-01-01T00'}
+    columns:
+      - {name: id, data_type: bigint}
+      - {name: born, data_type: timestamp}
+      - {name: day, data_type: date}
+      - {name: at, data_type: time}
+      - {name: seen, data_type: timestamp}
+`,
+		"land/2024-01-01T00/a.jsonl": `{"schema":` + schema + `,"payload":{"op":"c","after":{"id":1,"born":31536000000000,"day":19723,"at":37800000000,"seen":1704067200000},"source":{"lsn":1},"ts_ms":1}}` + "\n",
+	})
+	e := open(t, dir)
+	if res := e.backfill("2024-01-01T00", "2024-01-01T00", "", false, "o"); res.Failed() {
+		t.Fatalf("run: %v %v", statuses(res), res.Tasks)
+	}
+	got := fmt.Sprint(queryRows(t, e.w, `SELECT strftime(born, '%Y-%m-%d %H:%M'), CAST("day" AS VARCHAR), CAST("at" AS VARCHAR), strftime(seen, '%Y-%m-%d %H:%M') FROM main.o`))
+	if want := "[[1971-01-01 00:00 2024-01-01 10:30:00 2024-01-01 00:00]]"; got != want {
+		t.Errorf("got %s, want %s", got, want)
+	}
+}
