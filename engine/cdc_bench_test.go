@@ -53,7 +53,7 @@ func cdcBenchSetup(b *testing.B, rows, events int) (string, *sql.DB) {
 	ins := events - upd - del - dup
 	doc := `json_object('id', i, 'v', 'value ' || i, 'amount', (i % 1000) / 10.0, 'status', 'new')`
 	if _, err := db.Exec(`CREATE TABLE main.pristine AS SELECT json_object('id', i)::VARCHAR AS _key, json_object('id', i) AS _key_doc, ` + doc + ` AS _doc,
-		false AS _deleted, 'p' || lpad(i::VARCHAR, 20, '0') AS _position, TIMESTAMP '2023-12-31 00:00:00' AS _updated_at FROM range(` + itoa(rows) + `) r(i)`); err != nil {
+		false AS _deleted, 'p' || lpad(i::VARCHAR, 20, '0') AS _position, TIMESTAMP '2023-12-31 00:00:00' AS _updated_at FROM range(` + strconv.Itoa(rows) + `) r(i)`); err != nil {
 		b.Fatal(err)
 	}
 	// the window's change events, as a Debezium connector lands them
@@ -116,8 +116,6 @@ func cdcBenchSetup(b *testing.B, rows, events int) (string, *sql.DB) {
 	}
 	return dir, db
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }
 
 // BenchmarkCDCMerge times strata's merge stage of a 1,000,000-event window into a
 // 5,000,000-row raw table against the same dedupe + MERGE by hand, three rounds each on a
@@ -200,7 +198,7 @@ func BenchmarkCDCVerify(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	n := itoa(*cdcBenchRows)
+	n := strconv.Itoa(*cdcBenchRows)
 	for _, q := range []string{
 		`CREATE TABLE main.o AS SELECT i::BIGINT AS id, 'value ' || i AS v FROM range(` + n + `) r(i)`,
 		`COPY (SELECT i::BIGINT AS id, CASE WHEN i % 1000000 = 17 THEN 'drifted' ELSE 'value ' || i END AS v FROM range(` + n + `) r(i)) TO '` + filepath.Join(dir, "snap", "part-0.parquet") + `'`,

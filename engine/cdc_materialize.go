@@ -214,7 +214,7 @@ func columnType(jt, ejson string, biggest any, format string) string {
 	case "NULL", "":
 		return "" // no type to learn yet
 	case "BIGINT", "UBIGINT":
-		if n, err := toInt64(biggest); err == nil && n <= 2147483647 {
+		if n, err := duckdb.Int64(biggest); err == nil && n <= 2147483647 {
 			return "INTEGER"
 		}
 		return "BIGINT"
@@ -244,18 +244,6 @@ func columnType(jt, ejson string, biggest any, format string) string {
 		return "JSON"
 	}
 	return "JSON" // arrays
-}
-
-func toInt64(v any) (int64, error) {
-	switch v := v.(type) {
-	case nil:
-		return 0, nil
-	case int64:
-		return v, nil
-	}
-	var n int64
-	_, err := fmt.Sscan(fmt.Sprint(v), &n)
-	return n, err
 }
 
 // widenOrder is how a column's type widens when its values need more: a type later in

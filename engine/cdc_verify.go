@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -160,8 +161,8 @@ func verifyOn(ctx context.Context, c *duckdb.Conn, p *models.Project, m *models.
 		if err != nil || minmax[0] == nil || minmax[1] == nil {
 			ranged = false
 		} else {
-			lo, _ = toInt64(minmax[0])
-			hi, _ := toInt64(minmax[1])
+			lo, _ = duckdb.Int64(minmax[0])
+			hi, _ := duckdb.Int64(minmax[1])
 			width = (hi-lo)/verifyBuckets + 1
 			keyHash = fmt.Sprintf("CASE WHEN %s < %d THEN -1 ELSE least(%d, (CAST(%s AS BIGINT) - %d) // %d) END", k, lo, verifyBuckets, k, lo, width)
 		}
@@ -178,8 +179,8 @@ FROM t FULL OUTER JOIN s ON t.b = s.b`, -1)
 	}
 	var bad []string
 	for _, row := range buckets.Rows {
-		tn, _ := toInt64(row[1])
-		sn, _ := toInt64(row[2])
+		tn, _ := duckdb.Int64(row[1])
+		sn, _ := duckdb.Int64(row[2])
 		res.TargetRows += tn
 		res.SourceRows += sn
 		if d, _ := row[3].(bool); d {
@@ -200,7 +201,7 @@ FROM t FULL OUTER JOIN s ON t.b = s.b`, -1)
 		k := models.Quote(keys[0])
 		var parts []string
 		for _, b := range bad {
-			n, _ := toInt64(b)
+			n, _ := strconv.ParseInt(b, 10, 64)
 			var cond string
 			switch {
 			case n < 0:
@@ -243,7 +244,7 @@ WHERE t.__strata_in IS NULL OR s.__strata_in IS NULL OR `+rowHash2(res.Columns))
 		return nil, err
 	}
 	for _, row := range counts.Rows {
-		n, _ := toInt64(row[1])
+		n, _ := duckdb.Int64(row[1])
 		switch str(row[0]) {
 		case "missing":
 			res.Missing = n

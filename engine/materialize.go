@@ -322,7 +322,7 @@ func (r *runner) runTest(ctx context.Context, c *duckdb.Conn, t *Task) error {
 	var n int64
 	var warn, fail bool
 	if err == nil {
-		n, _ = toInt64(row[0])
+		n, _ = duckdb.Int64(row[0])
 		warn, _ = row[1].(bool)
 		fail, _ = row[2].(bool)
 		if test.StoreFailures {

@@ -50,7 +50,7 @@ func (r *runner) snapshot(ctx context.Context, c *duckdb.Conn, t *Task, rel, exi
 	if err != nil {
 		return 0, err
 	}
-	if n, _ := toInt64(dup[0]); n > 0 {
+	if n, _ := duckdb.Int64(dup[0]); n > 0 {
 		return 0, inputErrorf("unique_key", "snapshot %s: unique_key %s is not unique in its source: %d keys appear more than once (%v is one); a snapshot needs one row per key", m.Name, strings.Join(s.UniqueKey, ", "), n, dup[1])
 	}
 	srcCols, err := columns(ctx, c, "temp", "main", "__strata_snapshot_source")

@@ -2,6 +2,7 @@ package models
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -205,7 +206,7 @@ func (l *loader) expandCDC() {
 		stage := func(name string, kind Kind, sql string, refs ...string) *Model {
 			st := &Model{Name: name, Kind: kind, Path: m.Path, Patch: m.Patch, Config: m.Config, cdc: s, raw: m.raw, rendered: sql}
 			st.Config.Materialized = string(kind)
-			st.Config.Raw = maps2(m.Config.Raw)
+			st.Config.Raw = maps.Clone(m.Config.Raw)
 			st.Config.Raw["materialized"] = string(kind)
 			if m.Config.Alias != "" {
 				st.Config.Alias = m.Config.Alias + strings.TrimPrefix(name, m.Name)
@@ -239,14 +240,6 @@ func (l *loader) expandCDC() {
 // test, so it runs with strata test and build and on any schedule that selects it; a
 // mismatch fails it with the count of keys that differ.
 const CDCVerifyTest = "cdc_verify"
-
-func maps2(m map[string]any) map[string]any {
-	out := make(map[string]any, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
-}
 
 // CDCExtractShape is the extract stage's columns, as a query reading nothing: the shape of
 // <model>__extract for the planner and column lineage.

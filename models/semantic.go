@@ -3,7 +3,6 @@ package models
 import (
 	"maps"
 	"slices"
-	"sort"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -125,7 +124,7 @@ func (l *loader) resolveSemantic() {
 	for _, name := range l.p.ModelNames() {
 		models = append(models, name)
 	}
-	for _, id := range sortedKeys(l.p.Semantic) {
+	for _, id := range slices.Sorted(maps.Keys(l.p.Semantic)) {
 		s := l.p.Semantic[id]
 		if s.Kind != SemanticModel {
 			continue
@@ -138,7 +137,7 @@ func (l *loader) resolveSemantic() {
 			measures[me] = s.Name
 		}
 	}
-	for _, id := range sortedKeys(l.p.Semantic) {
+	for _, id := range slices.Sorted(maps.Keys(l.p.Semantic)) {
 		s := l.p.Semantic[id]
 		for i, me := range s.measureNames {
 			sm, ok := measures[me]
@@ -160,14 +159,5 @@ func (l *loader) resolveSemantic() {
 	}
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
 // SemanticNames lists the semantic nodes, by id.
-func (p *Project) SemanticNames() []string { return sortedKeys(p.Semantic) }
+func (p *Project) SemanticNames() []string { return slices.Sorted(maps.Keys(p.Semantic)) }

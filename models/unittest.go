@@ -2,8 +2,10 @@ package models
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -168,7 +170,7 @@ func (l *loader) unitRows(file string, n *yaml.Node, bad func(*yaml.Node, string
 
 // resolveUnitTests checks that each unit test's model and inputs exist.
 func (l *loader) resolveUnitTests() {
-	for _, name := range sortedKeys(l.p.UnitTests) {
+	for _, name := range slices.Sorted(maps.Keys(l.p.UnitTests)) {
 		u := l.p.UnitTests[name]
 		m, ok := l.p.Models[u.Model]
 		if !ok {
@@ -180,20 +182,11 @@ func (l *loader) resolveUnitTests() {
 			if g.Input == "this" || strings.Contains(g.Input, ".") {
 				continue
 			}
-			if !containsString(m.DependsOn, g.Input) {
+			if !slices.Contains(m.DependsOn, g.Input) {
 				l.add(errorf(g.Pos.File, g.Pos.Line, g.Pos.Col, "unit test %s: %s does not read %q (it reads %s)", u.Name, u.Model, g.Input, strings.Join(m.DependsOn, ", ")))
 			}
 		}
 	}
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // CompileUnit renders a model for a unit test: with its overrides, and each relation it
