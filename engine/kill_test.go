@@ -1,9 +1,11 @@
 package engine_test
 
 import (
+	"bufio"
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"math/rand"
 	"os"
 	"os/exec"
@@ -44,7 +46,7 @@ func TestBackfillWorker(t *testing.T) {
 	if dir == "" {
 		t.Skip("helper process only")
 	}
-	res, err := backfill(context.Background(), dir, 2)
+	res, err := loadAndBackfill(context.Background(), dir, []string{"hourly+"}, killFrom, killTo, "", 2, printProgress)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,13 +55,50 @@ func TestBackfillWorker(t *testing.T) {
 	}
 }
 
+// printProgress prints a line as each task finishes: a worker process's progress, which
+// killWorker reads to aim its kill mid-backfill.
+var printProgress = engine.ObserverFunc(func(e engine.Event) {
+	if e.Kind == engine.EventTaskFinished {
+		fmt.Printf("finished %d\n", e.Done)
+	}
+})
+
+// killWorker runs the worker test named test as a process with env added, and kills it
+// with SIGKILL once it has reported its after-th finished task and jitter more has passed,
+// so the kill lands mid-work however fast or loaded the machine is. A worker that ends
+// first is left be.
+func killWorker(t *testing.T, test, env string, after int, jitter time.Duration) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^"+test+"$")
+	cmd.Env = append(os.Environ(), env)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(out)
+	for n := 0; sc.Scan(); {
+		if strings.HasPrefix(sc.Text(), "finished ") {
+			if n++; n == after {
+				time.Sleep(jitter)
+				_ = cmd.Process.Signal(syscall.SIGKILL)
+				break
+			}
+		}
+	}
+	_, _ = io.Copy(io.Discard, out)
+	_ = cmd.Wait()
+}
+
 func backfill(ctx context.Context, dir string, threads int) (*engine.Result, error) {
 	return loadAndBackfill(ctx, dir, []string{"hourly+"}, killFrom, killTo, "", threads)
 }
 
 // loadAndBackfill is a whole backfill as one process does it: load the project, open its
 // warehouse, plan the range (resuming what a killed process left) and run it.
-func loadAndBackfill(ctx context.Context, dir string, sel []string, from, to, reprocess string, threads int) (*engine.Result, error) {
+func loadAndBackfill(ctx context.Context, dir string, sel []string, from, to, reprocess string, threads int, obs ...engine.Observer) (*engine.Result, error) {
 	p, err := models.Load(dir, models.Options{})
 	if err != nil {
 		return nil, err
@@ -81,7 +120,7 @@ func loadAndBackfill(ctx context.Context, dir string, sel []string, from, to, re
 	if err != nil {
 		return nil, err
 	}
-	return engine.Run(ctx, w, plan, engine.RunOptions{Threads: threads, Retries: 2})
+	return engine.Run(ctx, w, plan, engine.RunOptions{Threads: threads, Retries: 2, Observers: obs})
 }
 
 // dump returns every model's rows in a stable text form, and checks partition state
@@ -131,16 +170,6 @@ func TestBackfillSurvivesKill(t *testing.T) {
 	if !strings.Contains(want, "main.hourly order by all: 5760 rows") {
 		t.Fatalf("reference build is not the expected size:\n%.300s", want)
 	}
-	// time one whole worker process, so kills can be spread over its life
-	calib := killProject(t)
-	began := time.Now()
-	cal := exec.Command(os.Args[0], "-test.run=^TestBackfillWorker$")
-	cal.Env = append(os.Environ(), "STRATA_BACKFILL_DIR="+calib)
-	if out, err := cal.CombinedOutput(); err != nil {
-		t.Fatalf("worker: %v\n%s", err, out)
-	}
-	life := time.Since(began)
-	t.Logf("a whole backfill process takes %v", life)
 	rng := rand.New(rand.NewSource(time.Now().UnixNano()))
 	resumed := 0
 	defer func() {
@@ -154,20 +183,8 @@ func TestBackfillSurvivesKill(t *testing.T) {
 		dir := killProject(t)
 		kills := 1 + rng.Intn(2)
 		for k := 0; k < kills; k++ {
-			cmd := exec.Command(os.Args[0], "-test.run=^TestBackfillWorker$")
-			cmd.Env = append(os.Environ(), "STRATA_BACKFILL_DIR="+dir)
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			delay := time.Duration(rng.Int63n(int64(life)))
-			done := make(chan error, 1)
-			go func() { done <- cmd.Wait() }()
-			select {
-			case <-done: // finished before the kill: fine, the rerun has nothing to do
-			case <-time.After(delay):
-				_ = cmd.Process.Signal(syscall.SIGKILL)
-				<-done
-			}
+			// after a random number of finished tasks, and a random moment more
+			killWorker(t, "TestBackfillWorker", "STRATA_BACKFILL_DIR="+dir, 1+rng.Intn(90), time.Duration(rng.Int63n(int64(30*time.Millisecond))))
 		}
 		// resume by rerunning the same backfill, as a user would
 		res, err := backfill(context.Background(), dir, 2)
