@@ -7,7 +7,7 @@ import (
 	"slices"
 	"strings"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // KindSnapshot is a dbt snapshot: a type-2 slowly changing history of a query's rows.

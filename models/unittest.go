@@ -8,7 +8,7 @@ import (
 	"slices"
 	"strings"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // UnitTest is a dbt (≥ 1.8) unit test: a model's SQL run on given input rows, compared
