@@ -45,9 +45,7 @@ func TestCDCMalformedLine(t *testing.T) {
 			if res.Failed() {
 				t.Fatalf("rerun after the fix: %v", statuses(res))
 			}
-			if got := queryRows(t, w, "SELECT id, v FROM main.o ORDER BY id"); fmt.Sprint(got) != "[[1 z] [2 b]]" {
-				t.Errorf("typed rows %v", got)
-			}
+			wantRows(t, w, "SELECT id, v FROM main.o ORDER BY id", "[[1 z] [2 b]]")
 		})
 	}
 }
@@ -73,12 +71,8 @@ func TestCDCSchemaChange(t *testing.T) {
 		}
 		t.FailNow()
 	}
-	if got := queryRows(t, w, "SELECT id, n FROM main.o ORDER BY id"); fmt.Sprint(got) != "[[1 <nil>] [2 <nil>] [3 5] [4 2.5] [5 many]]" {
-		t.Errorf("typed rows %v", got)
-	}
-	if got := queryRows(t, w, "SELECT data_type, strftime(window_start, '%H') FROM _strata.cdc_columns WHERE column_name = 'n' ORDER BY added_at"); fmt.Sprint(got) != "[[INTEGER 01] [DOUBLE 02] [VARCHAR 03]]" {
-		t.Errorf("schema history %v", got)
-	}
+	wantRows(t, w, "SELECT id, n FROM main.o ORDER BY id", "[[1 <nil>] [2 <nil>] [3 5] [4 2.5] [5 many]]")
+	wantRows(t, w, "SELECT data_type, strftime(window_start, '%H') FROM _strata.cdc_columns WHERE column_name = 'n' ORDER BY added_at", "[[INTEGER 01] [DOUBLE 02] [VARCHAR 03]]")
 	dir = cdcOne(t, "        on_schema_change: fail", files)
 	res, _ = runCDC(t, dir, "2024-01-01T03")
 	var msg string
@@ -111,9 +105,7 @@ func TestCDCDebeziumFlavours(t *testing.T) {
 	if res.Failed() {
 		t.Fatalf("run: %v %v", statuses(res), res.Tasks)
 	}
-	if got := queryRows(t, w, "SELECT id, v, CAST(n AS VARCHAR) FROM (SELECT *, amt AS n FROM main.o) ORDER BY id"); fmt.Sprint(got) != "[[1 third <nil>] [2 d 1.50] [3 d -1.50] [4 d 12345.67]]" {
-		t.Errorf("typed rows %v", got)
-	}
+	wantRows(t, w, "SELECT id, v, CAST(n AS VARCHAR) FROM (SELECT *, amt AS n FROM main.o) ORDER BY id", "[[1 third <nil>] [2 d 1.50] [3 d -1.50] [4 d 12345.67]]")
 }
 
 // TestCDCTruncateAndSoftDelete: a truncate deletes what came before it; with soft_delete
@@ -153,9 +145,7 @@ func TestCDCQuietHour(t *testing.T) {
 	if res.Failed() {
 		t.Fatalf("missing_files: empty: %v", statuses(res))
 	}
-	if got := queryRows(t, w, "SELECT id, v FROM main.o"); fmt.Sprint(got) != "[[1 c]]" {
-		t.Errorf("typed rows %v", got)
-	}
+	wantRows(t, w, "SELECT id, v FROM main.o", "[[1 c]]")
 }
 
 // TestCDCScenarios: one small stream per kind of trouble, with the source's final state

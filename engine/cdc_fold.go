@@ -241,13 +241,7 @@ func setIn(c any, path []string, v any) any {
 			c[seg] = v
 			return c
 		}
-		next := c[seg]
-		switch next.(type) {
-		case map[string]any, []any:
-		default:
-			next = map[string]any{}
-		}
-		c[seg] = setIn(next, path[1:], v)
+		c[seg] = setIn(container(c[seg]), path[1:], v)
 		return c
 	case []any:
 		i, err := strconv.Atoi(seg)
@@ -265,14 +259,18 @@ func setIn(c any, path []string, v any) any {
 			c[i] = v
 			return c
 		}
-		next := c[i]
-		switch next.(type) {
-		case map[string]any, []any:
-		default:
-			next = map[string]any{}
-		}
-		c[i] = setIn(next, path[1:], v)
+		c[i] = setIn(container(c[i]), path[1:], v)
 		return c
 	}
 	return c
+}
+
+// container is v when a path can go on into it (an object or an array), else a new
+// object in its place.
+func container(v any) any {
+	switch v.(type) {
+	case map[string]any, []any:
+		return v
+	}
+	return map[string]any{}
 }

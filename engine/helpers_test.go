@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -59,6 +60,14 @@ func queryInt(t *testing.T, w *engine.Warehouse, q string) int64 {
 }
 
 // queryRows reads a query's rows through the warehouse's read-only path.
+// wantRows checks a query's rows, printed as fmt prints them, are want.
+func wantRows(t testing.TB, w *engine.Warehouse, q, want string) {
+	t.Helper()
+	if got := fmt.Sprint(queryRows(t, w, q)); got != want {
+		t.Errorf("%s:\n got %s\nwant %s", q, got, want)
+	}
+}
+
 func queryRows(t testing.TB, w *engine.Warehouse, q string) [][]any {
 	t.Helper()
 	res, err := w.ReadQuery(context.Background(), q, engine.QueryOptions{Limit: 1 << 20})
