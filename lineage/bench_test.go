@@ -84,3 +84,19 @@ func BenchmarkSelect(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkBuild10k builds the graph of a loaded 10,000-model project: what every
+// command pays after loading (target: 50 ms).
+func BenchmarkBuild10k(b *testing.B) {
+	dir := benchProject(b, 10000)
+	p, err := models.Load(dir, models.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := lineage.Build(p); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

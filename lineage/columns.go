@@ -178,7 +178,7 @@ func (gr *Graph) PhysicalInputs(cols map[string]*NodeColumns, ins []ColumnInput)
 func (gr *Graph) physicalInputs(cols map[string]*NodeColumns, ins []ColumnInput, depth int) []ColumnInput {
 	var out []ColumnInput
 	for _, in := range ins {
-		n := gr.nodes[in.From.Node]
+		n := gr.Node(in.From.Node)
 		if n == nil || n.Model == nil || n.Model.Kind != models.KindEphemeral || depth > 32 {
 			out = append(out, in)
 			continue

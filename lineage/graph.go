@@ -1,11 +1,11 @@
 package lineage
 
 import (
-	"fmt"
 	"maps"
 	"slices"
-	"sort"
 	"strings"
+
+	"github.com/dominikbraun/graph"
 
 	"github.com/stratadata/strata/models"
 )
@@ -46,30 +46,34 @@ type Node struct {
 }
 
 // Graph is a project's dependency graph. Edges point from a dependency to what reads it.
+//
+// The nodes and edges live in one github.com/dominikbraun/graph directed graph, added
+// and walked through the library; its store (store.go) keeps them in the adjacency and
+// predecessor maps every query and the library's algorithms read in place: the graph
+// never changes after Build.
 type Graph struct {
 	Project *models.Project
-	nodes   map[string]*Node
-	parents map[string][]string
-	kids    map[string][]string
-	order   []string
+	g       graph.Graph[string, *Node]
+	kids    map[string]map[string]graph.Edge[string] // the store's: g.AdjacencyMap()
+	parents map[string]map[string]graph.Edge[string] // the store's: g.PredecessorMap()
+	order   []string                                 // topological, ties by ID
+	sorted  []*Node                                  // the store's vertices, in order
 	rank    map[string]int
 }
 
-// CycleError says the refs loop; Nodes lists the cycle in order, first node repeated last.
-type CycleError struct {
-	Nodes []string
-	Paths []string   // the file of each node on the cycle
-	Pos   models.Pos // the ref in the first node that closes the cycle, when known
+// view is the graph as the library's algorithms see it: its AdjacencyMap is the store's
+// (down) or the predecessor map (up, so a walk goes against the edges), never the copy
+// the library's own AdjacencyMap makes on every call.
+type view struct {
+	graph.Graph[string, *Node]
+	adj map[string]map[string]graph.Edge[string]
+	up  bool
 }
 
-func (e *CycleError) Error() string {
-	where := e.Paths[0]
-	if e.Pos.Line > 0 {
-		where = fmt.Sprintf("%s:%d:%d", e.Pos.File, e.Pos.Line, e.Pos.Col)
-	}
-	return fmt.Sprintf("%s: dependency cycle: %s; remove one of these refs to break it",
-		where, strings.Join(e.Nodes, " → "))
-}
+func (v view) AdjacencyMap() (map[string]map[string]graph.Edge[string], error) { return v.adj, nil }
+
+func (gr *Graph) down() view { return view{gr.g, gr.kids, false} }
+func (gr *Graph) up() view   { return view{gr.g, gr.parents, true} }
 
 // SourceID returns the node ID of a source table "s.t".
 func SourceID(table string) string { return "source:" + table }
@@ -79,16 +83,16 @@ func TestID(name string) string { return "test:" + name }
 
 // Build turns a loaded project into its graph, or a *CycleError.
 func Build(p *models.Project) (*Graph, error) {
-	gr := &Graph{
-		Project: p,
-		nodes:   map[string]*Node{},
-		parents: map[string][]string{},
-		kids:    map[string][]string{},
-	}
+	st := newStore(len(p.Models) + len(p.Tests))
+	gr := &Graph{Project: p, g: graph.NewWithStore(func(n *Node) string { return n.ID }, graph.Store[string, *Node](st), graph.Directed())}
+	var nodes []*Node                    // as added: by kind, then ID
+	arena := make([]Node, len(p.Models)) // one allocation for what is most of the nodes
 	add := func(n *Node) {
-		gr.nodes[n.ID] = n
+		if gr.g.AddVertex(n) == nil {
+			nodes = append(nodes, n)
+		}
 	}
-	for _, name := range p.ModelNames() {
+	for i, name := range p.ModelNames() {
 		m := p.Models[name]
 		typ := TypeModel
 		switch m.Kind {
@@ -97,7 +101,8 @@ func Build(p *models.Project) (*Graph, error) {
 		case models.KindSnapshot:
 			typ = TypeSnapshot
 		}
-		add(&Node{ID: name, Name: name, Type: typ, Path: m.Path, Tags: m.Config.Tags, FQN: fqn(p.Name, m.Path, name), Model: m})
+		arena[i] = Node{ID: name, Name: name, Type: typ, Path: m.Path, Tags: m.Config.Tags, FQN: fqn(p.Name, m.Path, name), Model: m}
+		add(&arena[i])
 	}
 	for _, sn := range slices.Sorted(maps.Keys(p.Sources)) {
 		s := p.Sources[sn]
@@ -123,19 +128,10 @@ func Build(p *models.Project) (*Graph, error) {
 		u := p.UnitTests[name]
 		add(&Node{ID: u.ID(), Name: name, Type: TypeUnitTest, Path: u.Pos.File, Tags: u.Tags, FQN: []string{p.Name, u.Model, name}, Unit: u})
 	}
-	seen := map[[2]string]bool{}
-	edge := func(from, to string) {
-		if _, ok := gr.nodes[from]; !ok {
-			return
-		}
-		if seen[[2]string{from, to}] {
-			return
-		}
-		seen[[2]string{from, to}] = true
-		gr.parents[to] = append(gr.parents[to], from)
-		gr.kids[from] = append(gr.kids[from], to)
-	}
-	for _, n := range gr.sortedNodes() {
+	// an edge from a node that is not in the graph (a ref the loader already reported)
+	// is left out, as is a second edge between the same two nodes
+	edge := func(from, to string) { _ = gr.g.AddEdge(from, to) }
+	for _, n := range nodes {
 		var deps, srcs []string
 		switch {
 		case n.Model != nil:
@@ -162,67 +158,66 @@ func Build(p *models.Project) (*Graph, error) {
 			edge(SourceID(s), n.ID)
 		}
 	}
+	gr.kids, gr.parents = st.out, st.in
 	if err := gr.sort(); err != nil {
 		return nil, err
 	}
 	return gr, nil
 }
 
+// fqn is project, the folders under the model path's first one, then name: one
+// allocation, as it is made for every model.
 func fqn(project, path, name string) []string {
-	parts := strings.Split(path, "/")
-	out := []string{project}
-	if len(parts) > 2 {
-		out = append(out, parts[1:len(parts)-1]...)
+	n := strings.Count(path, "/")
+	out := make([]string, 1, n+1)
+	out[0] = project
+	if n >= 2 {
+		dirs := path[strings.IndexByte(path, '/')+1 : strings.LastIndexByte(path, '/')]
+		for d := range strings.SplitSeq(dirs, "/") {
+			out = append(out, d)
+		}
 	}
 	return append(out, name)
 }
 
-func (gr *Graph) sortedNodes() []*Node {
-	ids := make([]string, 0, len(gr.nodes))
-	for id := range gr.nodes {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	out := make([]*Node, len(ids))
-	for i, id := range ids {
-		out[i] = gr.nodes[id]
-	}
-	return out
-}
-
-// sort orders the nodes topologically with Kahn's algorithm, ties broken by ID so the
-// order is stable; on a cycle it returns a *CycleError naming one cycle.
+// sort orders the nodes topologically with Kahn's algorithm over the library's
+// adjacency map, once per build, ties broken by ID so the order is stable; on a cycle
+// it returns a *CycleError. (The library's own TopologicalSort in v0.23.0 rescans the
+// whole predecessor map for every vertex it emits: O(V²), seconds on 10,000 models.)
 func (gr *Graph) sort() error {
-	indeg := make(map[string]int, len(gr.nodes))
-	for id := range gr.nodes {
-		indeg[id] = len(gr.parents[id])
-	}
+	indeg := make(map[string]int, len(gr.parents))
 	var ready []string
-	for id, d := range indeg {
-		if d == 0 {
+	for id, ps := range gr.parents {
+		if len(ps) == 0 {
 			ready = append(ready, id)
+		} else {
+			indeg[id] = len(ps)
 		}
 	}
-	sort.Strings(ready)
-	order := make([]string, 0, len(gr.nodes))
-	for len(ready) > 0 {
-		id := ready[0]
-		ready = ready[1:]
+	slices.Sort(ready)
+	order := make([]string, 0, len(gr.kids))
+	var next []string
+	for i := 0; i < len(ready); i++ {
+		id := ready[i]
 		order = append(order, id)
-		var next []string
-		for _, k := range gr.kids[id] {
+		next = next[:0]
+		for k := range gr.kids[id] {
 			indeg[k]--
 			if indeg[k] == 0 {
 				next = append(next, k)
 			}
 		}
-		sort.Strings(next)
+		slices.Sort(next)
 		ready = append(ready, next...)
 	}
-	if len(order) < len(gr.nodes) {
-		return gr.cycle(indeg)
+	if len(order) < len(gr.kids) {
+		return gr.cycleError()
 	}
 	gr.order = order
+	gr.sorted = make([]*Node, len(order))
+	for i, id := range order {
+		gr.sorted[i] = gr.Node(id)
+	}
 	gr.rank = make(map[string]int, len(order))
 	for i, id := range order {
 		gr.rank[id] = i
@@ -230,75 +225,18 @@ func (gr *Graph) sort() error {
 	return nil
 }
 
-// cycle finds one cycle among the nodes Kahn's algorithm could not order.
-func (gr *Graph) cycle(indeg map[string]int) error {
-	var stuck []string
-	for id, d := range indeg {
-		if d > 0 {
-			stuck = append(stuck, id)
-		}
-	}
-	sort.Strings(stuck)
-	state := map[string]int{} // 1 on stack, 2 done
-	var stack []string
-	var found []string
-	var visit func(id string) bool
-	visit = func(id string) bool {
-		state[id] = 1
-		stack = append(stack, id)
-		kids := append([]string(nil), gr.kids[id]...)
-		sort.Strings(kids)
-		for _, k := range kids {
-			if state[k] == 1 {
-				for i, s := range stack {
-					if s == k {
-						found = append(append([]string{}, stack[i:]...), k)
-						return true
-					}
-				}
-			}
-			if state[k] == 0 && visit(k) {
-				return true
-			}
-		}
-		stack = stack[:len(stack)-1]
-		state[id] = 2
-		return false
-	}
-	for _, id := range stuck {
-		if state[id] == 0 && visit(id) {
-			break
-		}
-	}
-	e := &CycleError{Nodes: found}
-	for _, id := range found {
-		e.Paths = append(e.Paths, gr.nodes[id].Path)
-	}
-	// found is a → b → … → a along edges (b reads a): the first node's ref to the one
-	// before it on the cycle closes the loop
-	if len(found) >= 3 {
-		if m := gr.nodes[found[0]].Model; m != nil {
-			for _, r := range m.Refs {
-				if r.Name == found[len(found)-2] {
-					e.Pos = r.Pos
-					break
-				}
-			}
-		}
-	}
-	return e
-}
-
 // Node returns the node with an ID, or nil.
-func (gr *Graph) Node(id string) *Node { return gr.nodes[id] }
+func (gr *Graph) Node(id string) *Node {
+	n, err := gr.g.Vertex(id)
+	if err != nil {
+		return nil
+	}
+	return n
+}
 
 // Nodes returns every node in topological order.
 func (gr *Graph) Nodes() []*Node {
-	out := make([]*Node, len(gr.order))
-	for i, id := range gr.order {
-		out[i] = gr.nodes[id]
-	}
-	return out
+	return slices.Clone(gr.sorted)
 }
 
 // Order returns node IDs in topological order.
@@ -307,21 +245,34 @@ func (gr *Graph) Order() []string { return gr.order }
 // Rank returns a node's position in topological order.
 func (gr *Graph) Rank(id string) int { return gr.rank[id] }
 
-// Parents returns the IDs a node reads.
-func (gr *Graph) Parents(id string) []string { return gr.parents[id] }
+// Parents returns the IDs a node reads, by ID.
+func (gr *Graph) Parents(id string) []string { return sortedKeys(gr.parents[id]) }
 
-// Children returns the IDs that read a node.
-func (gr *Graph) Children(id string) []string { return gr.kids[id] }
+// Children returns the IDs that read a node, by ID.
+func (gr *Graph) Children(id string) []string { return sortedKeys(gr.kids[id]) }
+
+// HasEdge says whether to reads from directly.
+func (gr *Graph) HasEdge(from, to string) bool {
+	_, ok := gr.kids[from][to]
+	return ok
+}
+
+func sortedKeys(m map[string]graph.Edge[string]) []string {
+	if len(m) == 0 {
+		return nil
+	}
+	return slices.Sorted(maps.Keys(m))
+}
 
 // Sorted returns ids in topological order.
 func (gr *Graph) Sorted(ids map[string]bool) []string {
 	out := make([]string, 0, len(ids))
 	for id := range ids {
-		if _, ok := gr.nodes[id]; ok {
+		if _, ok := gr.kids[id]; ok {
 			out = append(out, id)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return gr.rank[out[i]] < gr.rank[out[j]] })
+	slices.SortFunc(out, func(a, b string) int { return gr.rank[a] - gr.rank[b] })
 	return out
 }
 
@@ -332,12 +283,12 @@ func (gr *Graph) Inputs(id string) []string {
 	seen := map[string]bool{}
 	var visit func(string)
 	visit = func(id string) {
-		for _, pid := range gr.parents[id] {
+		for _, pid := range gr.Parents(id) {
 			if seen[pid] {
 				continue
 			}
 			seen[pid] = true
-			if n := gr.nodes[pid]; n.Model != nil && n.Model.Kind == models.KindEphemeral {
+			if n := gr.Node(pid); n.Model != nil && n.Model.Kind == models.KindEphemeral {
 				visit(pid)
 				continue
 			}

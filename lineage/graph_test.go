@@ -2,6 +2,7 @@ package lineage_test
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -300,6 +301,65 @@ func TestCycleRotation(t *testing.T) {
 	for i := 0; i+1 < len(n); i++ {
 		if next[n[i]] != n[i+1] {
 			t.Errorf("cycle = %v: %s is not read by %s", n, n[i], n[i+1])
+		}
+	}
+}
+
+// TestCycleAll: every loop in the project is named in one error, not only the first.
+func TestCycleAll(t *testing.T) {
+	t.Parallel()
+	p := loadSelProject(t, map[string]string{
+		"models/a.sql":  "select * from {{ ref('b') }}",
+		"models/b.sql":  "select * from {{ ref('a') }}",
+		"models/x.sql":  "select * from {{ ref('z') }}",
+		"models/y.sql":  "select * from {{ ref('x') }}",
+		"models/z.sql":  "select * from {{ ref('y') }}",
+		"models/ok.sql": "select * from {{ ref('a') }}",
+	})
+	_, err := lineage.Build(p)
+	var ce *lineage.CycleError
+	if !errors.As(err, &ce) {
+		t.Fatalf("Build = %v, want a *CycleError", err)
+	}
+	if diff := cmp.Diff([][]string{{"a", "b"}, {"x", "y", "z"}}, ce.Cycles); diff != "" {
+		t.Errorf("Cycles (-want +got):\n%s", diff)
+	}
+	if msg := ce.Error(); !strings.Contains(msg, "(and 1 more: x, y, z)") {
+		t.Errorf("Error() = %q, want it to name the second loop", msg)
+	}
+}
+
+// TestDepthShortcut: a node two ways from the root, one edge and three, is one
+// generation away: depth 1 reaches it, and not what lies between.
+func TestDepthShortcut(t *testing.T) {
+	t.Parallel()
+	p := loadSelProject(t, map[string]string{
+		"models/a.sql": "select 1 as id",
+		"models/b.sql": "select * from {{ ref('a') }}",
+		"models/c.sql": "select * from {{ ref('b') }}",
+		"models/d.sql": "select * from {{ ref('c') }}, {{ ref('a') }}",
+		"models/e.sql": "select * from {{ ref('d') }}",
+	})
+	g, err := lineage.Build(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 10 {
+		down := g.Downstream("a", 1, 0)
+		if diff := cmp.Diff([]lineage.NodeRef{
+			{ID: "a", Name: "a", Type: "model", Path: "models/a.sql"},
+			{ID: "b", Name: "b", Type: "model", Path: "models/b.sql", Depth: 1},
+			{ID: "d", Name: "d", Type: "model", Path: "models/d.sql", Depth: 1},
+		}, down.Nodes); diff != "" {
+			t.Fatalf("Downstream(a, 1) (-want +got):\n%s", diff)
+		}
+		up := g.Upstream("e", 2, 0)
+		var got []string
+		for _, n := range up.Nodes {
+			got = append(got, fmt.Sprintf("%s%d", n.ID, n.Depth))
+		}
+		if diff := cmp.Diff([]string{"a-2", "c-2", "d-1", "e0"}, got); diff != "" {
+			t.Fatalf("Upstream(e, 2) (-want +got):\n%s", diff)
 		}
 	}
 }

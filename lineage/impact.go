@@ -144,8 +144,8 @@ func ImpactN(gr *Graph, cg *ColumnGraph, c ColumnRef, n int) ImpactReport {
 	// their children
 	looked := map[string]bool{}
 	for a := range affected {
-		for _, id := range gr.kids[a] {
-			n := gr.nodes[id]
+		for id := range gr.kids[a] {
+			n := gr.Node(id)
 			if n == nil || looked[id] || n.Test == nil && n.Exposure == nil {
 				continue
 			}
@@ -168,7 +168,7 @@ func (gr *Graph) impactOn(rep *ImpactReport, n *Node, affected map[string]int, r
 		return
 	}
 	best := -1
-	for _, p := range gr.parents[n.ID] {
+	for p := range gr.parents[n.ID] {
 		if d, ok := affected[p]; ok && (best < 0 || d+1 < best) {
 			best = d + 1
 		}
@@ -184,7 +184,7 @@ func (gr *Graph) impactTest(n *Node, affected map[string]int, reached func(Colum
 	it := ImpactTest{ID: n.ID, Name: n.Name, Path: n.Path, Column: t.Column}
 	if t.Model != "" {
 		it.Model = t.Model
-		if gr.nodes[t.Model] == nil {
+		if gr.Node(t.Model) == nil {
 			it.Model = SourceID(t.Model) // tests on source tables name them "s.t"
 		}
 	}
@@ -195,7 +195,7 @@ func (gr *Graph) impactTest(n *Node, affected map[string]int, reached func(Colum
 	case it.Model != "" && t.Column == "" && modelHit:
 		it.Reason = "model"
 	default:
-		for _, p := range gr.parents[n.ID] {
+		for p := range gr.parents[n.ID] {
 			if _, ok := affected[p]; ok && (t.Generic == "" || p != it.Model) {
 				it.Reason = "reads"
 				break

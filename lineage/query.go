@@ -4,8 +4,9 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
+
+	"github.com/dominikbraun/graph"
 
 	"github.com/stratadata/strata/models"
 )
@@ -67,7 +68,7 @@ type ColumnResult struct {
 
 // Ref returns the query's reference for a node.
 func (gr *Graph) Ref(id string, depth int) NodeRef {
-	n := gr.nodes[id]
+	n := gr.Node(id)
 	if n == nil {
 		return NodeRef{ID: id, Name: id, Depth: depth}
 	}
@@ -77,14 +78,14 @@ func (gr *Graph) Ref(id string, depth int) NodeRef {
 // Upstream returns what id reads, directly or not, within depth generations (depth < 0:
 // all), at most limit nodes (limit <= 0: no cap), the nearest kept first.
 func (gr *Graph) Upstream(id string, depth, limit int) Result {
-	return gr.reach(id, depth, limit, gr.parents, -1)
+	return gr.reach(id, depth, limit, gr.up(), -1)
 }
 
 // Downstream returns what reads id, directly or not, within depth generations (depth < 0:
 // all), at most limit nodes (limit <= 0: no cap), the nearest kept first. Tests and
 // exposures are included: they are what a change breaks first.
 func (gr *Graph) Downstream(id string, depth, limit int) Result {
-	return gr.reach(id, depth, limit, gr.kids, 1)
+	return gr.reach(id, depth, limit, gr.down(), 1)
 }
 
 // Around returns what id reads (when up, within upDepth generations) and what reads it
@@ -114,16 +115,16 @@ func (cg *ColumnGraph) Around(c ColumnRef, up, down bool, upDepth, downDepth, li
 // generation, then ID), with its generation: Downstream without building the answer,
 // for callers that only count and classify.
 func (gr *Graph) Descendants(id string) ([]string, map[string]int) {
-	if gr.nodes[id] == nil {
+	if gr.Node(id) == nil {
 		return nil, nil
 	}
-	order, dist := gr.distances(id, -1, gr.kids)
+	order, dist := gr.distances(id, -1, gr.down())
 	return order[1:], dist
 }
 
-func (gr *Graph) reach(root string, depth, limit int, next map[string][]string, sign int) Result {
+func (gr *Graph) reach(root string, depth, limit int, next view, sign int) Result {
 	res := Result{Root: root, Nodes: []NodeRef{}, Edges: [][2]string{}}
-	if gr.nodes[root] == nil {
+	if gr.Node(root) == nil {
 		return res
 	}
 	order, dist := gr.distances(root, depth, next)
@@ -138,7 +139,7 @@ func (gr *Graph) reach(root string, depth, limit int, next map[string][]string, 
 		res.Nodes = append(res.Nodes, gr.Ref(id, sign*dist[id]))
 	}
 	for _, id := range order {
-		for _, p := range gr.parents[id] {
+		for p := range gr.parents[id] {
 			if keep[p] {
 				res.Edges = append(res.Edges, [2]string{p, id})
 			}
@@ -149,27 +150,41 @@ func (gr *Graph) reach(root string, depth, limit int, next map[string][]string, 
 	return res
 }
 
-// distances is a breadth-first walk from root along next, within depth generations
-// (all when depth < 0): the nodes by generation then ID, root first, and their
-// generations.
-func (gr *Graph) distances(root string, depth int, next map[string][]string) ([]string, map[string]int) {
-	dist := map[string]int{root: 0}
-	order := []string{root}
-	frontier := []string{root}
-	for d := 1; len(frontier) > 0 && (depth < 0 || d <= depth); d++ {
-		var nf []string
-		for _, id := range frontier {
-			for _, n := range next[id] {
-				if _, seen := dist[n]; !seen {
-					dist[n] = d
-					nf = append(nf, n)
+// distances is the library's breadth-first walk from root along next, within depth
+// generations (all when depth < 0): the nodes by generation then ID, root first, and
+// their generations. (BFSWithDepth's depth counts visits, not generations, so a node's
+// generation is taken here: one more than the least of its already visited
+// predecessors on the walk, which a breadth-first order has always visited first.)
+func (gr *Graph) distances(root string, depth int, next view) ([]string, map[string]int) {
+	back := gr.parents
+	if next.up {
+		back = gr.kids
+	}
+	dist := map[string]int{}
+	var order []string
+	_ = graph.BFS[string, *Node](next, root, func(id string) bool {
+		d := 0
+		if id != root {
+			d = -1
+			for p := range back[id] {
+				if pd, ok := dist[p]; ok && (d < 0 || pd+1 < d) {
+					d = pd + 1
 				}
 			}
 		}
-		sort.Strings(nf)
-		order = append(order, nf...)
-		frontier = nf
-	}
+		if depth >= 0 && d > depth {
+			return true // every node after this one is as far or farther
+		}
+		dist[id] = d
+		order = append(order, id)
+		return false
+	})
+	slices.SortStableFunc(order, func(a, b string) int {
+		if c := cmp.Compare(dist[a], dist[b]); c != 0 {
+			return c
+		}
+		return strings.Compare(a, b)
+	})
 	return order, dist
 }
 

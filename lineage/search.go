@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/dominikbraun/graph"
+
 	"github.com/stratadata/strata/models"
 )
 
@@ -12,45 +14,65 @@ import (
 // along edges when to reads from (directly or not), against them when from reads to.
 // It reports false when neither depends on the other.
 func (gr *Graph) Path(from, to string) ([]string, bool) {
-	if gr.nodes[from] == nil || gr.nodes[to] == nil {
+	if gr.Node(from) == nil || gr.Node(to) == nil {
 		return nil, false
 	}
-	if p := gr.bfsPath(from, to, gr.kids); p != nil {
+	if p := gr.shortest(gr.down(), from, to); p != nil {
 		return p, true
 	}
-	if p := gr.bfsPath(from, to, gr.parents); p != nil {
+	if p := gr.shortest(gr.up(), from, to); p != nil {
 		return p, true
 	}
 	return nil, false
 }
 
-// bfsPath is a breadth-first search: the graph's adjacency lists are built in ID order,
-// so the path found among equally short ones is always the same.
-func (gr *Graph) bfsPath(from, to string, next map[string][]string) []string {
-	prev := map[string]string{from: ""}
-	queue := []string{from}
-	for len(queue) > 0 {
-		id := queue[0]
-		queue = queue[1:]
-		if id == to {
-			var path []string
-			for cur := to; cur != from; cur = prev[cur] {
-				path = append(path, cur)
-			}
-			path = append(path, from)
-			for i, j := 0, len(path)-1; i < j; i, j = i+1, j-1 {
-				path[i], path[j] = path[j], path[i]
-			}
-			return path
-		}
-		for _, n := range next[id] {
-			if _, seen := prev[n]; !seen {
-				prev[n] = id
-				queue = append(queue, n)
-			}
+// shortest is the library's ShortestPath on the focused subgraph: the nodes on a
+// shortest walk from one node to the other along next (their distance from from and
+// to to adds up to the shortest), each keeping only its first parent by ID among them,
+// so of equally short paths the same one is found every time, and the search never
+// touches the rest of a large graph.
+func (gr *Graph) shortest(next view, from, to string) []string {
+	if from == to {
+		return []string{from}
+	}
+	back := gr.up()
+	if next.up {
+		back = gr.down()
+	}
+	_, fromDist := gr.distances(from, -1, next)
+	d, ok := fromDist[to]
+	if !ok {
+		return nil
+	}
+	_, toDist := gr.distances(to, d, back)
+	on := func(id string) bool {
+		f, ok1 := fromDist[id]
+		t, ok2 := toDist[id]
+		return ok1 && ok2 && f+t == d
+	}
+	adj := map[string]map[string]graph.Edge[string]{}
+	for id := range toDist {
+		if on(id) {
+			adj[id] = map[string]graph.Edge[string]{}
 		}
 	}
-	return nil
+	for id := range adj {
+		if id == from {
+			continue
+		}
+		var first string
+		for p := range back.adj[id] {
+			if on(p) && fromDist[p] == fromDist[id]-1 && (first == "" || p < first) {
+				first = p
+			}
+		}
+		adj[first][id] = graph.Edge[string]{Source: first, Target: id}
+	}
+	path, err := graph.ShortestPath[string, *Node](view{gr.g, adj, next.up}, from, to)
+	if err != nil {
+		return nil
+	}
+	return path
 }
 
 // Roots returns the nodes that read nothing (sources, seeds, models without refs), in
@@ -58,7 +80,7 @@ func (gr *Graph) bfsPath(from, to string, next map[string][]string) []string {
 func (gr *Graph) Roots() []NodeRef {
 	out := []NodeRef{}
 	for _, id := range gr.order {
-		if gr.nodes[id].Type != TypeTest && len(gr.parents[id]) == 0 {
+		if gr.Node(id).Type != TypeTest && len(gr.parents[id]) == 0 {
 			out = append(out, gr.Ref(id, 0))
 		}
 	}
@@ -70,12 +92,12 @@ func (gr *Graph) Roots() []NodeRef {
 func (gr *Graph) Leaves() []NodeRef {
 	out := []NodeRef{}
 	for _, id := range gr.order {
-		if gr.nodes[id].Type == TypeTest {
+		if gr.Node(id).Type == TypeTest {
 			continue
 		}
 		leaf := true
-		for _, k := range gr.kids[id] {
-			if gr.nodes[k].Type != TypeTest {
+		for k := range gr.kids[id] {
+			if gr.Node(k).Type != TypeTest {
 				leaf = false
 				break
 			}
@@ -103,7 +125,7 @@ func (gr *Graph) Search(q string, cg *ColumnGraph) []NodeRef {
 	}
 	var hits []hit
 	for _, id := range gr.order {
-		n := gr.nodes[id]
+		n := gr.Node(id)
 		rank, match := searchNode(n, q, cg)
 		if rank < 0 {
 			continue
@@ -210,7 +232,7 @@ func ParseColumnRef(gr *Graph, s string) (ColumnRef, error) {
 	if err != nil {
 		return c, err
 	}
-	n := gr.nodes[c.Node]
+	n := gr.Node(c.Node)
 	switch {
 	case n.Type == TypeTest || n.Type == TypeExposure:
 		return c, &RefError{Ref: s, Msg: fmt.Sprintf("%s %q has no columns: name a model, seed or source column", n.Type, n.Name)}
@@ -223,7 +245,7 @@ func ParseColumnRef(gr *Graph, s string) (ColumnRef, error) {
 // resolveNode finds the node a name stands for, or "".
 func (gr *Graph) resolveNode(s string) string {
 	for _, id := range []string{s, SourceID(s), "exposure:" + s} {
-		if gr.nodes[id] != nil {
+		if gr.Node(id) != nil {
 			return id
 		}
 	}
@@ -235,7 +257,7 @@ func (gr *Graph) resolveNode(s string) string {
 func (gr *Graph) unknown(s string) error {
 	var names, sources []string
 	for _, id := range gr.order {
-		n := gr.nodes[id]
+		n := gr.Node(id)
 		switch n.Type {
 		case TypeModel, TypeSeed, TypeSnapshot:
 			names = append(names, n.Name)

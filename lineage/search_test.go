@@ -133,3 +133,60 @@ func TestQueryParseRef(t *testing.T) {
 		t.Errorf("missing node error = %v", err)
 	}
 }
+
+// TestQueryPathTies: of two equally short paths the one through the first node by ID is
+// found, every time, and a longer one never.
+func TestQueryPathTies(t *testing.T) {
+	t.Parallel()
+	p := loadSelProject(t, map[string]string{
+		"models/a.sql":    "select 1 as id",
+		"models/c.sql":    "select * from {{ ref('a') }}",
+		"models/b.sql":    "select * from {{ ref('a') }}",
+		"models/long.sql": "select * from {{ ref('a') }}",
+		"models/mid.sql":  "select * from {{ ref('long') }}",
+		"models/z.sql":    "select * from {{ ref('c') }}, {{ ref('b') }}, {{ ref('mid') }}",
+	})
+	g, err := lineage.Build(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 20 {
+		got, _ := g.Path("a", "z")
+		if diff := cmp.Diff([]string{"a", "b", "z"}, got); diff != "" {
+			t.Fatalf("Path(a, z) (-want +got):\n%s", diff)
+		}
+		got, _ = g.Path("z", "a")
+		if diff := cmp.Diff([]string{"z", "b", "a"}, got); diff != "" {
+			t.Fatalf("Path(z, a) (-want +got):\n%s", diff)
+		}
+	}
+}
+
+// TestSimplify: a direct edge another path implies is dropped, the rest kept, even in a
+// diamond (which a careless depth-first reduction takes for a cycle).
+func TestSimplify(t *testing.T) {
+	t.Parallel()
+	p := loadSelProject(t, map[string]string{
+		"models/a.sql": "select 1 as id",
+		"models/b.sql": "select * from {{ ref('a') }}",
+		"models/c.sql": "select * from {{ ref('a') }}",
+		"models/d.sql": "select * from {{ ref('b') }}, {{ ref('c') }}, {{ ref('a') }}",
+		"models/e.sql": "select * from {{ ref('d') }}, {{ ref('b') }}",
+	})
+	g, err := lineage.Build(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := g.Downstream("a", -1, 0)
+	simple, err := res.Simplify()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := [][2]string{{"a", "b"}, {"a", "c"}, {"b", "d"}, {"c", "d"}, {"d", "e"}}
+	if diff := cmp.Diff(want, simple.Edges); diff != "" {
+		t.Errorf("Simplify edges (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(res.Nodes, simple.Nodes); diff != "" {
+		t.Errorf("Simplify changed the nodes (-want +got):\n%s", diff)
+	}
+}

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/dominikbraun/graph"
+
 	"github.com/stratadata/strata/models"
 )
 
@@ -154,8 +156,8 @@ func (gr *Graph) Select(selectArgs, excludeArgs []string) (map[string]bool, erro
 	}
 	var out map[string]bool
 	if sel.Empty() {
-		out = make(map[string]bool, len(gr.nodes))
-		for id := range gr.nodes {
+		out = make(map[string]bool, len(gr.order))
+		for _, id := range gr.order {
 			out[id] = true
 		}
 	} else {
@@ -182,8 +184,8 @@ func (gr *Graph) addTests(ids map[string]bool) {
 		}
 	}
 	for id := range ids {
-		for _, k := range gr.kids[id] {
-			if n := gr.nodes[k]; n.Type == TypeTest {
+		for k := range gr.kids[id] {
+			if n := gr.Node(k); n.Type == TypeTest {
 				ids[k] = true
 			}
 		}
@@ -215,8 +217,8 @@ func (gr *Graph) eval(s *Selection) map[string]bool {
 
 func (gr *Graph) evalAtom(a atom) map[string]bool {
 	base := map[string]bool{}
-	for id, n := range gr.nodes {
-		if gr.matches(a, n) {
+	for _, n := range gr.sorted {
+		if id := n.ID; gr.matches(a, n) {
 			base[id] = true
 		}
 	}
@@ -248,8 +250,10 @@ func (gr *Graph) evalAtom(a atom) map[string]bool {
 	return out
 }
 
-// walk adds to out everything reachable from start along next within depth (-1: any).
-func (gr *Graph) walk(start map[string]bool, next map[string][]string, depth int, out map[string]bool) {
+// walk adds to out everything reachable from start along next (the library's adjacency
+// or predecessor map) within depth (-1: any): one breadth-first walk from every start
+// node at once, which the library's single-root walks cannot do.
+func (gr *Graph) walk(start map[string]bool, next map[string]map[string]graph.Edge[string], depth int, out map[string]bool) {
 	frontier := make([]string, 0, len(start))
 	for id := range start {
 		frontier = append(frontier, id)
@@ -258,7 +262,7 @@ func (gr *Graph) walk(start map[string]bool, next map[string][]string, depth int
 	for d := 0; len(frontier) > 0 && (depth < 0 || d < depth); d++ {
 		var nf []string
 		for _, id := range frontier {
-			for _, n := range next[id] {
+			for n := range next[id] {
 				if !out[n] {
 					out[n] = true
 					nf = append(nf, n)
@@ -393,8 +397,8 @@ func matchFQN(sel string, n *Node) bool {
 // no node, with the closest node name when one is close: dbt warns the same way.
 func (gr *Graph) Unmatched(args []string) []string {
 	var out []string
-	names := make([]string, 0, len(gr.nodes))
-	for _, n := range gr.nodes {
+	names := make([]string, 0, len(gr.order))
+	for _, n := range gr.sorted {
 		if n.Type != TypeTest {
 			names = append(names, n.Name)
 		}

@@ -14,7 +14,7 @@ import (
 func (a *app) lineageCmd() *cobra.Command {
 	var up, down, limit int
 	var format string
-	var withColumns bool
+	var withColumns, simplify bool
 	c := &cobra.Command{
 		Use:   "lineage NODE[.COLUMN]",
 		Short: "Show what a model or column reads and what reads it",
@@ -23,6 +23,7 @@ column (orders.amount, source.table.column). Both directions by default; --upstr
 --downstream N picks one and how many generations (-1: all).`,
 		Example: `  strata lineage orders
   strata lineage orders --upstream 2 --format mermaid
+  strata lineage orders --simplify --format dot
   strata lineage orders.amount --downstream -1 --format dot | dot -Tsvg > amount.svg`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -49,6 +50,11 @@ column (orders.amount, source.table.column). Both directions by default; --upstr
 			wantUp, wantDown := !downSet || upSet, !upSet || downSet
 			if ref.Column == "" {
 				res := g.Around(ref.Node, wantUp, wantDown, up, down, limit)
+				if simplify {
+					if res, err = res.Simplify(); err != nil {
+						return err
+					}
+				}
 				var cg *lineage.ColumnGraph
 				if withColumns && f == lineage.FormatJSON {
 					if cg, err = a.columnGraph(cmd, p, g); err != nil {
@@ -73,6 +79,7 @@ column (orders.amount, source.table.column). Both directions by default; --upstr
 	c.Flags().IntVar(&down, "downstream", -1, "show what reads it, N generations down (-1: all)")
 	c.Flags().IntVar(&limit, "limit", 200, "at most N nodes (or columns) each way; the output says when it cut")
 	c.Flags().StringVarP(&format, "format", "f", "text", "text, dot, mermaid or json (docs/lineage-json.md)")
+	c.Flags().BoolVar(&simplify, "simplify", false, "leave out the edges other paths already imply (a model's lineage: a dense diagram reads better)")
 	c.Flags().BoolVar(&withColumns, "columns", false, "with --format json: list each node's columns (runs the column analysis)")
 	return c
 }
