@@ -2,12 +2,9 @@ package models
 
 import (
 	"errors"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 )
@@ -18,6 +15,9 @@ type Options struct {
 	Vars        map[string]any              // --vars, overriding the project's vars
 	Env         func(string) (string, bool) // environment lookup; os.LookupEnv when nil
 	ProfilesDir string                      // where profiles.yml is; project folder, $DBT_PROFILES_DIR, ~/.dbt when ""
+	// Cache is the parse cache's folder (the CLI's .strata): a load that finds nothing
+	// changed since the last one takes the project from there (cache.go). "" for none.
+	Cache string
 }
 
 // ErrNoProject says a folder holds neither strata.yml nor dbt_project.yml.
@@ -46,6 +46,7 @@ type loader struct {
 	re       *renderEnv
 	props    []*propsFile
 	disabled map[string]bool
+	in       *inputs // what the load read, for the parse cache; nil without one
 }
 
 // Load reads, renders and validates the project in dir. Its error, when not nil, is an
@@ -58,7 +59,16 @@ func Load(dir string, opts Options) (*Project, error) {
 	if opts.Env == nil {
 		opts.Env = osEnv
 	}
+	var in *inputs
+	if opts.Cache != "" {
+		if p := loadCached(abs, opts); p != nil {
+			return p, nil
+		}
+		in = newInputs()
+		opts.Env = in.env(opts.Env)
+	}
 	l := &loader{
+		in:      in,
 		p:       &Project{Dir: abs, Models: map[string]*Model{}, Sources: map[string]*Source{}, Tests: map[string]*Test{}, Docs: map[string]string{}, Vars: map[string]any{}},
 		opts:    opts,
 		folders: map[string]*folderConfig{},
@@ -93,6 +103,9 @@ func Load(dir string, opts Options) (*Project, error) {
 	if len(l.errs) > 0 {
 		return nil, l.fail()
 	}
+	if in != nil {
+		saveCache(l.p, in, opts)
+	}
 	return l.p, nil
 }
 
@@ -118,29 +131,12 @@ func (l *loader) rel(path string) string {
 
 // walk lists the files under the project's paths whose names end in one of exts, sorted.
 func (l *loader) walk(paths []string, exts ...string) []string {
-	var files []string
-	for _, p := range paths {
-		root := filepath.Join(l.p.Dir, p)
-		_ = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return nil // a missing folder is an empty one
-			}
-			if d.IsDir() {
-				if path != root && strings.HasPrefix(d.Name(), ".") {
-					return filepath.SkipDir
-				}
-				return nil
-			}
-			for _, e := range exts {
-				if strings.HasSuffix(d.Name(), e) {
-					files = append(files, path)
-					break
-				}
-			}
-			return nil
-		})
+	roots := make([]string, len(paths))
+	for i, p := range paths {
+		roots[i] = filepath.Join(l.p.Dir, p)
 	}
-	sort.Strings(files)
+	files := walkFiles(roots, exts)
+	l.in.walked(walkRec{Roots: roots, Exts: exts, Files: files})
 	return files
 }
 
@@ -183,7 +179,7 @@ func (l *loader) readModel(path string) *Model {
 	if strings.HasSuffix(path, ".py") {
 		return l.pythonModel(path, file)
 	}
-	data, err := os.ReadFile(path)
+	data, err := l.in.readFile(path)
 	if err != nil {
 		l.add(errorf(file, 0, 0, "%v", err))
 		return nil
@@ -260,7 +256,7 @@ func (l *loader) readSingularTests() {
 		if l.underGeneric(file) {
 			continue // a generic test's macro, read with the macros
 		}
-		data, err := os.ReadFile(path)
+		data, err := l.in.readFile(path)
 		if err != nil {
 			l.add(errorf(file, 0, 0, "%v", err))
 			continue
@@ -278,7 +274,7 @@ func (l *loader) readSingularTests() {
 			continue
 		}
 		l.add(st.errs...)
-		test := &Test{Name: name, Path: file, Pos: Pos{File: file, Line: 1, Col: 1}, Severity: "error", rendered: out, tmpl: t}
+		test := &Test{Name: name, Path: file, Pos: Pos{File: file, Line: 1, Col: 1}, Severity: "error", rendered: out}
 		cfg := mergeConfig(l.folders["data_tests"].layersFor(l.p.Name, nil, name, false), st.config)
 		test.applyConfig(cfg)
 		for _, r := range st.refs {
@@ -293,7 +289,7 @@ func (l *loader) readSingularTests() {
 func (l *loader) readDocsAndMacros() {
 	docPaths := append(append(append([]string{}, l.layout.modelPaths...), l.layout.seedPaths...), l.layout.macroPaths...)
 	for _, path := range l.walk(docPaths, ".md") {
-		data, err := os.ReadFile(path)
+		data, err := l.in.readFile(path)
 		if err != nil {
 			continue
 		}
@@ -309,7 +305,7 @@ func (l *loader) readDocsAndMacros() {
 	}
 	for _, path := range l.walk(macroPaths, ".sql") {
 		file := l.rel(path)
-		data, err := os.ReadFile(path)
+		data, err := l.in.readFile(path)
 		if err != nil {
 			l.add(errorf(file, 0, 0, "%v", err))
 			continue
@@ -345,7 +341,7 @@ func (l *loader) readDocsAndMacros() {
 func (l *loader) checkUnsupportedPaths() {
 	for _, name := range []string{"packages.yml", "dependencies.yml"} {
 		path := filepath.Join(l.p.Dir, name)
-		data, err := os.ReadFile(path)
+		data, err := l.in.readFile(path)
 		if err != nil {
 			continue
 		}

@@ -56,7 +56,12 @@ type Project struct {
 	re          *renderEnv
 	reOnce      sync.Once
 	schemaCache sync.Map // custom schema and model → generate_schema_name's answer
+	cached      bool     // taken from the parse cache
 }
+
+// Cached reports whether the load took the project from the parse cache (nothing it
+// read had changed since the load that wrote it).
+func (p *Project) Cached() bool { return p.cached }
 
 // Warehouse is where the project builds: the DuckDB file and default schema.
 type Warehouse struct {
@@ -190,7 +195,6 @@ type Test struct {
 	sources  []SourceRef
 	config   configLayer
 	rendered string // singular tests and custom generic tests: SQL with relation placeholders
-	tmpl     *exec.Template
 }
 
 // ColumnSQL is the tested column as the test's SQL reads it: a quoted identifier, so a

@@ -117,16 +117,16 @@ var (
 // readProjectFile reads strata.yml or dbt_project.yml (+ profiles.yml).
 func (l *loader) readProjectFile() error {
 	file := "strata.yml"
-	data, err := os.ReadFile(filepath.Join(l.p.Dir, file))
+	data, err := l.in.readFile(filepath.Join(l.p.Dir, file))
 	var overlay []byte
 	if err == nil && !hasNameKey(data) {
-		if _, derr := os.Stat(filepath.Join(l.p.Dir, "dbt_project.yml")); derr == nil {
+		if _, derr := l.in.readFile(filepath.Join(l.p.Dir, "dbt_project.yml")); derr == nil {
 			overlay, err = data, os.ErrNotExist // strata's keys beside a dbt project
 		}
 	}
 	if err != nil {
 		file = "dbt_project.yml"
-		data, err = os.ReadFile(filepath.Join(l.p.Dir, file))
+		data, err = l.in.readFile(filepath.Join(l.p.Dir, file))
 		if err != nil {
 			return &NoProjectError{Dir: l.p.Dir}
 		}
@@ -304,7 +304,7 @@ func (l *loader) readProfile(profile string) {
 	var path string
 	for _, d := range dirs {
 		path = filepath.Join(d, "profiles.yml")
-		if b, err := os.ReadFile(path); err == nil {
+		if b, err := l.in.readFile(path); err == nil {
 			data = b
 			break
 		}

@@ -3,7 +3,6 @@ package models
 import (
 	"fmt"
 	"maps"
-	"os"
 	"regexp"
 	"runtime"
 	"slices"
@@ -44,7 +43,7 @@ func (l *loader) readProperties() {
 			defer wg.Done()
 			for i := range next {
 				file := l.rel(files[i])
-				data, err := os.ReadFile(files[i])
+				data, err := l.in.readFile(files[i])
 				if err != nil {
 					l.add(fileError(file, err))
 					continue

@@ -2,7 +2,6 @@ package models
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -30,7 +29,7 @@ func (e *PythonModelError) Error() string {
 
 // pythonModel reads a .py model's dependencies.
 func (l *loader) pythonModel(path, file string) *Model {
-	data, err := os.ReadFile(path)
+	data, err := l.in.readFile(path)
 	if err != nil {
 		l.add(fileError(file, err))
 		return nil

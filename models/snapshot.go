@@ -2,7 +2,6 @@ package models
 
 import (
 	"fmt"
-	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -46,7 +45,7 @@ var (
 func (l *loader) readSnapshots() {
 	for _, path := range l.walk(l.layout.snapshotPaths, ".sql") {
 		file := l.rel(path)
-		data, err := os.ReadFile(path)
+		data, err := l.in.readFile(path)
 		if err != nil {
 			l.add(fileError(file, err))
 			continue

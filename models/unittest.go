@@ -3,7 +3,6 @@ package models
 import (
 	"fmt"
 	"maps"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -137,7 +136,7 @@ func (l *loader) unitRows(file string, n *yaml.Node, bad func(*yaml.Node, string
 		var data []byte
 		var err error
 		for _, tp := range l.layout.testPaths {
-			if data, err = os.ReadFile(filepath.Join(l.p.Dir, tp, "fixtures", fx+ext)); err == nil {
+			if data, err = l.in.readFile(filepath.Join(l.p.Dir, tp, "fixtures", fx+ext)); err == nil {
 				break
 			}
 		}

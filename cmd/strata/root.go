@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 	"go.yaml.in/yaml/v3"
@@ -23,6 +24,7 @@ type app struct {
 	vars    string
 	threads int
 	json    bool
+	noCache bool // --no-partial-parse
 	stdin   io.Reader
 	stdout  io.Writer
 	stderr  io.Writer
@@ -59,6 +61,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	pf.StringVar(&a.vars, "vars", "", "variables as YAML or JSON, e.g. '{min_amount: 10}'")
 	pf.IntVar(&a.threads, "threads", 0, "models run at once (default: the project's, else 4)")
 	pf.BoolVar(&a.json, "json", false, "print JSON for scripts")
+	pf.BoolVar(&a.noCache, "no-partial-parse", false, "load every file again, without the parse cache in .strata/ (dbt's flag)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err.Error()} })
 
 	root.AddCommand(a.initCmd(), a.compileCmd(), a.lsCmd(), a.showCmd(), a.runsCmd(), a.partitionsCmd(), a.backfillCmd(), a.backfillsCmd(), a.checkCmd(), a.docsCmd(), a.lineageCmd(), a.impactCmd(), a.verifyCmd(),
@@ -98,6 +101,9 @@ func (a *app) load() (*models.Project, *lineage.Graph, error) {
 		return nil, nil, usagef("--threads %d: give a positive number of tasks to run at once", a.threads)
 	}
 	opts := models.Options{Target: a.target}
+	if !a.noCache {
+		opts.Cache = filepath.Join(a.dir, ".strata")
+	}
 	if a.vars != "" {
 		var vars map[string]any
 		if err := yaml.Unmarshal([]byte(a.vars), &vars); err != nil {

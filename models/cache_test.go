@@ -1,0 +1,275 @@
+package models_test
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/nikolalohinski/gonja/v2/exec"
+	"github.com/rogpeppe/go-internal/txtar"
+
+	"github.com/stratadata/strata/internal/gen"
+	"github.com/stratadata/strata/internal/testproj"
+	"github.com/stratadata/strata/models"
+)
+
+// cacheEnv is the environment the cache tests load with.
+func cacheEnv(vals map[string]string) func(string) (string, bool) {
+	return func(name string) (string, bool) {
+		v, ok := vals[name]
+		return v, ok
+	}
+}
+
+// corpus is every project the CLI's scripts use (their p/ folders), the examples and
+// a generated one: the shapes the cache must carry.
+func corpus(t *testing.T) map[string]string {
+	t.Helper()
+	dirs := map[string]string{}
+	for _, ex := range []string{"shop", "jaffle_dbt", "cdc", "events"} {
+		dirs["examples/"+ex] = filepath.Join("..", "examples", ex)
+	}
+	gdir := t.TempDir()
+	if err := gen.Write(gdir, gen.Options{Models: 300, Seed: 3}); err != nil {
+		t.Fatal(err)
+	}
+	dirs["generated"] = gdir
+	scripts, _ := filepath.Glob(filepath.Join("..", "cmd", "strata", "testdata", "script", "*.txtar"))
+	for _, s := range scripts {
+		ar, err := txtar.ParseFile(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files := map[string]string{}
+		for _, f := range ar.Files {
+			if rest, ok := strings.CutPrefix(f.Name, "p/"); ok {
+				files[rest] = string(f.Data)
+			}
+		}
+		if files["strata.yml"] == "" && files["dbt_project.yml"] == "" {
+			continue
+		}
+		dir := t.TempDir()
+		testproj.WriteFiles(t, dir, files)
+		dirs[filepath.Base(s)] = dir
+	}
+	return dirs
+}
+
+// projectDiff compares two loads field by field, unexported fields included, parsed
+// templates by presence only (they are parsed again, never stored).
+func projectDiff(a, b *models.Project) string {
+	return cmp.Diff(a, b,
+		cmp.Exporter(func(t reflect.Type) bool { return t.PkgPath() == "github.com/stratadata/strata/models" }),
+		cmp.Comparer(func(x, y *exec.Template) bool { return (x == nil) == (y == nil) }),
+		cmp.Comparer(func(x, y *time.Location) bool { return x.String() == y.String() }),
+		cmpopts.IgnoreFields(models.Project{}, "re", "reOnce", "schemaCache", "cached"),
+	)
+}
+
+// TestCacheRoundTrip: a project taken from the parse cache is the project a fresh load
+// gives, every field of it, and compiles to the same SQL.
+func TestCacheRoundTrip(t *testing.T) {
+	t.Parallel()
+	env := cacheEnv(map[string]string{"STRATA_TEST_SCHEMA": "main", "MIN_AMOUNT": "5"})
+	n := 0
+	for name, dir := range corpus(t) {
+		fresh, err := models.Load(dir, models.Options{Env: env})
+		if err != nil {
+			continue // a broken project of an error script: TestCacheNotForErrors
+		}
+		cache := t.TempDir()
+		first, err := models.Load(dir, models.Options{Env: env, Cache: cache})
+		if err != nil || first.Cached() {
+			t.Fatalf("%s: first load with a cache: %v, cached %v", name, err, first.Cached())
+		}
+		got, err := models.Load(dir, models.Options{Env: env, Cache: cache})
+		if err != nil {
+			t.Fatalf("%s: second load: %v", name, err)
+		}
+		if !got.Cached() {
+			t.Errorf("%s: the second load rendered again: want it from the cache", name)
+			continue
+		}
+		n++
+		if diff := projectDiff(fresh, got); diff != "" {
+			t.Errorf("%s: cached project (-fresh +cached):\n%s", name, diff)
+			continue
+		}
+		for _, mn := range fresh.ModelNames() {
+			m := fresh.Models[mn]
+			if m.Kind == models.KindSeed || m.Kind == models.KindPython {
+				continue
+			}
+			for _, o := range []models.CompileOptions{{}, {Incremental: true}} {
+				want, werr := fresh.Compile(m, o)
+				sql, gerr := got.Compile(got.Models[mn], o)
+				if want != sql || (werr == nil) != (gerr == nil) {
+					t.Errorf("%s: %s compiles to\n%s (%v)\nfrom the cache, want\n%s (%v)", name, mn, sql, gerr, want, werr)
+				}
+			}
+		}
+	}
+	if n < 30 {
+		t.Errorf("only %d projects went through the cache: the corpus is too small", n)
+	}
+}
+
+// TestCacheInvalidation: any change to what the load read is a load from the files
+// again, and its result is the changed project.
+func TestCacheInvalidation(t *testing.T) {
+	t.Parallel()
+	files := map[string]string{
+		"models/a.sql":      "select {{ var('n') }} as n, '{{ env_var('WHO', 'nobody') }}' as who",
+		"models/b.sql":      "select {{ double('n') }} as n2 from {{ ref('a') }}",
+		"macros/double.sql": "{% macro double(c) %}{{ c }} * 2{% endmacro %}",
+		"models/schema.yml": "version: 2\nmodels:\n  - name: a\n    description: first\n",
+	}
+	type step struct {
+		name   string
+		change func(t *testing.T, dir string, o *models.Options)
+		check  func(p *models.Project) string // "" when the change shows
+	}
+	write := func(rel, body string) func(*testing.T, string, *models.Options) {
+		return func(t *testing.T, dir string, _ *models.Options) {
+			testproj.WriteFiles(t, dir, map[string]string{rel: body})
+		}
+	}
+	sqlOf := func(name string) func(*models.Project) string {
+		return func(p *models.Project) string {
+			m := p.Models[name]
+			if m == nil {
+				return name + " is missing"
+			}
+			sql, err := p.Compile(m, models.CompileOptions{})
+			if err != nil {
+				return err.Error()
+			}
+			return sql
+		}
+	}
+	has := func(name, want string) func(*models.Project) string {
+		return func(p *models.Project) string {
+			if got := sqlOf(name)(p); !strings.Contains(got, want) {
+				return "compiled " + name + ": " + got + ", want " + want
+			}
+			return ""
+		}
+	}
+	dir := testproj.WriteProject(t, "p", files)
+	testproj.WriteFiles(t, dir, map[string]string{"strata.yml": "name: p\nwarehouse:\n  path: w.duckdb\nvars:\n  n: 1\n"})
+	opts := models.Options{Env: cacheEnv(nil), Cache: t.TempDir()}
+	load := func(t *testing.T) *models.Project {
+		t.Helper()
+		p, err := models.Load(dir, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	load(t)
+	if p := load(t); !p.Cached() {
+		t.Fatal("an unchanged project was loaded again: want it from the cache")
+	}
+	for _, st := range []step{
+		{"a model's text, same size", write("models/a.sql", "select {{ var('n') }} as m, '{{ env_var('WHO', 'nobody') }}' as who"), has("a", "as m")},
+		{"a macro", write("macros/double.sql", "{% macro double(c) %}{{ c }} * 3{% endmacro %}"), has("b", "* 3")},
+		{"a new model", write("models/c.sql", "select 1 as one"), has("c", "1 as one")},
+		{"a removed model", func(t *testing.T, dir string, _ *models.Options) {
+			if err := os.Remove(filepath.Join(dir, "models", "c.sql")); err != nil {
+				t.Fatal(err)
+			}
+		}, func(p *models.Project) string {
+			if p.Models["c"] != nil {
+				return "c is still there"
+			}
+			return ""
+		}},
+		{"a YAML file", write("models/schema.yml", "version: 2\nmodels:\n  - name: a\n    description: second\n"), func(p *models.Project) string {
+			if d := p.Models["a"].Description; d != "second" {
+				return "description " + d
+			}
+			return ""
+		}},
+		{"an environment variable a model reads", func(_ *testing.T, _ string, o *models.Options) {
+			o.Env = cacheEnv(map[string]string{"WHO": "ada"})
+		}, has("a", "'ada'")},
+		{"the project file's vars", write("strata.yml", "name: p\nwarehouse:\n  path: w.duckdb\nvars:\n  n: 7\n"), has("a", "select 7 as")},
+		{"--vars", func(_ *testing.T, _ string, o *models.Options) { o.Vars = map[string]any{"n": 42} }, has("a", "select 42 as")},
+	} {
+		st.change(t, dir, &opts)
+		p := load(t)
+		if p.Cached() {
+			t.Errorf("after a change to %s the project came from the cache", st.name)
+			continue
+		}
+		if msg := st.check(p); msg != "" {
+			t.Errorf("after a change to %s: %s", st.name, msg)
+		}
+		if p := load(t); !p.Cached() {
+			t.Errorf("after a change to %s, the next load did not use the new cache", st.name)
+		}
+	}
+}
+
+// TestCacheCorrupt: a cache file that is cut short, overwritten or from another format
+// is never trusted: the load reads the files and writes a good one.
+func TestCacheCorrupt(t *testing.T) {
+	t.Parallel()
+	dir := testproj.Write(t, map[string]string{"models/a.sql": "select 1 as one"})
+	cache := t.TempDir()
+	opts := models.Options{Env: cacheEnv(nil), Cache: cache}
+	if _, err := models.Load(dir, opts); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(cache, "parse-cache")
+	good, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatalf("no cache written: %v", err)
+	}
+	for name, bad := range map[string][]byte{
+		"cut short": good[:len(good)*2/3],
+		"garbage":   []byte("not a cache at all\n"),
+		"empty":     {},
+		"flipped":   append(append([]byte{}, good[:len(good)-20]...), make([]byte, 20)...),
+	} {
+		if err := os.WriteFile(file, bad, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		p, err := models.Load(dir, opts)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if p.Cached() {
+			t.Errorf("%s: the load trusted a corrupt cache", name)
+		}
+		if sql, err := p.Compile(p.Models["a"], models.CompileOptions{}); err != nil || !strings.Contains(sql, "1 as one") {
+			t.Errorf("%s: compiled a to %q, %v", name, sql, err)
+		}
+		if p, _ := models.Load(dir, opts); p == nil || !p.Cached() {
+			t.Errorf("%s: the load after it did not write a good cache", name)
+		}
+	}
+}
+
+// TestCacheNotForErrors: a load that fails writes no cache, so its errors are reported
+// on every load until they are fixed.
+func TestCacheNotForErrors(t *testing.T) {
+	t.Parallel()
+	dir := testproj.Write(t, map[string]string{"models/a.sql": "select * from {{ ref('nope') }}"})
+	opts := models.Options{Env: cacheEnv(nil), Cache: t.TempDir()}
+	for range 2 {
+		if _, err := models.Load(dir, opts); err == nil || !strings.Contains(err.Error(), "nope") {
+			t.Fatalf("Load = %v, want the unknown ref reported", err)
+		}
+	}
+	testproj.WriteFiles(t, dir, map[string]string{"models/nope.sql": "select 1 as x"})
+	if _, err := models.Load(dir, opts); err != nil {
+		t.Fatal(err)
+	}
+}
