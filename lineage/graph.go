@@ -267,8 +267,16 @@ func sortedKeys(m map[string]graph.Edge[string]) []string {
 // Sorted returns ids in topological order.
 func (gr *Graph) Sorted(ids map[string]bool) []string {
 	out := make([]string, 0, len(ids))
+	if len(ids) > len(gr.order)/8 { // most of the graph: one pass over the order
+		for _, id := range gr.order {
+			if ids[id] {
+				out = append(out, id)
+			}
+		}
+		return out
+	}
 	for id := range ids {
-		if _, ok := gr.kids[id]; ok {
+		if _, ok := gr.rank[id]; ok {
 			out = append(out, id)
 		}
 	}

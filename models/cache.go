@@ -6,6 +6,7 @@ import (
 	"encoding/gob"
 	"encoding/json"
 	"fmt"
+	"io"
 	"io/fs"
 	"maps"
 	"os"
@@ -13,8 +14,10 @@ import (
 	"runtime"
 	"runtime/debug"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // The parse cache is dbt's partial parsing, for a whole project: a load that finds
@@ -37,25 +40,38 @@ import (
 
 const cacheFormat = 1
 
+// racyWindow is how recently changed a file or folder must not be for its stat to be
+// trusted by the next load: file times tick coarsely, so a file written again within
+// a tick of its read could keep its stat.
+var racyWindow = 2 * time.Second
+
 // cacheFile is the parse cache's file name in Options.Cache.
 const cacheFile = "parse-cache"
 
 // inputs records what one load read.
 type inputs struct {
 	mu    sync.Mutex
-	files map[string]fileSum // absolute path → its contents' hash, or absent
+	files map[string]fileRec // by absolute path
 	walks map[string]walkRec // by its roots and extensions
 	envs  map[string]envRec
 }
 
-type fileSum struct {
+// fileRec is one file a load read: its contents' hash (or that it was not there), and
+// its size, times and inode, so that a later load can see it unchanged without
+// reading it (as git's index does; see fileStat).
+type fileRec struct {
+	Path   string
 	Sum    [32]byte
 	Absent bool
+	Stat   fileStat
 }
 
+// walkRec is one walk of the project's folders: the files it found, and the stat of
+// every folder it went through (a folder gains or loses a file, its times change).
 type walkRec struct {
 	Roots, Exts []string
 	Files       []string
+	Dirs        []fileRec
 }
 
 type envRec struct {
@@ -64,23 +80,52 @@ type envRec struct {
 }
 
 func newInputs() *inputs {
-	return &inputs{files: map[string]fileSum{}, walks: map[string]walkRec{}, envs: map[string]envRec{}}
+	return &inputs{files: map[string]fileRec{}, walks: map[string]walkRec{}, envs: map[string]envRec{}}
 }
 
 // readFile is os.ReadFile, recorded.
 func (in *inputs) readFile(path string) ([]byte, error) {
-	data, err := os.ReadFile(path)
 	if in == nil {
-		return data, err
+		return os.ReadFile(path)
 	}
-	sum := fileSum{Absent: err != nil}
+	data, st, err := readStat(path)
+	rec := fileRec{Path: path, Absent: err != nil, Stat: st}
 	if err == nil {
-		sum.Sum = sha256.Sum256(data)
+		rec.Sum = sha256.Sum256(data)
 	}
 	in.mu.Lock()
-	in.files[path] = sum
+	in.files[path] = rec
 	in.mu.Unlock()
 	return data, err
+}
+
+// readStat reads a file and the stat of what it read, in the syscalls os.ReadFile
+// makes.
+func readStat(path string) ([]byte, fileStat, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fileStat{}, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fileStat{}, err
+	}
+	data := make([]byte, 0, fi.Size()+1) // +1: io.ReadAll's last read finds EOF without growing
+	for {
+		n, err := f.Read(data[len(data):cap(data)])
+		data = data[:len(data)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, fileStat{}, err
+		}
+		if len(data) == cap(data) {
+			data = append(data, 0)[:len(data)]
+		}
+	}
+	return data, statOf(fi), nil
 }
 
 func (in *inputs) walked(w walkRec) {
@@ -104,10 +149,10 @@ func (in *inputs) env(look func(string) (string, bool)) func(string) (string, bo
 }
 
 // cacheHeader is the cache's first record: what the load read, checked before the
-// project (the second record) is trusted.
+// project (the records after it) is trusted.
 type cacheHeader struct {
 	Key   string
-	Files map[string]fileSum
+	Files []fileRec
 	Walks []walkRec
 	Envs  map[string]envRec
 }
@@ -129,42 +174,85 @@ func cacheKey(dir string, opts Options) string {
 		cacheFormat, bin, dir, opts.Target, vars, opts.ProfilesDir, home)
 }
 
-// valid says whether nothing the cached load read has changed.
-func (h *cacheHeader) valid(key string, env func(string) (string, bool)) bool {
-	if h.Key != key {
-		return false
-	}
+// valid says whether nothing the cached load read has changed: every variable has its
+// value, every walked folder its files, and every file its contents (a file whose
+// size, times and inode are as recorded is not read again; any other is read and
+// hashed, so a touched file is still the same file).
+func (h *cacheHeader) valid(env func(string) (string, bool)) bool {
 	for name, rec := range h.Envs {
 		if v, ok := env(name); ok != rec.Set || v != rec.Value {
 			return false
 		}
 	}
-	for _, w := range h.Walks {
-		if !slices.Equal(walkFiles(w.Roots, w.Exts), w.Files) {
-			return false
-		}
-	}
-	paths := slices.Collect(maps.Keys(h.Files))
 	var changed atomic.Bool
+	work := make(chan func())
 	var wg sync.WaitGroup
-	next := make(chan string)
 	for range runtime.GOMAXPROCS(0) {
 		wg.Go(func() {
-			for path := range next {
-				data, err := os.ReadFile(path)
-				want := h.Files[path]
-				if (err != nil) != want.Absent || err == nil && sha256.Sum256(data) != want.Sum {
-					changed.Store(true)
+			for f := range work {
+				if !changed.Load() {
+					f()
 				}
 			}
 		})
 	}
-	for _, p := range paths {
-		next <- p
+	for _, w := range h.Walks {
+		work <- func() {
+			if !w.unchanged() {
+				changed.Store(true)
+			}
+		}
 	}
-	close(next)
+	const batch = 256
+	for i := 0; i < len(h.Files); i += batch {
+		files := h.Files[i:min(i+batch, len(h.Files))]
+		work <- func() {
+			for _, f := range files {
+				if !f.unchanged() {
+					changed.Store(true)
+					return
+				}
+			}
+		}
+	}
+	close(work)
 	wg.Wait()
 	return !changed.Load()
+}
+
+// unchanged says whether a walk finds the same files: no folder it went through has
+// changed, or walking again finds the same list.
+func (w *walkRec) unchanged() bool {
+	same := len(w.Dirs) > 0
+	for _, d := range w.Dirs {
+		if !d.Stat.Trusted {
+			same = false
+			break
+		}
+		fi, err := os.Stat(d.Path)
+		if (err != nil) != d.Absent || err == nil && !statOf(fi).same(d.Stat) {
+			same = false
+			break
+		}
+	}
+	if same {
+		return true
+	}
+	files, _ := walkFiles(w.Roots, w.Exts)
+	return slices.Equal(files, w.Files)
+}
+
+func (f *fileRec) unchanged() bool {
+	if f.Stat.Trusted {
+		if fi, err := os.Stat(f.Path); err == nil && statOf(fi).same(f.Stat) {
+			return true
+		}
+	}
+	data, err := os.ReadFile(f.Path)
+	if err != nil {
+		return f.Absent
+	}
+	return !f.Absent && sha256.Sum256(data) == f.Sum
 }
 
 // loadCached returns the project from the parse cache, or nil when there is none that
@@ -181,15 +269,14 @@ func loadCached(dir string, opts Options) *Project {
 	}
 	dec := gob.NewDecoder(bytes.NewReader(data[sha256.Size:]))
 	var h cacheHeader
-	if dec.Decode(&h) != nil || !h.valid(cacheKey(dir, opts), opts.Env) {
+	if dec.Decode(&h) != nil || h.Key != cacheKey(dir, opts) {
 		return nil
 	}
-	var s snapshot
-	if dec.Decode(&s) != nil || s.P == nil {
-		return nil
-	}
-	p, err := s.project(opts.Env)
-	if err != nil {
+	// check the inputs while the project decodes: most of a cached load is these two
+	ok := make(chan bool, 1)
+	go func() { ok <- h.valid(opts.Env) }()
+	p, err := decodeSnapshot(dec, opts.Env)
+	if !<-ok || err != nil {
 		return nil
 	}
 	p.cached = true
@@ -204,15 +291,29 @@ func saveCache(p *Project, in *inputs, opts Options) {
 		return
 	}
 	in.mu.Lock()
-	h := cacheHeader{Key: cacheKey(p.Dir, opts), Files: maps.Clone(in.files), Envs: maps.Clone(in.envs)}
+	h := cacheHeader{Key: cacheKey(p.Dir, opts), Envs: maps.Clone(in.envs)}
+	// a file changed in the same clock tick as its last read could look unchanged to
+	// a stat: those recently changed are always hashed again
+	recent := time.Now().Add(-racyWindow).UnixNano()
+	for _, path := range slices.Sorted(maps.Keys(in.files)) {
+		f := in.files[path]
+		f.Stat.Trusted = f.Stat.Trusted && f.Stat.MTime < recent && f.Stat.CTime < recent
+		h.Files = append(h.Files, f)
+	}
 	for _, k := range slices.Sorted(maps.Keys(in.walks)) {
-		h.Walks = append(h.Walks, in.walks[k])
+		w := in.walks[k]
+		w.Dirs = slices.Clone(w.Dirs)
+		for i := range w.Dirs {
+			d := &w.Dirs[i].Stat
+			d.Trusted = d.Trusted && d.MTime < recent && d.CTime < recent
+		}
+		h.Walks = append(h.Walks, w)
 	}
 	in.mu.Unlock()
 	var buf bytes.Buffer
 	buf.Write(make([]byte, sha256.Size))
 	enc := gob.NewEncoder(&buf)
-	if enc.Encode(&h) != nil || enc.Encode(newSnapshot(p)) != nil {
+	if enc.Encode(&h) != nil || encodeSnapshot(enc, p) != nil {
 		return // a value gob cannot carry: no cache, the next load renders again
 	}
 	data := buf.Bytes()
@@ -230,23 +331,33 @@ func saveCache(p *Project, in *inputs, opts Options) {
 	_ = os.Rename(f.Name(), filepath.Join(opts.Cache, cacheFile))
 }
 
-// walkFiles lists the files under roots whose names end in one of exts, sorted; a
-// missing folder is an empty one, and hidden folders are skipped.
-func walkFiles(roots, exts []string) []string {
+// walkFiles lists the files under roots whose names end in one of exts, sorted, and
+// the folders it went through (a missing root among them, as absent); a missing folder
+// is an empty one, and hidden folders are skipped.
+func walkFiles(roots, exts []string) ([]string, []fileRec) {
 	var files []string
+	var dirs []fileRec
 	for _, root := range roots {
 		_ = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 			if err != nil {
-				return nil
-			}
-			if d.IsDir() {
-				if path != root && len(d.Name()) > 0 && d.Name()[0] == '.' {
-					return filepath.SkipDir
+				if path == root {
+					dirs = append(dirs, fileRec{Path: root, Absent: true, Stat: fileStat{Trusted: true}})
 				}
 				return nil
 			}
+			if d.IsDir() {
+				if path != root && strings.HasPrefix(d.Name(), ".") {
+					return filepath.SkipDir
+				}
+				rec := fileRec{Path: path}
+				if fi, err := d.Info(); err == nil {
+					rec.Stat = statOf(fi)
+				}
+				dirs = append(dirs, rec)
+				return nil
+			}
 			for _, e := range exts {
-				if len(d.Name()) >= len(e) && d.Name()[len(d.Name())-len(e):] == e {
+				if strings.HasSuffix(d.Name(), e) {
 					files = append(files, path)
 					break
 				}
@@ -255,5 +366,5 @@ func walkFiles(roots, exts []string) []string {
 		})
 	}
 	slices.Sort(files)
-	return files
+	return files, dirs
 }

@@ -5,45 +5,23 @@ import (
 	"errors"
 	"maps"
 	"slices"
+	"sync"
 	"time"
 )
 
-// snapshot is a loaded project as the parse cache keeps it: gob carries the exported
-// fields, and the unexported ones a load sets are carried beside them, by name. What a
-// load derives from them (parsed templates, the render environment, parsed crons) is
-// derived again when the project is taken back. TestCacheRoundTrip checks every field
-// of a project loaded through the cache against a fresh load.
+// snapshot is a loaded project as the parse cache keeps it. The models and tests are
+// written by cache_wire.go, the models in chunks decoded at once on every core; gob
+// carries the rest of the project, and the unexported fields of its semantic nodes and
+// macros beside it. What a load derives (parsed templates, the render environment,
+// parsed crons) is derived again when the project is taken back. TestCacheRoundTrip
+// checks every field of a project loaded through the cache against a fresh load.
 type snapshot struct {
-	P        *Project
-	Models   map[string]modelExtra
-	Tests    map[string]testExtra
+	P        *Project // without its Models and Tests: they are in Chunks and TestWire
 	Semantic map[string]semanticExtra
 	Macros   map[string]string // file → its text, when the project has macros
 	Names    map[string]string // macro name → file
-}
-
-type modelExtra struct {
-	Partition            *PartitionSpec
-	CDC                  *CDCSpec
-	Snapshot             *SnapshotSpec
-	AbsSchema            string
-	BlockPos             Pos
-	FileConfig           layerGob
-	PropConfig           layerGob
-	VarsRead, EnvsRead   map[string]bool
-	Raw, Rendered        string
-	Template             bool // it had a parsed template after the load: parse it again
-	HasVars, HasEnvs     bool // the maps were empty, not absent
-	HasFileCfg, HasProps bool
-}
-
-type testExtra struct {
-	Args              map[string]any
-	ColExpr, ColQuote bool
-	Refs              []Ref
-	Sources           []SourceRef
-	Config            layerGob
-	Rendered          string
+	Chunks   [][]byte          // models, each chunk a count then wire.model for each
+	TestWire []byte            // tests: a count then wire.test for each
 }
 
 type semanticExtra struct {
@@ -53,95 +31,116 @@ type semanticExtra struct {
 	MetricPos    []Pos
 }
 
-// layerGob is a configLayer; Set tells an empty layer from none.
-type layerGob struct {
-	Values map[string]any
-	Pos    map[string]Pos
-	Set    bool
-}
-
 var errCacheShape = errors.New("the parse cache does not match its project")
 
 func init() {
-	// the dynamic values of vars, configs and test arguments (YAML's and Jinja's)
+	// the dynamic values of vars and of what gob carries (YAML's and Jinja's)
 	gob.Register([]any{})
 	gob.Register(map[string]any{})
 	gob.Register([]string{})
 	gob.Register(time.Time{})
 }
 
-func toLayer(c configLayer) layerGob {
-	return layerGob{Values: c.values, Pos: c.pos, Set: c.values != nil || c.pos != nil}
+// keys carries a set of names (every value true) as a sorted list.
+func keys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m { // every value is true: they are sets
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
 }
 
-func (g layerGob) layer() configLayer {
-	if !g.Set {
-		return configLayer{}
+func set(ks []string, has bool) map[string]bool {
+	if !has {
+		return nil
 	}
-	c := configLayer{values: g.Values, pos: g.Pos}
-	if c.values == nil {
-		c.values = map[string]any{}
+	m := make(map[string]bool, len(ks))
+	for _, k := range ks {
+		m[k] = true
 	}
-	if c.pos == nil {
-		c.pos = map[string]Pos{}
-	}
-	return c
+	return m
 }
 
-func newSnapshot(p *Project) *snapshot {
-	s := &snapshot{P: p, Models: map[string]modelExtra{}, Tests: map[string]testExtra{}, Semantic: map[string]semanticExtra{}}
-	for name, m := range p.Models {
-		s.Models[name] = modelExtra{
-			Partition: m.partition, CDC: m.cdc, Snapshot: m.snapshot, AbsSchema: m.absSchema, BlockPos: m.blockPos,
-			FileConfig: toLayer(m.fileConfig), PropConfig: toLayer(m.propConfig),
-			VarsRead: m.varsRead, EnvsRead: m.envsRead, HasVars: m.varsRead != nil, HasEnvs: m.envsRead != nil,
-			Raw: m.raw, Rendered: m.rendered, Template: m.tmpl != nil,
+// encodeSnapshot writes p after the cache's header.
+func encodeSnapshot(enc *gob.Encoder, p *Project) error {
+	s := &snapshot{P: p, Semantic: map[string]semanticExtra{}}
+	names := p.ModelNames()
+	n := 1
+	if len(names) >= 1000 {
+		n = 8
+	}
+	for i := range n {
+		chunk := names[i*len(names)/n : (i+1)*len(names)/n]
+		w := &wire{}
+		w.uv(uint64(len(chunk)))
+		for _, name := range chunk {
+			if err := w.model(p.Models[name]); err != nil {
+				return err
+			}
+		}
+		s.Chunks = append(s.Chunks, w.b)
+	}
+	w := &wire{}
+	w.uv(uint64(len(p.Tests)))
+	for _, name := range p.TestNames() {
+		if err := w.test(p.Tests[name]); err != nil {
+			return err
 		}
 	}
-	for name, t := range p.Tests {
-		s.Tests[name] = testExtra{Args: t.args, ColExpr: t.colExpr, ColQuote: t.colQuote, Refs: t.refs, Sources: t.sources,
-			Config: toLayer(t.config), Rendered: t.rendered}
-	}
+	s.TestWire = w.b
 	for id, sm := range p.Semantic {
 		s.Semantic[id] = semanticExtra{WantMeasures: sm.wantMeasures, MeasureNames: sm.measureNames, WantMetrics: sm.wantMetrics, MetricPos: sm.metricPos}
 	}
 	if p.macros != nil {
 		s.Macros, s.Names = p.macros.sources, p.macros.names
 	}
-	return s
+	// the models and tests travel on their own: the project is encoded without them
+	// (nothing else holds it yet: this runs at the end of the load that made it)
+	ms, ts := p.Models, p.Tests
+	p.Models, p.Tests = nil, nil
+	defer func() { p.Models, p.Tests = ms, ts }()
+	return enc.Encode(s)
 }
 
-// project takes a snapshot back: the unexported fields set again, the templates the
-// project keeps parsed again, the render environment made for this process.
-func (s *snapshot) project(env func(string) (string, bool)) (*Project, error) {
-	p := s.P
-	for name, m := range p.Models {
-		x, ok := s.Models[name]
-		if !ok {
-			return nil, errCacheShape
-		}
-		m.partition, m.cdc, m.snapshot, m.absSchema, m.blockPos = x.Partition, x.CDC, x.Snapshot, x.AbsSchema, x.BlockPos
-		m.fileConfig, m.propConfig = x.FileConfig.layer(), x.PropConfig.layer()
-		m.varsRead, m.envsRead = x.VarsRead, x.EnvsRead
-		if x.HasVars && m.varsRead == nil {
-			m.varsRead = map[string]bool{}
-		}
-		if x.HasEnvs && m.envsRead == nil {
-			m.envsRead = map[string]bool{}
-		}
-		m.raw, m.rendered = x.Raw, x.Rendered
-		if x.Template {
-			t, perr := parseTemplate(m.Path, m.raw)
-			if perr != nil {
-				return nil, perr
-			}
-			m.tmpl = t
-		}
+// decodeSnapshot reads a project written by encodeSnapshot and takes it back: the
+// unexported fields set again, the templates the project keeps parsed again, the
+// render environment made for this process.
+func decodeSnapshot(dec *gob.Decoder, env func(string) (string, bool)) (*Project, error) {
+	var s snapshot
+	if err := dec.Decode(&s); err != nil {
+		return nil, err
 	}
-	for name, t := range p.Tests {
-		x := s.Tests[name]
-		t.args, t.colExpr, t.colQuote, t.refs, t.sources = x.Args, x.ColExpr, x.ColQuote, x.Refs, x.Sources
-		t.config, t.rendered = x.Config.layer(), x.Rendered
+	p := s.P
+	if p == nil {
+		return nil, errCacheShape
+	}
+	chunks := make([][]*Model, len(s.Chunks))
+	errs := make([]error, len(s.Chunks))
+	var wg sync.WaitGroup
+	for i, c := range s.Chunks {
+		wg.Go(func() { chunks[i], errs[i] = readModels(c) })
+	}
+	u := &unwire{src: string(s.TestWire)}
+	nt := u.uv()
+	if nt > uint64(len(s.TestWire)) {
+		u.fail()
+		nt = 0
+	}
+	p.Tests = make(map[string]*Test, nt)
+	for range nt {
+		t := u.test()
+		p.Tests[t.Name] = t
+	}
+	wg.Wait()
+	if err := errors.Join(append(errs, u.err)...); err != nil {
+		return nil, err
+	}
+	p.Models = map[string]*Model{}
+	for _, c := range chunks {
+		for _, m := range c {
+			p.Models[m.Name] = m
+		}
 	}
 	for id, sm := range p.Semantic {
 		x := s.Semantic[id]
@@ -167,4 +166,30 @@ func (s *snapshot) project(env func(string) (string, bool)) (*Project, error) {
 	}
 	p.re = newRenderEnv(p, env)
 	return p, nil
+}
+
+// readModels reads one chunk of models, parsing again the templates of those that
+// keep one.
+func readModels(chunk []byte) ([]*Model, error) {
+	u := &unwire{src: string(chunk)}
+	n := u.uv()
+	if n > uint64(len(chunk)) {
+		return nil, errWire
+	}
+	out := make([]*Model, 0, n)
+	for range n {
+		m, template := u.model()
+		if u.err != nil {
+			return nil, u.err
+		}
+		if template {
+			t, perr := parseTemplate(m.Path, m.raw)
+			if perr != nil {
+				return nil, perr
+			}
+			m.tmpl = t
+		}
+		out = append(out, m)
+	}
+	return out, nil
 }

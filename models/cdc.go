@@ -231,7 +231,7 @@ func (l *loader) expandCDC() {
 		m.partition = part()
 		if s.Verify != nil {
 			l.addTest(&Test{Name: "cdc_verify_" + name, Generic: CDCVerifyTest, Model: name, Severity: "error", Path: m.Path,
-				Pos: s.Pos, Tags: m.Config.Tags, config: configLayer{values: map[string]any{}, pos: map[string]Pos{}}})
+				Pos: s.Pos, Tags: m.Config.Tags})
 		}
 	}
 }

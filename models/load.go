@@ -135,8 +135,8 @@ func (l *loader) walk(paths []string, exts ...string) []string {
 	for i, p := range paths {
 		roots[i] = filepath.Join(l.p.Dir, p)
 	}
-	files := walkFiles(roots, exts)
-	l.in.walked(walkRec{Roots: roots, Exts: exts, Files: files})
+	files, dirs := walkFiles(roots, exts)
+	l.in.walked(walkRec{Roots: roots, Exts: exts, Files: files, Dirs: dirs})
 	return files
 }
 

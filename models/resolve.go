@@ -21,6 +21,7 @@ func (l *loader) applyConfigs() {
 		}
 		folder := tree.layersFor(l.p.Name, dirsUnder(m.Path, roots), m.Name, false)
 		m.Config = mergeConfig(folder, m.propConfig, m.fileConfig)
+		m.propConfig, m.fileConfig = configLayer{}, configLayer{} // merged: what is left is Config
 		if !m.Config.Enabled {
 			disabled[name] = true
 			delete(l.p.Models, name)
@@ -73,6 +74,7 @@ func (l *loader) applyConfigs() {
 	for name, t := range l.p.Tests {
 		folder := l.folders["data_tests"].layersFor(l.p.Name, nil, t.Name, false)
 		cfg := mergeConfig(folder, t.config)
+		t.config = configLayer{}
 		if !cfg.Enabled {
 			delete(l.p.Tests, name)
 			continue

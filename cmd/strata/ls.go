@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"fmt"
 	"slices"
 
@@ -61,17 +62,18 @@ func (a *app) lsCmd() *cobra.Command {
 				}
 				return a.printJSON(items)
 			}
+			out := bufio.NewWriter(a.stdout) // one write, not one per node
 			for _, it := range items {
 				switch output {
 				case "path":
-					fmt.Fprintln(a.stdout, it.Path)
+					fmt.Fprintln(out, it.Path)
 				case "name":
-					fmt.Fprintln(a.stdout, it.Name)
+					fmt.Fprintln(out, it.Name)
 				default:
-					fmt.Fprintf(a.stdout, "%-9s %s\n", it.ResourceType, it.Name)
+					fmt.Fprintf(out, "%-9s %s\n", it.ResourceType, it.Name)
 				}
 			}
-			return nil
+			return out.Flush()
 		},
 	}
 	selectFlags(c, &sel, &exc)

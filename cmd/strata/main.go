@@ -3,14 +3,32 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"runtime/debug"
+	"runtime/pprof"
 )
 
 func main() {
 	// A load keeps every model's parse in memory at once; collecting less often costs a
 	// little memory and saves a fifth of the CPU on large projects.
 	debug.SetGCPercent(400)
+	// STRATA_CPUPROFILE=file profiles the whole command, for docs/benchmarks.md's
+	// "profile first" (go tool pprof file)
+	if path := os.Getenv("STRATA_CPUPROFILE"); path != "" {
+		f, err := os.Create(path)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "STRATA_CPUPROFILE:", err)
+			os.Exit(1)
+		}
+		code := command()
+		pprof.StopCPUProfile()
+		_ = f.Close()
+		os.Exit(code)
+	}
 	os.Exit(command())
 }
 
