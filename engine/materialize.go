@@ -134,6 +134,20 @@ func (r *runner) materialize(ctx context.Context, c *duckdb.Conn, t *Task, rel, 
 // as a success in the same transaction and commits: the data and the task row land
 // together or not at all, and a failed write leaves the warehouse as it was.
 func (r *runner) inTask(ctx context.Context, c *duckdb.Conn, t *Task, fail func(error) error, write func() (int64, error)) error {
+	if r.grouped(t) {
+		// in the open group's transaction: its row is written when the group commits
+		if err := r.begin(ctx, c); err != nil {
+			return err
+		}
+		rows, err := write()
+		if err != nil {
+			r.grp.aborted = true
+			return err
+		}
+		t.Rows, t.Status, t.Ended = rows, StatusSuccess, time.Now().UTC()
+		r.grp.rows = append(r.grp.rows, t)
+		return nil
+	}
 	committing := false
 	err := c.InTx(ctx, func() error {
 		rows, err := write()

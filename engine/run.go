@@ -157,6 +157,9 @@ func Run(ctx context.Context, w *Warehouse, plan *Plan, opts RunOptions) (*Resul
 		}
 	}
 	threads := min(max(opts.Threads, 1), len(plan.Tasks))
+	if serial(plan) {
+		threads = 1 // a chain runs one task at a time anyway: one connection groups its commits
+	}
 	conns := make([]*duckdb.Conn, 0, threads)
 	defer func() {
 		for _, c := range conns {
@@ -210,6 +213,24 @@ func Run(ctx context.Context, w *Warehouse, plan *Plan, opts RunOptions) (*Resul
 	}
 	r.notify(Event{Kind: EventRunFinished, RunID: res.RunID, Plan: plan, Result: res, Done: r.done, Total: len(plan.Tasks)})
 	return res, nil
+}
+
+// serial reports whether a plan's tasks can only run one at a time: each depth (the
+// longest path to it) holds one task, so every task reads all those before it.
+func serial(plan *Plan) bool {
+	depth := make(map[*Task]int, len(plan.Tasks))
+	count := map[int]int{}
+	for _, t := range plan.Tasks { // in dependency order
+		d := 0
+		for _, dep := range t.Deps {
+			d = max(d, depth[dep]+1)
+		}
+		depth[t] = d
+		if count[d]++; count[d] > 1 {
+			return false
+		}
+	}
+	return true
 }
 
 // catalog builds the shadow catalog when the run checks first or an observer needs it.
@@ -273,6 +294,10 @@ type runner struct {
 
 	auditSchema bool // store_failures' schema exists
 
+	grp      *group        // the open transaction of a one-connection run (group.go)
+	ready    chan *Task    // tasks whose dependencies all succeeded
+	finished chan struct{} // closed when every task is announced
+
 	unitOnce sync.Once // the shadow catalog unit tests read their inputs' types from
 	unitCat  *lineage.Catalog
 	unitErr  error
@@ -296,6 +321,7 @@ func (r *runner) stopped() bool {
 func (r *runner) execute(ctx context.Context, conns []*duckdb.Conn) {
 	r.waiting = make(map[*Task]int, len(r.plan.Tasks))
 	ready := make(chan *Task, len(r.plan.Tasks))
+	r.ready = ready
 	for _, t := range r.plan.Tasks {
 		r.waiting[t] = len(t.Deps)
 		if len(t.Deps) == 0 {
@@ -304,6 +330,7 @@ func (r *runner) execute(ctx context.Context, conns []*duckdb.Conn) {
 	}
 	r.stop = make(chan struct{})
 	finished := make(chan struct{})
+	r.finished = finished
 	go func() {
 		select {
 		case <-ctx.Done():
@@ -313,41 +340,47 @@ func (r *runner) execute(ctx context.Context, conns []*duckdb.Conn) {
 		}
 		close(r.stop)
 	}()
-	var wg sync.WaitGroup
-	for _, c := range conns {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				select {
-				case <-r.stop:
-					return
-				case <-finished:
-					return
-				case t := <-ready:
-					if r.stopped() {
-						return // t stays pending: it never started
+	if len(conns) == 1 {
+		r.executeGrouped(ctx, conns[0], ready, finished)
+	} else {
+		var wg sync.WaitGroup
+		for _, c := range conns {
+			wg.Go(func() {
+				for {
+					select {
+					case <-r.stop:
+						return
+					case <-finished:
+						return
+					case t := <-ready:
+						if r.stopped() {
+							return // t stays pending: it never started
+						}
+						r.runTask(ctx, c, t)
+						r.finish(ctx, c, t)
 					}
-					r.runTask(ctx, c, t)
-					r.finish(ctx, c, t, ready, finished)
 				}
-			}
-		}()
+			})
+		}
+		wg.Wait()
 	}
-	wg.Wait()
-	select {
-	case <-finished:
-	default:
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.done < len(r.plan.Tasks) {
 		close(finished) // stopped early: let the watcher go
 	}
 }
 
 // finish records a task's end and releases or skips its dependents.
-func (r *runner) finish(ctx context.Context, c *duckdb.Conn, t *Task, ready chan<- *Task, finished chan struct{}) {
+func (r *runner) finish(ctx context.Context, c *duckdb.Conn, t *Task) {
+	skipped := r.release(ctx, c, t)
+	r.announce(append([]*Task{t}, skipped...)...)
+}
+
+// release makes a task's dependents ready when it succeeded, or skips everything below
+// it (their rows recorded) when it did not; it returns the tasks it skipped.
+func (r *runner) release(ctx context.Context, c *duckdb.Conn, t *Task) []*Task {
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.done++
-	r.notifyLocked(Event{Kind: EventTaskFinished, RunID: r.res.RunID, Plan: r.plan, Task: t, Done: r.done, Total: len(r.plan.Tasks)})
 	var skip []*Task
 	for _, k := range t.kids {
 		if !t.Status.OK() {
@@ -356,11 +389,17 @@ func (r *runner) finish(ctx context.Context, c *duckdb.Conn, t *Task, ready chan
 		}
 		r.waiting[k]--
 		if r.waiting[k] == 0 && k.Status == StatusPending {
-			ready <- k
+			r.ready <- k
 		}
 	}
+	r.mu.Unlock()
+	return r.skip(ctx, c, t, skip)
+}
+
+// skip marks what is below t skipped and records their rows.
+func (r *runner) skip(ctx context.Context, c *duckdb.Conn, t *Task, skip []*Task) []*Task {
 	if t.Status == StatusCancelled {
-		skip = nil // what is downstream of a task cut short stays pending, to run on resume
+		return nil // what is downstream of a task cut short stays pending, to run on resume
 	}
 	var skipped []*Task
 	for len(skip) > 0 {
@@ -380,16 +419,33 @@ func (r *runner) finish(ctx context.Context, c *duckdb.Conn, t *Task, ready chan
 		skip = append(skip, k.kids...)
 	}
 	if len(skipped) > 0 {
-		if err := recordTasks(context.WithoutCancel(ctx), c, r.res.RunID, skipped); err != nil && r.res.Err == nil {
-			r.res.Err = err
-		}
-		for _, k := range skipped {
-			r.done++
-			r.notifyLocked(Event{Kind: EventTaskFinished, RunID: r.res.RunID, Plan: r.plan, Task: k, Done: r.done, Total: len(r.plan.Tasks)})
+		if err := recordTasks(context.WithoutCancel(ctx), c, r.res.RunID, skipped); err != nil {
+			r.mu.Lock()
+			if r.res.Err == nil {
+				r.res.Err = err
+			}
+			r.mu.Unlock()
 		}
 	}
-	if r.done == len(r.plan.Tasks) {
-		close(finished)
+	return skipped
+}
+
+// skipKids skips what is below a task whose dependents were released already (a group
+// task that failed when it ran again alone).
+func (r *runner) skipKids(ctx context.Context, c *duckdb.Conn, t *Task) []*Task {
+	return r.skip(ctx, c, t, append([]*Task(nil), t.kids...))
+}
+
+// announce counts tasks finished and tells the observers, in order.
+func (r *runner) announce(ts ...*Task) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, t := range ts {
+		r.done++
+		r.notifyLocked(Event{Kind: EventTaskFinished, RunID: r.res.RunID, Plan: r.plan, Task: t, Done: r.done, Total: len(r.plan.Tasks)})
+	}
+	if len(ts) > 0 && r.done == len(r.plan.Tasks) {
+		close(r.finished)
 	}
 }
 
@@ -431,7 +487,7 @@ func (r *runner) runTask(ctx context.Context, c *duckdb.Conn, t *Task) {
 		default:
 			err = r.build(ctx, c, t)
 		}
-		if err == nil || !transient(err) || attempt >= r.opts.Retries || r.stopped() {
+		if err == nil || !transient(err) || attempt >= r.opts.Retries || r.stopped() || r.aborted() {
 			break
 		}
 		select {
@@ -439,12 +495,19 @@ func (r *runner) runTask(ctx context.Context, c *duckdb.Conn, t *Task) {
 		case <-time.After(backoff << attempt):
 		}
 	}
+	if r.aborted() {
+		return // the group rolls back and runs it again on its own
+	}
 	t.Ended = time.Now().UTC()
 	switch {
 	case err != nil && (interrupted(err) || ctx.Err() != nil):
 		t.Status, t.Message = StatusCancelled, "cancelled while running"
 	case err != nil:
 		t.Status, t.Message, t.Err = StatusError, err.Error(), err
+	}
+	if g := r.grp; g != nil && g.open && !g.solo && (t.Status == StatusError || t.Status == StatusCancelled) {
+		g.aborted = true // its statement may have aborted the group's transaction: redo it alone
+		return
 	}
 	if t.Status == StatusError {
 		r.w.forgetCatalog()
