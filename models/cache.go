@@ -267,7 +267,9 @@ func loadCached(dir string, opts Options) *Project {
 	if sum := sha256.Sum256(data[sha256.Size:]); !bytes.Equal(sum[:], data[:sha256.Size]) {
 		return nil
 	}
-	dec := gob.NewDecoder(bytes.NewReader(data[sha256.Size:]))
+	// a bytes.Reader is read message by message by gob, never past its records
+	rd := bytes.NewReader(data[sha256.Size:])
+	dec := gob.NewDecoder(rd)
 	var h cacheHeader
 	if dec.Decode(&h) != nil || h.Key != cacheKey(dir, opts) {
 		return nil
@@ -275,7 +277,7 @@ func loadCached(dir string, opts Options) *Project {
 	// check the inputs while the project decodes: most of a cached load is these two
 	ok := make(chan bool, 1)
 	go func() { ok <- h.valid(opts.Env) }()
-	p, err := decodeSnapshot(dec, opts.Env)
+	p, err := decodeSnapshot(dec, rd, opts.Env)
 	if !<-ok || err != nil {
 		return nil
 	}
@@ -313,8 +315,15 @@ func saveCache(p *Project, in *inputs, opts Options) {
 	var buf bytes.Buffer
 	buf.Write(make([]byte, sha256.Size))
 	enc := gob.NewEncoder(&buf)
-	if enc.Encode(&h) != nil || encodeSnapshot(enc, p) != nil {
-		return // a value gob cannot carry: no cache, the next load renders again
+	if enc.Encode(&h) != nil {
+		return
+	}
+	chunks, err := encodeSnapshot(enc, p)
+	if err != nil {
+		return // a value the cache cannot carry: no cache, the next load renders again
+	}
+	for _, c := range chunks {
+		buf.Write(c)
 	}
 	data := buf.Bytes()
 	sum := sha256.Sum256(data[sha256.Size:])

@@ -1,6 +1,7 @@
 package models
 
 import (
+	"bytes"
 	"encoding/gob"
 	"errors"
 	"maps"
@@ -16,13 +17,17 @@ import (
 // parsed crons) is derived again when the project is taken back. TestCacheRoundTrip
 // checks every field of a project loaded through the cache against a fresh load.
 type snapshot struct {
-	P        *Project // without its Models and Tests: they are in Chunks and TestWire
+	P        *Project // without its Models and Tests: they follow, in wire records
 	Semantic map[string]semanticExtra
 	Macros   map[string]string // file → its text, when the project has macros
 	Names    map[string]string // macro name → file
-	Chunks   [][]byte          // models, each chunk a count then wire.model for each
-	TestWire []byte            // tests: a count then wire.test for each
+	Chunks   []int             // the lengths of the model chunks after the gob records
+	Tests    int               // the length of the tests' record, after the chunks
 }
+
+// A chunk of models is a count then wire.model for each; the tests' record a count
+// then wire.test for each. They follow the gob records in the file, as they are: gob
+// would copy them again.
 
 type semanticExtra struct {
 	WantMeasures []Pos
@@ -62,33 +67,52 @@ func set(ks []string, has bool) map[string]bool {
 	return m
 }
 
-// encodeSnapshot writes p after the cache's header.
-func encodeSnapshot(enc *gob.Encoder, p *Project) error {
+// encodeSnapshot writes p after the cache's header: its gob record, then its models'
+// and tests' wire records, returned to be written after it.
+func encodeSnapshot(enc *gob.Encoder, p *Project) ([][]byte, error) {
 	s := &snapshot{P: p, Semantic: map[string]semanticExtra{}}
 	names := p.ModelNames()
 	n := 1
 	if len(names) >= 1000 {
 		n = 8
 	}
+	chunks := make([][]byte, n+1)
+	errs := make([]error, n+1)
+	var wg sync.WaitGroup
 	for i := range n {
-		chunk := names[i*len(names)/n : (i+1)*len(names)/n]
-		w := &wire{}
-		w.uv(uint64(len(chunk)))
-		for _, name := range chunk {
-			if err := w.model(p.Models[name]); err != nil {
-				return err
+		wg.Go(func() {
+			part := names[i*len(names)/n : (i+1)*len(names)/n]
+			size := 16
+			for _, name := range part {
+				m := p.Models[name]
+				size += len(m.raw) + len(m.rendered) + 512
 			}
-		}
-		s.Chunks = append(s.Chunks, w.b)
+			w := &wire{b: make([]byte, 0, size)}
+			w.uv(uint64(len(part)))
+			for _, name := range part {
+				if errs[i] = w.model(p.Models[name]); errs[i] != nil {
+					return
+				}
+			}
+			chunks[i] = w.b
+		})
 	}
 	w := &wire{}
 	w.uv(uint64(len(p.Tests)))
 	for _, name := range p.TestNames() {
-		if err := w.test(p.Tests[name]); err != nil {
-			return err
+		if errs[n] = w.test(p.Tests[name]); errs[n] != nil {
+			break
 		}
 	}
-	s.TestWire = w.b
+	chunks[n] = w.b
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	for _, c := range chunks[:n] {
+		s.Chunks = append(s.Chunks, len(c))
+	}
+	s.Tests = len(chunks[n])
 	for id, sm := range p.Semantic {
 		s.Semantic[id] = semanticExtra{WantMeasures: sm.wantMeasures, MeasureNames: sm.measureNames, WantMetrics: sm.wantMetrics, MetricPos: sm.metricPos}
 	}
@@ -100,13 +124,13 @@ func encodeSnapshot(enc *gob.Encoder, p *Project) error {
 	ms, ts := p.Models, p.Tests
 	p.Models, p.Tests = nil, nil
 	defer func() { p.Models, p.Tests = ms, ts }()
-	return enc.Encode(s)
+	return chunks, enc.Encode(s)
 }
 
 // decodeSnapshot reads a project written by encodeSnapshot and takes it back: the
 // unexported fields set again, the templates the project keeps parsed again, the
 // render environment made for this process.
-func decodeSnapshot(dec *gob.Decoder, env func(string) (string, bool)) (*Project, error) {
+func decodeSnapshot(dec *gob.Decoder, rest *bytes.Reader, env func(string) (string, bool)) (*Project, error) {
 	var s snapshot
 	if err := dec.Decode(&s); err != nil {
 		return nil, err
@@ -115,15 +139,32 @@ func decodeSnapshot(dec *gob.Decoder, env func(string) (string, bool)) (*Project
 	if p == nil {
 		return nil, errCacheShape
 	}
+	// the wire records are what is left of the file after the gob records
+	tail := make([]byte, rest.Len())
+	_, _ = rest.Read(tail)
+	total := s.Tests
+	for _, n := range s.Chunks {
+		total += n
+	}
+	if total != len(tail) || s.Tests < 0 {
+		return nil, errCacheShape
+	}
 	chunks := make([][]*Model, len(s.Chunks))
 	errs := make([]error, len(s.Chunks))
 	var wg sync.WaitGroup
-	for i, c := range s.Chunks {
+	off := 0
+	for i, n := range s.Chunks {
+		if n < 0 {
+			return nil, errCacheShape
+		}
+		c := tail[off : off+n]
+		off += n
 		wg.Go(func() { chunks[i], errs[i] = readModels(c) })
 	}
-	u := &unwire{src: string(s.TestWire)}
+	testWire := tail[off:]
+	u := &unwire{src: string(testWire)}
 	nt := u.uv()
-	if nt > uint64(len(s.TestWire)) {
+	if nt > uint64(len(testWire)) {
 		u.fail()
 		nt = 0
 	}
