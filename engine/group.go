@@ -43,6 +43,16 @@ type group struct {
 	ran     []*Task   // every task run in it, in order
 	rows    []*Task   // the tasks whose rows it writes at commit (the successes)
 	kinds   map[string]string
+	prior   []priorPart // partitions' records before the group built them
+}
+
+// priorPart is a partition's in-memory record before a group rebuilt it, put back if
+// the group rolls back.
+type priorPart struct {
+	model string
+	start time.Time
+	rec   PartitionRecord
+	had   bool
 }
 
 // grouped says whether a task may run in the open group: CDC stages hold a lock per
@@ -161,6 +171,14 @@ func (r *runner) redo(ctx context.Context, c *duckdb.Conn, tasks []*Task, releas
 	if g.open {
 		_, _ = c.ExecCached(context.WithoutCancel(ctx), "ROLLBACK")
 		r.w.restoreCatalog(g.kinds)
+		for i := len(g.prior) - 1; i >= 0; i-- {
+			pp := g.prior[i]
+			if pp.had {
+				r.parts.Put(pp.model, pp.rec)
+			} else {
+				r.parts.remove(pp.model, pp.start)
+			}
+		}
 	}
 	*g = group{solo: true}
 	defer func() { g.solo = false }()

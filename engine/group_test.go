@@ -105,3 +105,50 @@ func TestGroupAnnouncedIsDurable(t *testing.T) {
 		t.Error(p)
 	}
 }
+
+// TestGroupBackfillFailure: a backfill on one connection with a window that fails in
+// the middle ends as it does on two: the failing window's error, what is below it
+// skipped, every other window built, and the partition state read back the same.
+func TestGroupBackfillFailure(t *testing.T) {
+	t.Parallel()
+	files := map[string]string{
+		"models/d0.sql": "{{ config(materialized='partitioned', partition_by={'column': 'd', 'granularity': 'day'}, start='2023-01-01') }}\nselect {{ partition_start }} as d, 1 as v",
+		"models/d1.sql": "{{ config(materialized='partitioned', partition_by={'column': 'd', 'granularity': 'day'}, start='2023-01-01') }}\n" +
+			"select d, case when d = TIMESTAMP '2023-01-04' then error('boom on the 4th') else v + 1 end as v from {{ ref('d0') }} where d >= {{ partition_start }} and d < {{ partition_end }}",
+		"models/d2.sql": "{{ config(materialized='partitioned', partition_by={'column': 'd', 'granularity': 'day'}, start='2023-01-01') }}\nselect d, v + 1 as v from {{ ref('d1') }} where d >= {{ partition_start }} and d < {{ partition_end }}",
+	}
+	run := func(parallel int) string {
+		dir := testproj.Write(t, files)
+		ctx := context.Background()
+		p, g := testgraph.Load(t, dir)
+		w, err := engine.Open(ctx, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer w.Close()
+		from, to, end, _ := engine.ParseRange("2023-01-01", "2023-01-08")
+		plan, err := engine.PlanBackfill(ctx, w, g, engine.BackfillOptions{Select: []string{"d0+"}, From: from, To: to, ToEnd: end}, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := engine.Run(ctx, w, plan, engine.RunOptions{Threads: parallel})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var lines []string
+		for _, task := range res.Tasks {
+			lines = append(lines, fmt.Sprintf("%s %s %s", task.Label(), task.Status, task.Message))
+		}
+		slices.Sort(lines)
+		lines = append(lines, fmt.Sprint(queryRows(t, w, "SELECT model, count(*) FROM _strata.partitions GROUP BY ALL ORDER BY ALL")))
+		lines = append(lines, fmt.Sprint(queryRows(t, w, "SELECT status, count(*) FROM _strata.tasks GROUP BY ALL ORDER BY ALL")))
+		return strings.Join(lines, "\n")
+	}
+	one, two := run(1), run(2)
+	if one != two {
+		t.Errorf("one connection:\n%s\n\ntwo:\n%s", one, two)
+	}
+	if !strings.Contains(one, "boom on the 4th") || !strings.Contains(one, "[[d0 8] [d1 7] [d2 7]]") {
+		t.Errorf("want the 4th's error and the other windows built:\n%s", one)
+	}
+}

@@ -139,6 +139,10 @@ func (r *runner) inTask(ctx context.Context, c *duckdb.Conn, t *Task, fail func(
 		if err := r.begin(ctx, c); err != nil {
 			return err
 		}
+		if t.Window != nil {
+			rec, had := r.parts.Get(t.Name, t.Window.Start)
+			r.grp.prior = append(r.grp.prior, priorPart{t.Name, t.Window.Start, rec, had})
+		}
 		rows, err := write()
 		if err != nil {
 			r.grp.aborted = true

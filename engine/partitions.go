@@ -91,6 +91,20 @@ func (s *PartitionState) Put(model string, r PartitionRecord) {
 	}
 }
 
+// remove forgets a partition's build (a group that built it rolled back).
+func (s *PartitionState) remove(model string, start time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	mp := s.models[model]
+	if mp == nil {
+		return
+	}
+	if i, ok := mp.find(start); ok {
+		mp.starts = append(mp.starts[:i], mp.starts[i+1:]...)
+		mp.recs = append(mp.recs[:i], mp.recs[i+1:]...)
+	}
+}
+
 // Fail records that a partition's last attempt failed, or with waiting that it waited
 // on upstream data or a check.
 func (s *PartitionState) Fail(model string, start time.Time, msg string, waiting bool) {
