@@ -263,7 +263,7 @@ func TestCDCBackfillSurvivesKill(t *testing.T) {
 		for k := 0; k < 1+rng.Intn(2); k++ {
 			// SIGKILL once the worker has finished a random number of tasks (and a random
 			// moment more), so the kill lands mid-backfill however fast the machine is
-			killWorker(t, "TestCDCBackfillWorker", "STRATA_CDC_DIR="+dir, 1+rng.Intn(100), time.Duration(rng.Int63n(int64(30*time.Millisecond))))
+			killWorker(t, "TestCDCBackfillWorker", "STRATA_CDC_DIR="+dir, "finished ", 1+rng.Intn(100), time.Duration(rng.Int63n(int64(30*time.Millisecond))))
 		}
 		res, err := cdcBackfill(context.Background(), dir, "2024-01-01T00", "2024-01-01T23", "")
 		if err != nil || res.Failed() {

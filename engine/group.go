@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"maps"
 	"time"
@@ -123,7 +124,7 @@ func (r *runner) executeGrouped(ctx context.Context, c *duckdb.Conn, ready chan 
 			g.ran = append(g.ran, t)
 			r.release(ctx, c, t) // its dependents may go on in the group
 			released[t] = true
-			if len(g.ran) >= groupMax || time.Since(g.start) >= groupAge {
+			if len(g.ran) >= cmp.Or(r.opts.GroupMax, groupMax) || time.Since(g.start) >= groupAge {
 				r.commitGroup(ctx, c, released)
 			}
 		default:

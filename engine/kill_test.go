@@ -46,7 +46,12 @@ func TestBackfillWorker(t *testing.T) {
 	if dir == "" {
 		t.Skip("helper process only")
 	}
-	res, err := loadAndBackfill(context.Background(), dir, []string{"hourly+"}, killFrom, killTo, "", 2, printProgress)
+	// one thread runs grouped commits (group.go), two one transaction per task
+	threads := 2
+	if os.Getenv("STRATA_BACKFILL_THREADS") == "1" {
+		threads = 1
+	}
+	res, err := loadAndBackfill(context.Background(), dir, []string{"hourly+"}, killFrom, killTo, "", threads, printProgress)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,19 +63,23 @@ func TestBackfillWorker(t *testing.T) {
 // printProgress prints a line as each task finishes: a worker process's progress, which
 // killWorker reads to aim its kill mid-backfill.
 var printProgress = engine.ObserverFunc(func(e engine.Event) {
-	if e.Kind == engine.EventTaskFinished {
+	switch e.Kind {
+	case engine.EventTaskFinished:
 		fmt.Printf("finished %d\n", e.Done)
+	case engine.EventTaskStarted:
+		fmt.Println("started")
 	}
 })
 
-// killWorker runs the worker test named test as a process with env added, and kills it
-// with SIGKILL once it has reported its after-th finished task and jitter more has passed,
-// so the kill lands mid-work however fast or loaded the machine is. A worker that ends
-// first is left be.
-func killWorker(t *testing.T, test, env string, after int, jitter time.Duration) {
+// killWorker runs the worker test named test as a process with env (space-separated
+// settings) added, and kills it with SIGKILL once it has printed its after-th line
+// starting with mark ("finished ", or "started" to land inside an uncommitted group)
+// and jitter more has passed, so the kill lands mid-work however fast or loaded the
+// machine is. A worker that ends first is left be.
+func killWorker(t *testing.T, test, env, mark string, after int, jitter time.Duration) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^"+test+"$")
-	cmd.Env = append(os.Environ(), env)
+	cmd.Env = append(os.Environ(), strings.Fields(env)...) // "A=x B=y"
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -80,7 +89,7 @@ func killWorker(t *testing.T, test, env string, after int, jitter time.Duration)
 	}
 	sc := bufio.NewScanner(out)
 	for n := 0; sc.Scan(); {
-		if strings.HasPrefix(sc.Text(), "finished ") {
+		if strings.HasPrefix(sc.Text(), mark) {
 			if n++; n == after {
 				time.Sleep(jitter)
 				_ = cmd.Process.Signal(syscall.SIGKILL)
@@ -120,7 +129,8 @@ func loadAndBackfill(ctx context.Context, dir string, sel []string, from, to, re
 	if err != nil {
 		return nil, err
 	}
-	return engine.Run(ctx, w, plan, engine.RunOptions{Threads: threads, Retries: 2, Observers: obs})
+	// small groups, so that a kill can land after some have committed
+	return engine.Run(ctx, w, plan, engine.RunOptions{Threads: threads, Retries: 2, Observers: obs, GroupMax: 8})
 }
 
 // dump returns every model's rows in a stable text form, and checks partition state
@@ -182,19 +192,25 @@ func TestBackfillSurvivesKill(t *testing.T) {
 	for trial := 0; trial < *killTrials; trial++ {
 		dir := killProject(t)
 		kills := 1 + rng.Intn(2)
+		// grouped commits (one thread: tasks are announced when their group commits, so
+		// the kill is aimed by tasks started, inside a group) or a transaction per task
+		threads, mark := 1+rng.Intn(2), "finished "
+		if threads == 1 {
+			mark = "started"
+		}
 		for k := 0; k < kills; k++ {
-			// after a random number of finished tasks, and a random moment more
-			killWorker(t, "TestBackfillWorker", "STRATA_BACKFILL_DIR="+dir, 1+rng.Intn(90), time.Duration(rng.Int63n(int64(30*time.Millisecond))))
+			// after a random number of tasks, and a random moment more
+			killWorker(t, "TestBackfillWorker", fmt.Sprintf("STRATA_BACKFILL_DIR=%s STRATA_BACKFILL_THREADS=%d", dir, threads), mark, 1+rng.Intn(90), time.Duration(rng.Int63n(int64(30*time.Millisecond))))
 		}
 		// resume by rerunning the same backfill, as a user would
-		res, err := backfill(context.Background(), dir, 2)
+		res, err := backfill(context.Background(), dir, threads)
 		if err != nil {
 			t.Fatalf("trial %d: resume: %v", trial, err)
 		}
 		if res.Failed() {
 			t.Fatalf("trial %d: resume failed: %v", trial, res.Err)
 		}
-		t.Logf("trial %d: %d kill(s); the resume ran %d of 104 tasks", trial, kills, len(res.Tasks))
+		t.Logf("trial %d: %d kill(s) with %d thread(s); the resume ran %d of 104 tasks", trial, kills, threads, len(res.Tasks))
 		resumed += len(res.Tasks)
 		if got := dump(t, dir); got != want {
 			t.Fatalf("trial %d (%d kills): tables after kill + resume differ from a clean build\n--- want\n%.2000s\n--- got\n%.2000s", trial, kills, want, got)

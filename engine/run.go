@@ -17,6 +17,9 @@ type RunOptions struct {
 	Threads int           // tasks run at once; 1 when 0
 	Retries int           // extra attempts after a transient error (a write conflict, I/O); SQL errors never retry
 	Backoff time.Duration // wait before the first retry, doubling each time; 200ms when 0
+	// GroupMax is how many tasks a one-connection run commits together at most (group
+	// commit, group.go); 256 when 0, 1 for a commit per task.
+	GroupMax int
 
 	// Check validates every model's SQL in a shadow catalog first (as `strata check`):
 	// when it finds errors, Run returns them (models.Errors) and runs nothing.
