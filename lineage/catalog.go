@@ -83,6 +83,13 @@ func Analyze(ctx context.Context, p *models.Project, g *Graph, opts AnalyzeOptio
 	if s.conn, err = duckdb.Connect(ctx, db); err != nil {
 		return nil, err
 	}
+	// the shadow tables are empty and only their types matter: no optimizer passes and
+	// no worker threads for a LIMIT 0 (check on 10k models: 7.0-8.0 s against 8.6-10.5 s)
+	for _, q := range []string{"PRAGMA disable_optimizer", "SET threads = 1"} {
+		if err := s.exec(ctx, q); err != nil {
+			return nil, err
+		}
+	}
 	for _, n := range g.Nodes() {
 		deps := map[string]bool{}
 		for _, pid := range g.Parents(n.ID) {
