@@ -9,7 +9,8 @@ import (
 	"github.com/stratadata/strata/internal/duckdb"
 )
 
-// Group commit. A run on one connection (--threads 1, a backfill's --parallel 1) runs
+// Group commit. A run on one connection (--threads 1, a backfill's --parallel 1, a plan
+// that is one chain) runs
 // consecutive tasks in one transaction and commits them together: every task's row
 // still commits with its data, in the same transaction, but a transaction's BEGIN,
 // COMMIT and the rows' INSERT are paid once per group instead of once per task, which
