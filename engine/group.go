@@ -10,12 +10,11 @@ import (
 )
 
 // Group commit. A run on one connection (--threads 1, a backfill's --parallel 1, a plan
-// that is one chain) runs
-// consecutive tasks in one transaction and commits them together: every task's row
-// still commits with its data, in the same transaction, but a transaction's BEGIN,
-// COMMIT and the rows' INSERT are paid once per group instead of once per task, which
-// was most of what strata added to a chain of small models (DuckDB makes each
-// statement cost ~0.1-0.3 ms and each commit its WAL write).
+// that is one chain) runs consecutive tasks in one transaction and commits them
+// together: every task's row still commits with its data, in the same transaction, but
+// a transaction's BEGIN, COMMIT and the rows' INSERT are paid once per group instead of
+// once per task, which was most of what strata added to a chain of small models
+// (DuckDB makes each statement cost ~0.1-0.3 ms and each commit its WAL write).
 //
 //   - A group commits when nothing else is ready (its tasks' dependents need nothing
 //     more), when it holds groupMax tasks or is groupAge old, before a task that does
