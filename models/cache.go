@@ -256,33 +256,43 @@ func (f *fileRec) unchanged() bool {
 }
 
 // loadCached returns the project from the parse cache, or nil when there is none that
-// matches.
-func loadCached(dir string, opts Options) *Project {
+// matches; with a cache of the same strata and options whose inputs changed, it returns
+// that load too, whose renders the new load may reuse.
+func loadCached(dir string, opts Options) (*Project, *prevLoad) {
 	data, err := os.ReadFile(filepath.Join(opts.Cache, cacheFile))
 	if err != nil || len(data) < sha256.Size {
-		return nil
+		return nil, nil
 	}
 	// the file is its contents' hash, then the contents: a file cut short or written
 	// over is seen before anything in it is believed
 	if sum := sha256.Sum256(data[sha256.Size:]); !bytes.Equal(sum[:], data[:sha256.Size]) {
-		return nil
+		return nil, nil
 	}
 	// a bytes.Reader is read message by message by gob, never past its records
 	rd := bytes.NewReader(data[sha256.Size:])
 	dec := gob.NewDecoder(rd)
 	var h cacheHeader
 	if dec.Decode(&h) != nil || h.Key != cacheKey(dir, opts) {
-		return nil
+		return nil, nil
 	}
 	// check the inputs while the project decodes: most of a cached load is these two
 	ok := make(chan bool, 1)
 	go func() { ok <- h.valid(opts.Env) }()
-	p, err := decodeSnapshot(dec, rd, opts.Env)
-	if !<-ok || err != nil {
-		return nil
+	p, err := decodeSnapshot(dec, rd, func(string) (string, bool) { return "", false })
+	valid := <-ok
+	if err != nil {
+		return nil, nil
 	}
+	if !valid {
+		pv := &prevLoad{fp: p.renderFP, envs: h.Envs, models: make(map[[2]string]*Model, len(p.Models))}
+		for _, m := range p.Models {
+			pv.models[[2]string{m.Path, m.Name}] = m
+		}
+		return nil, pv
+	}
+	p.re = newRenderEnv(p, opts.Env)
 	p.cached = true
-	return p
+	return p, nil
 }
 
 // saveCache writes a loaded project and what its load read, replacing the file at
@@ -376,4 +386,62 @@ func walkFiles(roots, exts []string) ([]string, []fileRec) {
 	}
 	slices.Sort(files)
 	return files, dirs
+}
+
+// prevLoad is a cached load that no longer matches: what its renders depended on, for
+// the models whose files did not change.
+type prevLoad struct {
+	fp     string
+	envs   map[string]envRec
+	models map[[2]string]*Model // by file and name
+}
+
+// renderFingerprint is what every model's load render depends on besides its own file
+// and the environment variables it reads: the project's name, flavor, target, vars,
+// docs and macros. "" when it cannot be taken (no render is then reused).
+func renderFingerprint(p *Project) string {
+	var macros map[string]string
+	if p.macros != nil {
+		macros = p.macros.sources
+	}
+	b, err := json.Marshal(struct {
+		Name, Flavor string
+		Warehouse    Warehouse
+		Vars         map[string]any
+		Docs, Macros map[string]string
+	}{p.Name, p.Flavor, p.Warehouse, p.Vars, p.Docs, macros})
+	if err != nil {
+		return ""
+	}
+	sum := sha256.Sum256(b)
+	return string(sum[:])
+}
+
+// reuse returns a model whose load render the previous load made, when its text is the
+// same, what all renders depend on is the same, and every environment variable it read
+// has the value it had (each read again, so that the new cache records it).
+func (l *loader) reuse(file, name, src string) *Model {
+	pv := l.prev
+	if pv == nil || pv.fp == "" || pv.fp != l.p.renderFP {
+		return nil
+	}
+	pm := pv.models[[2]string{file, name}]
+	if pm == nil || pm.raw != src {
+		return nil
+	}
+	for e := range pm.envsRead {
+		rec, ok := pv.envs[e]
+		v, set := l.opts.Env(e)
+		if !ok || rec.Set != set || rec.Value != v {
+			return nil
+		}
+	}
+	m := &Model{Name: name, Path: file, raw: src, rendered: pm.rendered, varsRead: pm.varsRead, envsRead: pm.envsRead,
+		Refs: pm.Refs, Sources: pm.Sources, fileConfig: pm.fileConfig, warned: pm.warned, reused: true}
+	if len(m.warned) > 0 {
+		l.mu.Lock()
+		l.p.Warnings = append(l.p.Warnings, m.warned...)
+		l.mu.Unlock()
+	}
+	return m
 }

@@ -23,6 +23,7 @@ type snapshot struct {
 	Names    map[string]string // macro name → file
 	Chunks   []int             // the lengths of the model chunks after the gob records
 	Tests    int               // the length of the tests' record, after the chunks
+	Render   string            // the project's render fingerprint
 }
 
 // A chunk of models is a count then wire.model for each; the tests' record a count
@@ -113,6 +114,7 @@ func encodeSnapshot(enc *gob.Encoder, p *Project) ([][]byte, error) {
 		s.Chunks = append(s.Chunks, len(c))
 	}
 	s.Tests = len(chunks[n])
+	s.Render = p.renderFP
 	for id, sm := range p.Semantic {
 		s.Semantic[id] = semanticExtra{WantMeasures: sm.wantMeasures, MeasureNames: sm.measureNames, WantMetrics: sm.wantMetrics, MetricPos: sm.metricPos}
 	}
@@ -139,6 +141,7 @@ func decodeSnapshot(dec *gob.Decoder, rest *bytes.Reader, env func(string) (stri
 	if p == nil {
 		return nil, errCacheShape
 	}
+	p.renderFP = s.Render
 	// the wire records are what is left of the file after the gob records
 	tail := make([]byte, rest.Len())
 	_, _ = rest.Read(tail)
@@ -205,7 +208,7 @@ func decodeSnapshot(dec *gob.Decoder, rest *bytes.Reader, env func(string) (stri
 		}
 		p.macros = ms
 	}
-	p.re = newRenderEnv(p, env)
+	p.re = newRenderEnv(p, env) // replaced by the caller's when the cache is used
 	return p, nil
 }
 

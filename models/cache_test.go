@@ -273,3 +273,68 @@ func TestCacheNotForErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestCachePartialReuse: after one model file changes, a load renders that file again
+// and takes every other model's render from the cache; the project is, every field of
+// it, the project a fresh load gives.
+func TestCachePartialReuse(t *testing.T) {
+	t.Parallel()
+	env := cacheEnv(map[string]string{"STRATA_TEST_SCHEMA": "main", "MIN_AMOUNT": "5"})
+	n := 0
+	for name, dir := range corpus(t) {
+		if strings.HasPrefix(name, "examples/") {
+			continue // those are the repository's own files: not edited here
+		}
+		if _, err := models.Load(dir, models.Options{Env: env}); err != nil {
+			continue
+		}
+		cache := t.TempDir()
+		first, err := models.Load(dir, models.Options{Env: env, Cache: cache})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var edit *models.Model
+		for _, mn := range first.ModelNames() {
+			if m := first.Models[mn]; m.Kind != models.KindSeed && strings.HasSuffix(m.Path, ".sql") && strings.HasPrefix(m.Path, "models/") {
+				edit = m
+				break
+			}
+		}
+		if edit == nil || len(first.Models) < 3 {
+			continue
+		}
+		path := filepath.Join(dir, edit.Path)
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, append(data, []byte("\n-- edited\n")...), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		got, err := models.Load(dir, models.Options{Env: env, Cache: cache})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		fresh, err := models.Load(dir, models.Options{Env: env})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Cached() || got.Reused() == 0 {
+			t.Errorf("%s: cached %v, %d renders reused: want the edited file rendered and the rest reused", name, got.Cached(), got.Reused())
+			continue
+		}
+		n++
+		if diff := cmp.Diff(fresh, got,
+			cmp.Exporter(func(t reflect.Type) bool { return t.PkgPath() == "github.com/stratadata/strata/models" }),
+			cmp.Comparer(func(x, y *exec.Template) bool { return (x == nil) == (y == nil) }),
+			cmp.Comparer(func(x, y *time.Location) bool { return x.String() == y.String() }),
+			cmpopts.IgnoreFields(models.Project{}, "re", "reOnce", "schemaCache", "cached"),
+			cmpopts.IgnoreFields(models.Model{}, "reused"),
+		); diff != "" {
+			t.Errorf("%s: after editing %s (-fresh +partial):\n%s", name, edit.Path, diff)
+		}
+	}
+	if n < 10 {
+		t.Errorf("only %d projects reused renders: the corpus is too small", n)
+	}
+}

@@ -228,7 +228,22 @@ func (u *unwire) model() (m *Model, template bool) {
 	m.blockPos = u.pos()
 	m.varsRead, m.envsRead = u.set(), u.set()
 	m.raw, m.rendered = u.str(), u.str()
-	return m, u.boolean()
+	template = u.boolean()
+	m.warned = u.strs()
+	if u.boolean() {
+		m.fileConfig.values = u.anyMap(0)
+		if n := u.count(); n >= 0 {
+			m.fileConfig.pos = make(map[string]Pos, n)
+			for range n {
+				k := u.str()
+				m.fileConfig.pos[k] = u.pos()
+			}
+		}
+	} else {
+		_ = u.anyMap(0)
+		_ = u.count()
+	}
+	return m, template
 }
 
 func (u *unwire) set() map[string]bool {

@@ -214,8 +214,18 @@ func (w *wire) model(m *Model) error {
 	w.str(m.raw)
 	w.str(m.rendered)
 	w.boolean(m.tmpl != nil)
-	if m.fileConfig.values != nil || m.propConfig.values != nil {
-		return errors.New("a model's config layers outlived the load") // merged into Config by applyConfigs
+	w.strs(m.warned)
+	w.boolean(m.fileConfig.values != nil || m.fileConfig.pos != nil)
+	if err := w.anyMap(m.fileConfig.values); err != nil {
+		return err
+	}
+	w.count(len(m.fileConfig.pos), m.fileConfig.pos == nil)
+	for k, p := range m.fileConfig.pos {
+		w.str(k)
+		w.pos(p)
+	}
+	if m.propConfig.values != nil {
+		return errors.New("a model's YAML config layer outlived the load") // merged into Config by applyConfigs
 	}
 	return nil
 }

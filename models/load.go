@@ -46,7 +46,8 @@ type loader struct {
 	re       *renderEnv
 	props    []*propsFile
 	disabled map[string]bool
-	in       *inputs // what the load read, for the parse cache; nil without one
+	in       *inputs   // what the load read, for the parse cache; nil without one
+	prev     *prevLoad // the cached load it replaces, whose renders it may reuse
 }
 
 // Load reads, renders and validates the project in dir. Its error, when not nil, is an
@@ -60,8 +61,10 @@ func Load(dir string, opts Options) (*Project, error) {
 		opts.Env = osEnv
 	}
 	var in *inputs
+	var prev *prevLoad
 	if opts.Cache != "" {
-		if p := loadCached(abs, opts); p != nil {
+		var p *Project
+		if p, prev = loadCached(abs, opts); p != nil {
 			return p, nil
 		}
 		in = newInputs()
@@ -69,6 +72,7 @@ func Load(dir string, opts Options) (*Project, error) {
 	}
 	l := &loader{
 		in:      in,
+		prev:    prev,
 		p:       &Project{Dir: abs, Models: map[string]*Model{}, Sources: map[string]*Source{}, Tests: map[string]*Test{}, Docs: map[string]string{}, Vars: map[string]any{}},
 		opts:    opts,
 		folders: map[string]*folderConfig{},
@@ -87,6 +91,7 @@ func Load(dir string, opts Options) (*Project, error) {
 	l.re = newRenderEnv(l.p, opts.Env)
 	l.p.re = l.re
 	l.readDocsAndMacros()
+	l.p.renderFP = renderFingerprint(l.p)
 	l.checkUnsupportedPaths()
 	l.readModels()
 	l.readSeeds()
@@ -206,6 +211,9 @@ func (l *loader) modelFromSource(file, name, src string) *Model {
 		l.add(errorf(file, p.Line, p.Col, "{%% %s %%} blocks are a dbt feature strata does not support", tag))
 		return nil
 	}
+	if pm := l.reuse(file, name, src); pm != nil {
+		return pm
+	}
 	t, perr := parseTemplate(file, m.raw)
 	if perr != nil {
 		l.add(perr)
@@ -220,6 +228,7 @@ func (l *loader) modelFromSource(file, name, src string) *Model {
 	}
 	l.add(st.errs...)
 	if len(st.warnings) > 0 {
+		m.warned = st.warnings
 		l.mu.Lock()
 		l.p.Warnings = append(l.p.Warnings, st.warnings...)
 		l.mu.Unlock()

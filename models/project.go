@@ -57,11 +57,25 @@ type Project struct {
 	reOnce      sync.Once
 	schemaCache sync.Map // custom schema and model → generate_schema_name's answer
 	cached      bool     // taken from the parse cache
+	renderFP    string   // what model renders depend on besides their file (cache.go)
 }
 
 // Cached reports whether the load took the project from the parse cache (nothing it
 // read had changed since the load that wrote it).
 func (p *Project) Cached() bool { return p.cached }
+
+// Reused returns how many models a load took the render of from the parse cache (their
+// file, the macros, vars, target and the environment variables they read unchanged)
+// when other files had changed.
+func (p *Project) Reused() int {
+	n := 0
+	for _, m := range p.Models {
+		if m.reused {
+			n++
+		}
+	}
+	return n
+}
 
 // Warehouse is where the project builds: the DuckDB file and default schema.
 type Warehouse struct {
@@ -100,6 +114,8 @@ type Model struct {
 	absSchema  string      // a snapshot's legacy target_schema: the schema as named
 	blockPos   Pos         // where a snapshot's block starts
 	fileConfig configLayer // from the file's config() call
+	warned     []string    // what its load render warned of
+	reused     bool        // its load render was taken from the parse cache
 	propConfig configLayer // from its YAML properties
 
 	varsRead map[string]bool // vars and environment variables the load render read

@@ -21,7 +21,7 @@ func (l *loader) applyConfigs() {
 		}
 		folder := tree.layersFor(l.p.Name, dirsUnder(m.Path, roots), m.Name, false)
 		m.Config = mergeConfig(folder, m.propConfig, m.fileConfig)
-		m.propConfig, m.fileConfig = configLayer{}, configLayer{} // merged: what is left is Config
+		m.propConfig = configLayer{} // merged; the file's layer stays, for the parse cache's reuse
 		if !m.Config.Enabled {
 			disabled[name] = true
 			delete(l.p.Models, name)
@@ -63,6 +63,14 @@ func (l *loader) applyConfigs() {
 		l.add(m.Config.validate(m)...)
 		if m.Kind != KindIncremental && m.Kind != KindPartitioned {
 			m.tmpl = nil // only these render again; the parsed template is most of a model's memory
+		} else if m.tmpl == nil && m.reused {
+			// its load render came from the parse cache: parse it for the renders to come
+			t, perr := parseTemplate(m.Path, m.raw)
+			if perr != nil {
+				l.add(perr)
+				continue
+			}
+			m.tmpl = t
 		}
 	}
 	l.disabled = disabled
