@@ -81,28 +81,23 @@ func (r *runner) aborted() bool { return r.grp != nil && r.grp.aborted }
 
 // executeGrouped is execute for one connection: the tasks in order of readiness, in
 // groups.
-func (r *runner) executeGrouped(ctx context.Context, c *duckdb.Conn, ready chan *Task, finished chan struct{}) {
+func (r *runner) executeGrouped(ctx context.Context, c *duckdb.Conn) {
 	r.grp = &group{}
 	released := map[*Task]bool{}
 	defer r.commitGroup(ctx, c, released)
 	for {
+		if len(r.ready) == 0 {
+			// nothing is ready: what is waiting depends on the open group (this is the
+			// only worker, so nothing else can make a task ready meanwhile)
+			r.commitGroup(ctx, c, released)
+		}
 		var t *Task
 		select {
 		case <-r.stop:
 			return
-		case <-finished:
+		case <-r.finished:
 			return
-		case t = <-ready:
-		default:
-			// nothing is ready: what is waiting depends on the open group
-			r.commitGroup(ctx, c, released)
-			select {
-			case <-r.stop:
-				return
-			case <-finished:
-				return
-			case t = <-ready:
-			}
+		case t = <-r.ready:
 		}
 		if t.Status != StatusPending {
 			continue // skipped while it was queued (a group task failed when redone)

@@ -344,7 +344,7 @@ func (r *runner) execute(ctx context.Context, conns []*duckdb.Conn) {
 		close(r.stop)
 	}()
 	if len(conns) == 1 {
-		r.executeGrouped(ctx, conns[0], ready, finished)
+		r.executeGrouped(ctx, conns[0])
 	} else {
 		var wg sync.WaitGroup
 		for _, c := range conns {

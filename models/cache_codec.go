@@ -47,27 +47,6 @@ func init() {
 	gob.Register(time.Time{})
 }
 
-// keys carries a set of names (every value true) as a sorted list.
-func keys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m { // every value is true: they are sets
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
-}
-
-func set(ks []string, has bool) map[string]bool {
-	if !has {
-		return nil
-	}
-	m := make(map[string]bool, len(ks))
-	for _, k := range ks {
-		m[k] = true
-	}
-	return m
-}
-
 // encodeSnapshot writes p after the cache's header: its gob record, then its models'
 // and tests' wire records, returned to be written after it.
 func encodeSnapshot(enc *gob.Encoder, p *Project) ([][]byte, error) {

@@ -230,28 +230,21 @@ func (u *unwire) model() (m *Model, template bool) {
 	m.raw, m.rendered = u.str(), u.str()
 	template = u.boolean()
 	m.warned = u.strs()
-	if u.boolean() {
-		m.fileConfig.values = u.anyMap(0)
-		if n := u.count(); n >= 0 {
-			m.fileConfig.pos = make(map[string]Pos, n)
-			for range n {
-				k := u.str()
-				m.fileConfig.pos[k] = u.pos()
-			}
-		}
-	} else {
-		_ = u.anyMap(0)
-		_ = u.count()
-	}
+	m.fileConfig.values, m.fileConfig.pos = u.anyMap(0), u.posMap()
 	return m, template
 }
 
+// set reads what wire.set wrote.
 func (u *unwire) set() map[string]bool {
-	ks := u.strs()
-	if ks == nil {
+	n := u.count()
+	if n < 0 {
 		return nil
 	}
-	return set(ks, true)
+	m := make(map[string]bool, n)
+	for range n {
+		m[u.str()] = true
+	}
+	return m
 }
 
 func (u *unwire) column() *Column {
@@ -277,13 +270,21 @@ func (u *unwire) config(c *Config) {
 	}
 	c.Meta = u.anyMap(0)
 	c.Raw = u.anyMap(0)
-	if n := u.count(); n >= 0 {
-		c.Where = make(map[string]Pos, n)
-		for range n {
-			k := u.str()
-			c.Where[k] = u.pos()
-		}
+	c.Where = u.posMap()
+}
+
+// posMap reads what wire.posMap wrote.
+func (u *unwire) posMap() map[string]Pos {
+	n := u.count()
+	if n < 0 {
+		return nil
 	}
+	m := make(map[string]Pos, n)
+	for range n {
+		k := u.str()
+		m[k] = u.pos()
+	}
+	return m
 }
 
 func (u *unwire) test() *Test {

@@ -209,21 +209,16 @@ func (w *wire) model(m *Model) error {
 	}
 	w.str(m.absSchema)
 	w.pos(m.blockPos)
-	w.strs(keysOrNil(m.varsRead))
-	w.strs(keysOrNil(m.envsRead))
+	w.set(m.varsRead)
+	w.set(m.envsRead)
 	w.str(m.raw)
 	w.str(m.rendered)
 	w.boolean(m.tmpl != nil)
 	w.strs(m.warned)
-	w.boolean(m.fileConfig.values != nil || m.fileConfig.pos != nil)
 	if err := w.anyMap(m.fileConfig.values); err != nil {
 		return err
 	}
-	w.count(len(m.fileConfig.pos), m.fileConfig.pos == nil)
-	for k, p := range m.fileConfig.pos {
-		w.str(k)
-		w.pos(p)
-	}
+	w.posMap(m.fileConfig.pos)
 	if m.propConfig.values != nil {
 		return errors.New("a model's YAML config layer outlived the load") // merged into Config by applyConfigs
 	}
@@ -260,12 +255,17 @@ func (w *wire) config(c *Config) error {
 	if err := w.anyMap(c.Raw); err != nil {
 		return err
 	}
-	w.count(len(c.Where), c.Where == nil)
-	for k, p := range c.Where {
+	w.posMap(c.Where)
+	return nil
+}
+
+// posMap writes where each key was set.
+func (w *wire) posMap(m map[string]Pos) {
+	w.count(len(m), m == nil)
+	for k, p := range m {
 		w.str(k)
 		w.pos(p)
 	}
-	return nil
 }
 
 func (w *wire) test(t *Test) error {
@@ -288,9 +288,10 @@ func (w *wire) test(t *Test) error {
 	return w.anyMap(t.args)
 }
 
-func keysOrNil(m map[string]bool) []string {
-	if m == nil {
-		return nil
+// set writes a set of names (every value true).
+func (w *wire) set(m map[string]bool) {
+	w.count(len(m), m == nil)
+	for k := range m {
+		w.str(k)
 	}
-	return keys(m)
 }

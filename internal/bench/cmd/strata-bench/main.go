@@ -174,6 +174,25 @@ func (b *bench) compare(reset func() error, strata, raw func() (proc, error)) (s
 	return median(ss), median(rs), median(ratios), nil
 }
 
+// versusRaw times strata's command (args) on the project in dir, whose warehouse is wh,
+// against stmts run by the raw side on a fresh file, both from empty databases.
+func (b *bench) versusRaw(dir, wh string, stmts []string, args ...string) (s, r, ratio float64, err error) {
+	sqlFile := filepath.Join(b.tmp, filepath.Base(dir)+".sql")
+	if err = os.WriteFile(sqlFile, []byte(strings.Join(stmts, "\n;;\n")), 0o644); err != nil {
+		return
+	}
+	rawDB := filepath.Join(b.tmp, "raw.duckdb")
+	reset := func() error {
+		for _, f := range []string{wh, wh + ".wal", rawDB, rawDB + ".wal"} {
+			os.Remove(f)
+		}
+		return nil
+	}
+	return b.compare(reset,
+		func() (proc, error) { return b.run(dir, b.strata, args...) },
+		func() (proc, error) { return b.run(dir, b.self, "raw", rawDB, sqlFile) })
+}
+
 // chain is the 500-model chain: strata run, against its compiled statements.
 func (b *bench) chain(materialized, target string) ([]row, error) {
 	dir := filepath.Join(b.tmp, "chain-"+materialized)
@@ -200,24 +219,11 @@ func (b *bench) chain(materialized, target string) ([]row, error) {
 		}
 		stmts = append(stmts, fmt.Sprintf("CREATE OR REPLACE %s %s AS\n%s", verb, p.Relation(n.Model), q))
 	}
-	sqlFile := filepath.Join(b.tmp, "chain-"+materialized+".sql")
-	if err := os.WriteFile(sqlFile, []byte(strings.Join(stmts, "\n;;\n")), 0o644); err != nil {
-		return nil, err
-	}
 	wh := p.Warehouse.Path
 	if !filepath.IsAbs(wh) {
 		wh = filepath.Join(dir, wh)
 	}
-	rawDB := filepath.Join(b.tmp, "raw.duckdb")
-	reset := func() error {
-		for _, f := range []string{wh, wh + ".wal", rawDB, rawDB + ".wal"} {
-			os.Remove(f)
-		}
-		return nil
-	}
-	s, r, ratio, err := b.compare(reset,
-		func() (proc, error) { return b.run(dir, b.strata, "run") },
-		func() (proc, error) { return b.run(dir, b.self, "raw", rawDB, sqlFile) })
+	s, r, ratio, err := b.versusRaw(dir, wh, stmts, "run")
 	if err != nil {
 		return nil, err
 	}
@@ -285,23 +291,8 @@ func (b *bench) backfill() ([]row, error) {
 			fmt.Sprintf("INSERT INTO %s SELECT * FROM (%s)", rel, q))
 	}
 	w.Close()
-	sqlFile := filepath.Join(b.tmp, "backfill.sql")
-	if err := os.WriteFile(sqlFile, []byte(strings.Join(stmts, "\n;;\n")), 0o644); err != nil {
-		return nil, err
-	}
-	wh := filepath.Join(dir, "backfill.duckdb")
-	rawDB := filepath.Join(b.tmp, "raw.duckdb")
-	reset := func() error {
-		for _, f := range []string{wh, wh + ".wal", rawDB, rawDB + ".wal"} {
-			os.Remove(f)
-		}
-		return nil
-	}
-	s, r, ratio, err := b.compare(reset,
-		func() (proc, error) {
-			return b.run(dir, b.strata, "backfill", "d000+", "--from", "2023-01-01", "--to", "2023-12-31", "--parallel", "1")
-		},
-		func() (proc, error) { return b.run(dir, b.self, "raw", rawDB, sqlFile) })
+	s, r, ratio, err := b.versusRaw(dir, filepath.Join(dir, "backfill.duckdb"), stmts,
+		"backfill", "d000+", "--from", "2023-01-01", "--to", "2023-12-31", "--parallel", "1")
 	if err != nil {
 		return nil, err
 	}
