@@ -42,6 +42,10 @@ func (s *Server) routes(mux *http.ServeMux) {
 	h("POST "+p+"/query", s.query)
 	h("POST "+p+"/check", s.check)
 	h("POST "+p+"/verify/{model}", s.verify)
+	h("GET "+p+"/models", s.getModels)
+	h("GET "+p+"/models/{name}", s.getModel)
+	h("GET "+p+"/lineage/{node}", s.getLineage)
+	h("GET "+p+"/impact/{target}", s.getImpact)
 	mux.Handle(p+"/", jsonHandler(func(r *http.Request) (any, error) {
 		return nil, &httpError{status: http.StatusNotFound, kind: "not_found", msg: fmt.Sprintf("no endpoint %s %s: see docs/api.md", r.Method, r.URL.Path)}
 	}))

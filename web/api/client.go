@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -227,4 +228,46 @@ func (c *Client) Verify(ctx context.Context, model string, repair bool) (*engine
 func (c *Client) Check(ctx context.Context) (*CheckReport, error) {
 	var r CheckReport
 	return &r, c.do(ctx, http.MethodPost, "/check", nil, &r)
+}
+
+// Models is GET /models: the first page of limit nodes a selector picks (all when sel is
+// empty).
+func (c *Client) Models(ctx context.Context, sel string, limit int) (*ModelList, error) {
+	return c.ListModels(ctx, ModelQuery{Select: sel, Limit: limit})
+}
+
+// ListModels is GET /models with every filter and a cursor.
+func (c *Client) ListModels(ctx context.Context, mq ModelQuery) (*ModelList, error) {
+	q := url.Values{}
+	for k, v := range map[string]string{"select": mq.Select, "tag": mq.Tag, "kind": mq.Kind, "cursor": mq.Cursor} {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	if mq.Limit != 0 {
+		q.Set("limit", strconv.Itoa(mq.Limit))
+	}
+	var l ModelList
+	return &l, c.do(ctx, http.MethodGet, "/models?"+q.Encode(), nil, &l)
+}
+
+// Model is GET /models/{name}.
+func (c *Client) Model(ctx context.Context, name string) (*Model, error) {
+	var m Model
+	return &m, c.do(ctx, http.MethodGet, "/models/"+url.PathEscape(name), nil, &m)
+}
+
+// Lineage is GET /lineage/{node}: up generations upstream and down downstream (-1 for
+// all) of a model, source table or column.
+func (c *Client) Lineage(ctx context.Context, node string, up, down int) (*Lineage, error) {
+	var l Lineage
+	path := fmt.Sprintf("/lineage/%s?up=%d&down=%d", url.PathEscape(node), up, down)
+	return &l, c.do(ctx, http.MethodGet, path, nil, &l)
+}
+
+// Impact is GET /impact/{target}: what changing a column (model.column) or a model
+// affects.
+func (c *Client) Impact(ctx context.Context, target string) (*Impact, error) {
+	var r Impact
+	return &r, c.do(ctx, http.MethodGet, "/impact/"+url.PathEscape(target), nil, &r)
 }
