@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -32,6 +33,18 @@ type Server struct {
 	Logger    *slog.Logger            // request logs; discarded when nil
 	Gatherer  prometheus.Gatherer     // what /metrics serves; the default registry when nil
 	Mounts    map[string]http.Handler // more handlers by path prefix (e.g. "/mcp")
+	// Analyze builds the shadow catalog for column lineage, once, the first time a page
+	// or endpoint needs columns; against the warehouse's tables when nil.
+	Analyze func(ctx context.Context) (*lineage.Catalog, error)
+	// Live tells the pages what runs now; give it to the scheduler as an observer.
+	Live *Live
+
+	layouts       layouter
+	statesMu      sync.Mutex
+	states        map[string]engine.NodeState // the latest tasks, as of statesVersion of Live
+	statesVersion uint64
+
+	colOnce columnLineage
 
 	started time.Time
 	srv     *http.Server
@@ -74,6 +87,7 @@ func (s *Server) Handler() http.Handler {
 	}
 	mux := http.NewServeMux()
 	s.routes(mux)
+	s.pageRoutes(mux)
 	g := s.Gatherer
 	if g == nil {
 		g = prometheus.DefaultGatherer

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"sync"
 	"time"
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
@@ -86,9 +87,21 @@ func analyzeWith(p *models.Project, g *lineage.Graph, o lineage.AnalyzeOptions) 
 // over streamable HTTP, with one MCP server for every session.
 // Its backend is set once the scheduler exists (the scheduler needs the server's
 // observer first).
-func mcpServer(p *models.Project, g *lineage.Graph, w *engine.Warehouse, log *slog.Logger, allowWrites bool) *mcp.Server {
-	return mcp.New(mcp.Options{Project: p, Graph: g, AllowWrites: allowWrites, Logger: log,
-		Analyze: analyzeWith(p, g, lineage.AnalyzeOptions{SourceColumns: w.TableColumns})})
+func mcpServer(p *models.Project, g *lineage.Graph, analyze func(context.Context) (*lineage.Catalog, error), log *slog.Logger, allowWrites bool) *mcp.Server {
+	return mcp.New(mcp.Options{Project: p, Graph: g, AllowWrites: allowWrites, Logger: log, Analyze: analyze})
+}
+
+// sharedAnalyze builds serve's shadow catalog once, for the MCP tools and the pages
+// alike, the first time either needs columns.
+func sharedAnalyze(p *models.Project, g *lineage.Graph, w *engine.Warehouse) func(context.Context) (*lineage.Catalog, error) {
+	analyze := analyzeWith(p, g, lineage.AnalyzeOptions{SourceColumns: w.TableColumns})
+	var once sync.Once
+	var cat *lineage.Catalog
+	var err error
+	return func(ctx context.Context) (*lineage.Catalog, error) {
+		once.Do(func() { cat, err = analyze(context.WithoutCancel(ctx)) })
+		return cat, err
+	}
 }
 
 func mcpHandler(srv *mcp.Server) http.Handler {

@@ -80,15 +80,17 @@ SIGTERM or SIGINT stops it gracefully: no new runs, running tasks get --shutdown
 				defer ol.Close()
 				opts.Observers = append(opts.Observers, ol)
 			}
-			agents := mcpServer(p, g, w, log, mcpWrites)
-			opts.Observers = append(opts.Observers, agents.Observer())
+			analyze := sharedAnalyze(p, g, w)
+			agents := mcpServer(p, g, analyze, log, mcpWrites)
+			live := web.NewLive()
+			opts.Observers = append(opts.Observers, agents.Observer(), live)
 			s, err := scheduler.New(p, g, w, opts)
 			if err != nil {
 				return err
 			}
 			agents.SetBackend(mcp.Served{Project: p, Graph: g, Warehouse: w, Scheduler: s})
 			srv := &web.Server{Project: p, Graph: g, Warehouse: w, Scheduler: s, Token: token, Logger: log, Gatherer: reg,
-				Mounts: map[string]http.Handler{"/mcp": mcpHandler(agents)}}
+				Analyze: analyze, Live: live, Mounts: map[string]http.Handler{"/mcp": mcpHandler(agents)}}
 			url, err := srv.Start(addr)
 			if err != nil {
 				return err
