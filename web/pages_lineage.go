@@ -201,6 +201,15 @@ func (s *Server) lineageView(ctx context.Context, m ui.Meta, q url.Values) (ui.L
 		return v, err
 	}
 	v.Diagram = s.draw(ctx, d, lq)
+	if m.Static { // an export's links are its files; columns light with app.js alone
+		for i := range v.Diagram.Nodes {
+			n := &v.Diagram.Nodes[i]
+			n.Href, n.ToggleHref = m.LineageURL(n.Name), ""
+			for j := range n.Columns {
+				n.Columns[j].Href = "#" + n.Columns[j].Key
+			}
+		}
+	}
 	return v, nil
 }
 
