@@ -3,6 +3,7 @@ package web
 import (
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -139,6 +140,13 @@ func (s *Server) uiEvents(w http.ResponseWriter, r *http.Request) {
 	last := s.queueSignature(r)
 	tick := time.NewTicker(2 * time.Second)
 	defer tick.Stop()
+	// since is the version the page was made at: what changed before the page connected
+	// is told at once
+	since, err := strconv.ParseUint(r.URL.Query().Get("since"), 10, 64)
+	if v, _ := s.Live.wait(); err == nil && v != since {
+		fmt.Fprintf(w, "event: change\ndata: {\"version\":%d}\n\n", v)
+		flusher.Flush()
+	}
 	for {
 		v, changed := s.Live.wait()
 		select {

@@ -175,7 +175,7 @@ func (s *Server) modelDetail(ctx context.Context, name string) (*api.Model, erro
 		if sc, ok := p.Schedules[m.Name]; ok {
 			out.Schedule = sc.Cron
 		}
-		if m.Partition() != nil {
+		if m.Partition() != nil && s.Warehouse != nil { // without one, every partition would read as missing
 			if out.Partitions, err = s.partitionCounts(ctx, m.Name); err != nil {
 				return nil, err
 			}

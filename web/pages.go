@@ -94,6 +94,9 @@ const (
 // form posts back (a page of another site can neither read the cookie nor set the field).
 func (s *Server) meta(w http.ResponseWriter, r *http.Request) ui.Meta {
 	m := ui.Meta{Project: s.Project.Name, Flash: r.URL.Query().Get("flash")}
+	if s.Live != nil {
+		m.Version, _ = s.Live.wait()
+	}
 	if c, err := r.Cookie(csrfCookie); err == nil && len(c.Value) == 32 {
 		m.CSRF = c.Value
 	} else {

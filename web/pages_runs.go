@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -222,6 +223,12 @@ func (s *Server) timeline(v *ui.RunView) {
 			v.Failed = append(v.Failed, s.failedTask(t))
 		}
 	}
+	slices.SortStableFunc(v.Bars, func(a, b ui.Bar) int {
+		if a.Task.Started == nil || b.Task.Started == nil {
+			return 0
+		}
+		return a.Task.Started.Compare(*b.Task.Started)
+	})
 	if v.Live && v.Done > 0 && v.Total > v.Done {
 		per := time.Since(start) / time.Duration(v.Done)
 		v.ETA = (per * time.Duration(v.Total-v.Done)).Round(time.Second).String()

@@ -117,7 +117,7 @@
           if (again) { again = false; refresh(); }
         });
     }
-    var es = new EventSource("/events");
+    var es = new EventSource("/events?since=" + (document.body.getAttribute("data-version") || "0"));
     es.addEventListener("change", refresh);
   }
 })();

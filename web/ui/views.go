@@ -27,6 +27,9 @@ type Meta struct {
 	Root   string // what links start with in an export ("../" from a model page)
 	Error  string // an error to show at the top
 	Flash  string // what an action did
+	// Version is the server's count of changes when the page was made: its event stream
+	// tells the page at once when something changed since.
+	Version uint64
 }
 
 // ModelURL links a model's page.
@@ -308,4 +311,11 @@ func cellTitle(p engine.PartitionInfo) string {
 	return s
 }
 
-func partitionDate(p engine.PartitionInfo) string { return p.Start.UTC().Format(time.RFC3339) }
+// partitionDate is a partition's start as a backfill's range takes it: the day, or
+// the hour of windows shorter than a day.
+func partitionDate(p engine.PartitionInfo) string {
+	if p.End.Sub(p.Start) < 24*time.Hour {
+		return p.Start.UTC().Format("2006-01-02T15")
+	}
+	return p.Start.UTC().Format("2006-01-02")
+}
