@@ -219,9 +219,13 @@ func (s *Server) reach(ctx context.Context, lq lineageQuery) (*lineage.Result, s
 	g := s.Graph
 	switch {
 	case lq.Select != "":
-		sel, err := g.Select(strings.Fields(lq.Select), nil)
+		args := strings.Fields(lq.Select)
+		sel, err := g.Select(args, nil)
 		if err != nil {
 			return nil, "", err
+		}
+		if un := g.Unmatched(args); len(un) > 0 {
+			return nil, "", badRequest("the selector %s matches no node", strings.Join(un, " "))
 		}
 		return subgraph(g, sel, diagramNodes), "", nil
 	case lq.Focus != "":
