@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"compress/gzip"
 	"context"
 	"fmt"
 	"io"
@@ -239,5 +240,39 @@ func TestLineageBigProject(t *testing.T) {
 	strip := regexp.MustCompile(`data-(csrf|version)="[^"]*"|name="csrf" value="[^"]*"`)
 	if strip.ReplaceAllString(page, "") != strip.ReplaceAllString(again, "") {
 		t.Error("the same query drew two different pages")
+	}
+}
+
+// TestPagesCompressed: pages, styles and scripts go gzipped to a client that takes it;
+// the event stream does not.
+func TestPagesCompressed(t *testing.T) {
+	t.Parallel()
+	base := pageServer(t, "")
+	for _, path := range []string{"/", "/static/app.css", "/static/app.js", "/lineage?focus=a", "/api/v1/models"} {
+		req, _ := http.NewRequest(http.MethodGet, base+path, nil)
+		req.Header.Set("Accept-Encoding", "gzip")
+		resp, err := http.DefaultTransport.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		zr, err := gzip.NewReader(resp.Body)
+		if err != nil || resp.Header.Get("Content-Encoding") != "gzip" {
+			t.Errorf("%s: not gzipped (%v, %q)", path, err, resp.Header.Get("Content-Encoding"))
+		} else if b, err := io.ReadAll(zr); err != nil || len(b) == 0 {
+			t.Errorf("%s: bad gzip: %v", path, err)
+		}
+		resp.Body.Close()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/events?since=0", nil)
+	req.Header.Set("Accept-Encoding", "gzip")
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.Header.Get("Content-Encoding") != "" || resp.Header.Get("Content-Type") != "text/event-stream" {
+		t.Errorf("the event stream: %q, %q", resp.Header.Get("Content-Encoding"), resp.Header.Get("Content-Type"))
 	}
 }

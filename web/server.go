@@ -82,6 +82,9 @@ func (s *Server) Handler() http.Handler {
 	if s.Logger == nil {
 		s.Logger = slog.New(slog.DiscardHandler)
 	}
+	if s.Live == nil { // not told of runs, but of the pages' own actions
+		s.Live = NewLive()
+	}
 	if s.started.IsZero() {
 		s.started = time.Now().UTC()
 	}
@@ -96,7 +99,7 @@ func (s *Server) Handler() http.Handler {
 	for prefix, h := range s.Mounts {
 		mux.Handle(prefix, s.auth(h))
 	}
-	return s.logRequests(mux)
+	return s.logRequests(compress(mux))
 }
 
 // auth requires the token on every request but reads, when a token is set.
