@@ -140,7 +140,12 @@ func (s *Server) lineageView(ctx context.Context, m ui.Meta, q url.Values) (ui.L
 			c.Mode, c.Expand = "column", nil
 		}
 	})
-	cg, _, cerr := s.columns(ctx)
+	// columns only when asked for: the first shadow catalog of a big project takes seconds
+	var cg *lineage.ColumnGraph
+	var cerr error
+	if lq.Query != "" || lq.Mode == "column" || len(lq.Expand) > 0 {
+		cg, _, cerr = s.columns(ctx)
+	}
 	if lq.Query != "" {
 		v.Matches = s.Graph.Search(lq.Query, cg)
 		if len(v.Matches) > 60 {
@@ -195,7 +200,7 @@ func (s *Server) lineageView(ctx context.Context, m ui.Meta, q url.Values) (ui.L
 			}
 		}
 	}
-	key := fmt.Sprintf("%s|%s|%d|%d|%s|%v|%v", root, lq.Select, lq.Up, lq.Down, lq.Mode, lq.Expand, cerr == nil)
+	key := fmt.Sprintf("%s|%s|%d|%d|%s|%v|%v", root, lq.Select, lq.Up, lq.Down, lq.Mode, lq.Expand, cg != nil)
 	d, err := s.layouts.layout(ctx, key, in)
 	if err != nil {
 		return v, err

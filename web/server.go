@@ -62,6 +62,9 @@ func (s *Server) Start(addr string) (string, error) {
 	s.srv = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	s.done = make(chan error, 1)
 	go func() { s.done <- s.srv.Serve(ln) }()
+	// the shadow catalog, for columns, is built now rather than at the first page
+	// that shows one
+	go func() { _, _, _ = s.columns(context.Background()) }()
 	return "http://" + ln.Addr().String(), nil
 }
 
