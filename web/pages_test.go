@@ -184,7 +184,7 @@ func TestPagesLaunchBackfill(t *testing.T) {
 	deadline := time.Now().Add(time.Minute)
 	for {
 		_, run := get(t, c, base+loc)
-		if strings.Contains(run, "st-success") {
+		if strings.Contains(run, `data-run-status="success"`) {
 			break
 		}
 		if time.Now().After(deadline) {

@@ -203,7 +203,7 @@ func TestWebPartitions(t *testing.T) {
 	}
 	b.screenshot("backfill-plan")
 	b.do("launch", chromedp.Click(`[data-launch]`), chromedp.WaitReady(`main`))
-	b.waitFor("the backfill to finish", `document.body.innerText.includes("success")`)
+	b.waitFor("the backfill to finish", `!!document.querySelector('[data-run-status="success"]')`)
 	b.screenshot("backfill-run")
 
 	b.open(s.url + "/models/daily/partitions")
