@@ -13,6 +13,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/stratadata/strata/internal/gen"
 	"github.com/stratadata/strata/web/api"
 )
 
@@ -252,5 +253,30 @@ func getJSON(t *testing.T, url string, v any) {
 	defer resp.Body.Close()
 	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestWebTimeToInteractive measures the lineage page of a 10,000-model project in
+// Chromium (STRATA_WEB_BENCH=1; a figure, not a pass/fail threshold): when its document
+// is interactive and when it has loaded, on a first layout and on a warm one.
+func TestWebTimeToInteractive(t *testing.T) {
+	if os.Getenv("STRATA_WEB_BENCH") == "" {
+		t.Skip("a measurement: set STRATA_WEB_BENCH=1")
+	}
+	b := newBrowser(t)
+	dir := t.TempDir()
+	if err := gen.Write(dir, gen.Options{Models: 10000, Seed: 1}); err != nil {
+		t.Fatal(err)
+	}
+	s := startServe(t, dir)
+	for _, depth := range []string{"2", "6", "50"} {
+		for _, round := range []string{"first", "warm"} {
+			b.open(s.url + "/lineage?focus=" + gen.Name(5000) + "&up=" + depth + "&down=" + depth)
+			timing := eval[map[string]float64](b, `(() => { const n = performance.getEntriesByType("navigation")[0];
+				return {interactive: n.domInteractive, loaded: n.loadEventEnd, bytes: n.transferSize,
+					nodes: document.querySelectorAll("[data-node]").length} })()`)
+			t.Logf("depth %s, %s layout: interactive at %.0f ms, loaded at %.0f ms, %.0f bytes over the wire, %.0f nodes",
+				depth, round, timing["interactive"], timing["loaded"], timing["bytes"], timing["nodes"])
+		}
 	}
 }
