@@ -34,8 +34,8 @@ func (a *app) serveCmd() *cobra.Command {
 		Use:   "serve",
 		Short: "Run the scheduler daemon and the HTTP API: keeps every schedule's intervals done",
 		Long: `serve owns the project's warehouse: it queues every interval the schedules owe (catching
-up after downtime), runs them through one fair queue, and serves the API under /api/v1 and
-Prometheus metrics at /metrics, and MCP for agents over streamable HTTP at /mcp. While it runs, run, build, backfill, show, status and the
+up after downtime), runs them through one fair queue, and serves the web UI at /, the API under
+/api/v1, Prometheus metrics at /metrics, and MCP for agents over streamable HTTP at /mcp. While it runs, run, build, backfill, show, status and the
 other commands go through it. Its URL is on its first line and in .strata/server.json.
 SIGTERM or SIGINT stops it gracefully: no new runs, running tasks get --shutdown-timeout.`,
 		Args: cobra.NoArgs,
