@@ -240,7 +240,29 @@ func TestWebPartitions(t *testing.T) {
 		t.Errorf("the failed task shows %d compiled SQL blocks, want 1", n)
 	}
 	b.screenshot("run-failed")
-	b.open(s.url + "/runs")
+
+	// the launched backfill's own page: its progress, done
+	var bfs []struct {
+		ID   string `json:"backfill_id"`
+		From string `json:"from"`
+	}
+	getJSON(t, s.url+"/api/v1/backfills", &bfs)
+	launched := ""
+	for _, bf := range bfs {
+		if strings.HasPrefix(bf.From, "2024-01-06") {
+			launched = bf.ID
+		}
+	}
+	if launched == "" {
+		t.Fatalf("no backfill from 2024-01-06 in %+v", bfs)
+	}
+	b.open(s.url + "/backfills/" + launched)
+	if text := eval[string](b, "document.querySelector('main').innerText"); !strings.Contains(text, "3 of 3 done") {
+		t.Errorf("the backfill's page says:\n%s", text)
+	}
+	for _, page := range []string{"/runs", "/schedules", "/models/daily", "/models/weekly", "/lineage?focus=daily&mode=column"} {
+		b.open(s.url + page)
+	}
 	b.noErrors()
 }
 
