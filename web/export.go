@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"github.com/a-h/templ"
 
@@ -40,29 +41,29 @@ const exportDepth = 2
 // filled by the same functions the server's handlers call, with Meta.Static so that
 // links are relative files and live parts (runs, forms, searches) are left out. cat is
 // the column catalog; without one the pages say column lineage is not available.
-func Export(ctx context.Context, p *models.Project, g *lineage.Graph, cat *lineage.Catalog, dir string) (ExportResult, error) {
-	res := ExportResult{Skipped: []string{}}
-	s := exportServer(p, g, cat)
-	defer func() {
-		if s.layouts.gv != nil {
-			s.layouts.gv.Close()
+func Export(ctx context.Context, p *models.Project, g *lineage.Graph, cat *lineage.Catalog, dir string) (res ExportResult, err error) {
+	res.Skipped = []string{}
+	for _, sub := range []string{"static", "models", "lineage"} {
+		if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
+			return res, err
 		}
-	}()
+	}
+	var files atomic.Int64
 	write := func(rel string, data []byte) error {
-		path := filepath.Join(dir, filepath.FromSlash(rel))
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, filepath.FromSlash(rel)), data, 0o644); err != nil {
 			return err
 		}
-		if err := os.WriteFile(path, data, 0o644); err != nil {
-			return err
-		}
-		res.Files++
+		files.Add(1)
 		return nil
 	}
+	defer func() { res.Files = int(files.Load()) }()
 
 	if err := fs.WalkDir(Static(), ".", func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
+		switch {
+		case err != nil:
 			return err
+		case d.IsDir():
+			return os.MkdirAll(filepath.Join(dir, "static", filepath.FromSlash(path)), 0o755)
 		}
 		data, err := fs.ReadFile(Static(), path)
 		if err != nil {
@@ -91,76 +92,65 @@ func Export(ctx context.Context, p *models.Project, g *lineage.Graph, cat *linea
 		return res, err
 	}
 
-	sub := ui.Meta{Project: p.Name, Static: true, Root: "../"}
-	for _, n := range nodes {
-		if err := ctx.Err(); err != nil {
-			return res, err
+	s := exportServer(p, g, cat)
+	defer func() {
+		if s.layouts.gv != nil {
+			s.layouts.gv.Close()
 		}
-		d, err := s.modelDetail(ctx, n.Name)
-		if err != nil {
-			return res, fmt.Errorf("export %s: %w", n.Name, err)
-		}
-		m := sub
-		m.Title, m.Nav = d.Name, "models"
-		page, err := renderBytes(ctx, ui.ModelPage(modelView(m, p, d)))
-		if err != nil {
-			return res, fmt.Errorf("export %s: %w", n.Name, err)
-		}
-		if err := write("models/"+ui.FileName(n.Name)+".html", page); err != nil {
-			return res, err
-		}
-	}
-
-	if err := lineagePages(ctx, s, sub, nodes, write); err != nil {
+	}()
+	if err := eachNode(ctx, nodes, func(ctx context.Context, n lineage.NodeRef) error {
+		return s.exportNode(ctx, n, write)
+	}); err != nil {
 		return res, err
 	}
 	res.Nodes = len(nodes)
 	return res, nil
 }
 
-// lineagePages renders and writes each node's lineage page. Laying the diagrams out is
-// most of an export's time; dot lays out one at a time (go-graphviz runs one WebAssembly
-// instance per process, so layouts cannot run side by side even with a dot each), and
-// the reaching, drawing and rendering around it run on the other cores meanwhile.
-func lineagePages(ctx context.Context, s *Server, m ui.Meta, nodes []lineage.NodeRef, write func(string, []byte) error) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var (
-		mu    sync.Mutex // write's count, and first
-		first error
-		wg    sync.WaitGroup
-	)
-	fail := func(err error) {
-		mu.Lock()
-		defer mu.Unlock()
-		if first == nil {
-			first = err
-			cancel()
-		}
+// exportNode writes a node's page and its lineage page.
+func (s *Server) exportNode(ctx context.Context, n lineage.NodeRef, write func(string, []byte) error) error {
+	m := ui.Meta{Project: s.Project.Name, Static: true, Root: "../", Title: n.Name, Nav: "models"}
+	d, err := s.modelDetail(ctx, n.Name)
+	if err != nil {
+		return fmt.Errorf("export %s: %w", n.Name, err)
 	}
+	page, err := renderBytes(ctx, ui.ModelPage(modelView(m, s.Project, d)))
+	if err != nil {
+		return fmt.Errorf("export %s: %w", n.Name, err)
+	}
+	if err := write("models/"+ui.FileName(n.Name)+".html", page); err != nil {
+		return err
+	}
+
+	m.Title, m.Nav = "Lineage of "+n.Name, "lineage"
+	q := url.Values{"focus": {n.Name}, "up": {strconv.Itoa(exportDepth)}, "down": {strconv.Itoa(exportDepth)}}
+	v, err := s.lineageView(ctx, m, q)
+	if err != nil {
+		return fmt.Errorf("export lineage of %s: %w", n.Name, err)
+	}
+	if page, err = renderBytes(ctx, ui.LineagePage(v)); err != nil {
+		return fmt.Errorf("export lineage of %s: %w", n.Name, err)
+	}
+	return write("lineage/"+ui.FileName(n.Name)+".html", page)
+}
+
+// eachNode calls f for every node, on one goroutine per core, and stops at the first
+// error. Laying the diagrams out is most of an export's time and dot lays out one at a
+// time (go-graphviz runs one WebAssembly instance per process, so a dot per goroutine
+// would not help), so the goroutines' gain is everything around it: reaching, drawing,
+// compiling, rendering and writing run on the other cores meanwhile.
+func eachNode(ctx context.Context, nodes []lineage.NodeRef, f func(context.Context, lineage.NodeRef) error) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
 	next := make(chan lineage.NodeRef)
+	var wg sync.WaitGroup
 	for range min(runtime.GOMAXPROCS(0), len(nodes)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for n := range next {
-				pm := m
-				pm.Title, pm.Nav = "Lineage of "+n.Name, "lineage"
-				q := url.Values{"focus": {n.Name}, "up": {strconv.Itoa(exportDepth)}, "down": {strconv.Itoa(exportDepth)}}
-				v, err := s.lineageView(ctx, pm, q)
-				var page []byte
-				if err == nil {
-					page, err = renderBytes(ctx, ui.LineagePage(v))
-				}
-				if err != nil {
-					fail(fmt.Errorf("export lineage of %s: %w", n.Name, err))
-					continue
-				}
-				mu.Lock()
-				err = write("lineage/"+ui.FileName(n.Name)+".html", page)
-				mu.Unlock()
-				if err != nil {
-					fail(err)
+				if err := f(ctx, n); err != nil {
+					cancel(err) // the first cause is kept
 				}
 			}
 		}()
@@ -175,10 +165,7 @@ feed:
 	}
 	close(next)
 	wg.Wait()
-	if first != nil {
-		return first
-	}
-	return ctx.Err()
+	return context.Cause(ctx)
 }
 
 // exportServer is a server with no warehouse or scheduler, for rendering pages to files.

@@ -3,21 +3,22 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"html/template"
 	"os"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
 
 	"github.com/stratadata/strata/lineage"
+	"github.com/stratadata/strata/web"
 )
 
-// docsCmd writes a static site of the project: catalog.json and index.html.
+// docsCmd writes a static site of the project: the web UI's pages as files, and
+// catalog.json.
 func (a *app) docsCmd() *cobra.Command {
 	var out string
 	c := &cobra.Command{
 		Use:   "docs --out DIR",
-		Short: "Write a static site of the project: models, columns, column lineage (catalog.json, index.html)",
+		Short: "Write a static site of the project: the web UI's model and lineage pages as files, and catalog.json",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if out == "" {
@@ -34,7 +35,6 @@ func (a *app) docsCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			nodes := lineage.Describe(p, g, cat)
 			if err := os.MkdirAll(out, 0o755); err != nil {
 				return err
 			}
@@ -42,49 +42,32 @@ func (a *app) docsCmd() *cobra.Command {
 			for _, e := range cat.Errors {
 				errs = append(errs, e.Error())
 			}
-			data, err := json.MarshalIndent(map[string]any{"version": 1, "project": p.Name, "nodes": nodes, "errors": errs}, "", "  ")
+			data, err := json.MarshalIndent(map[string]any{"version": 1, "project": p.Name, "nodes": lineage.Describe(p, g, cat), "errors": errs}, "", "  ")
 			if err != nil {
 				return err
 			}
 			if err := os.WriteFile(filepath.Join(out, "catalog.json"), data, 0o644); err != nil {
 				return err
 			}
-			f, err := os.Create(filepath.Join(out, "index.html"))
+			res, err := web.Export(cmd.Context(), p, g, cat, out)
 			if err != nil {
 				return err
 			}
-			defer f.Close()
-			if err := docsPage.Execute(f, map[string]any{"Project": p.Name, "Nodes": nodes}); err != nil {
-				return err
+			for _, n := range res.Skipped {
+				a.warn(fmt.Sprintf("docs: no page for %s: the UI finds no node by that name; it is in catalog.json", n))
 			}
+			files := res.Files + 1 // catalog.json
 			if a.json {
-				return a.printJSON(map[string]any{"out": out, "files": []string{"catalog.json", "index.html"}, "nodes": len(nodes)})
+				return a.printJSON(map[string]any{"out": out, "files": files, "nodes": res.Nodes})
 			}
-			fmt.Fprintf(a.stdout, "wrote %s and %s (%d nodes)\n", filepath.Join(out, "index.html"), filepath.Join(out, "catalog.json"), len(nodes))
+			fmt.Fprintf(a.stdout, "wrote %d files to %s: %s and %s, a page and a lineage page per node (%d nodes)\n",
+				files, out, filepath.Join(out, "index.html"), filepath.Join(out, "catalog.json"), res.Nodes)
 			return nil
 		},
 	}
 	c.Flags().StringVar(&out, "out", "", "folder to write the site to")
 	return c
 }
-
-var docsPage = template.Must(template.New("docs").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{{.Project}} — strata docs</title>
-<style>
-body{font:14px/1.45 system-ui,sans-serif;margin:0;display:flex}nav{width:260px;height:100vh;overflow:auto;border-right:1px solid #ddd;padding:12px;position:sticky;top:0}
-main{padding:16px 28px;max-width:1000px}section{border-bottom:1px solid #eee;padding:12px 0}code{background:#f4f4f4;padding:1px 4px}
-table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top}.k{color:#666;font-size:12px}
-</style></head><body>
-<nav><h3>{{.Project}}</h3>{{range .Nodes}}<div><a href="#{{.ID}}">{{.Name}}</a> <span class="k">{{.Type}}</span></div>{{end}}</nav>
-<main>{{range .Nodes}}<section id="{{.ID}}"><h2>{{.Name}} <span class="k">{{.Type}} {{.Materialized}}</span></h2>
-<p>{{.Description}}</p><p class="k">{{.Path}} {{if .Relation}}· <code>{{.Relation}}</code>{{end}}</p>
-{{if .Upstream}}<p>reads: {{range .Upstream}}<a href="#{{.}}">{{.}}</a> {{end}}</p>{{end}}
-{{if .Downstream}}<p>read by: {{range .Downstream}}<a href="#{{.}}">{{.}}</a> {{end}}</p>{{end}}
-{{if .Columns}}{{$docs := .Docs}}<table><tr><th>column</th><th>type</th><th>from</th></tr>
-{{range .Columns}}<tr><td>{{.Name}}<div class="k">{{index $docs .Name}}</div></td><td>{{.Type}}</td><td>{{range .Inputs}}<div><a href="#{{.From.Node}}">{{.From.Node}}</a>.{{.From.Column}} <span class="k">{{.Kind}}</span></div>{{end}}</td></tr>{{end}}
-</table>{{end}}
-{{range .Notes}}<p class="k">note: {{.}}</p>{{end}}</section>{{end}}</main></body></html>
-`))
 
 // checkOutDir refuses an output folder that is a file, or the root of the file system.
 func checkOutDir(out string) error {
