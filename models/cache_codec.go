@@ -181,10 +181,13 @@ func decodeSnapshot(dec *gob.Decoder, rest *bytes.Reader, env func(string) (stri
 		for _, file := range slices.Sorted(maps.Keys(s.Macros)) {
 			t, perr := parseTemplate(file, prepareMacroSource(s.Macros[file]))
 			if perr != nil {
-				return nil, perr
+				ms.broken(file, perr) // a package's: the load kept it so
+				continue
 			}
 			ms.templates = append(ms.templates, t)
+			ms.files = append(ms.files, file)
 		}
+		ms.group()
 		p.macros = ms
 	}
 	p.re = newRenderEnv(p, env) // replaced by the caller's when the cache is used

@@ -294,6 +294,11 @@ func (p *Project) renderCustomTest(t *Test, target string) (string, error) {
 	st := &renderState{file: t.Path}
 	ctx := p.renderEnv().context("", st)
 	fn, _ := ctx.Get("test_" + t.Generic)
+	if pkg, name, ok := strings.Cut(t.Generic, "."); ok { // a package's: dbt_utils.expression_is_true
+		space, _ := ctx.Get(pkg)
+		m, _ := space.(map[string]any)
+		fn = m["test_"+name]
+	}
 	macro, ok := fn.(exec.Macro)
 	if !ok {
 		return "", fmt.Errorf("%s: unknown generic test %q", t.Path, t.Generic)
@@ -314,7 +319,7 @@ func (p *Project) renderCustomTest(t *Test, target string) (string, error) {
 		return "", fmt.Errorf("%s: test %s: %w", t.Path, t.Name, err)
 	}
 	if v.IsError() {
-		return "", fmt.Errorf("%s: test %s: %s", t.Path, t.Name, v.String())
+		return "", fmt.Errorf("%s: test %s: %s", t.Path, t.Name, jinjaError(t.Path, v, "").Msg[2:])
 	}
 	return v.String(), nil
 }

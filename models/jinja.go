@@ -11,8 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/nikolalohinski/gonja/v2"
-	"github.com/nikolalohinski/gonja/v2/builtins"
 	"github.com/nikolalohinski/gonja/v2/config"
 	"github.com/nikolalohinski/gonja/v2/exec"
 	"github.com/nikolalohinski/gonja/v2/loaders"
@@ -50,8 +48,15 @@ func parseTemplate(file, src string) (*exec.Template, *Error) {
 		p := (&renderState{raw: src, file: file}).at(i)
 		return nil, errorf(file, p.Line, p.Col, "the file holds a control character (\\x1f); remove it")
 	}
-	t, err := exec.NewTemplate(file, jinjaConfig, sourceLoader{src}, gonja.DefaultEnvironment)
+	t, err := exec.NewTemplate(file, jinjaConfig, sourceLoader{src}, dbtEnvironment)
 	if err != nil {
+		// Jinja that gonja does not parse as written (a conditional expression, a
+		// trailing comma, *args): parsed again rewritten, with the same meaning
+		if rw := rewriteJinja(src); rw != src {
+			if t2, err2 := exec.NewTemplate(file, jinjaConfig, sourceLoader{rw}, dbtEnvironment); err2 == nil {
+				return t2, nil
+			}
+		}
 		return nil, placeTag(jinjaError(file, err, "Jinja syntax error"), src)
 	}
 	return t, nil
@@ -60,7 +65,10 @@ func parseTemplate(file, src string) (*exec.Template, *Error) {
 var (
 	syntaxPosRe = regexp.MustCompile(`\(Line: (\d+) Col: (\d+), near "([^"]*)"\)`)
 	linePosRe   = regexp.MustCompile(`at line (\d+)`)
-	wrapNoiseRe = regexp.MustCompile(`(unable to execute template: |Unable to render expression at line \d+: [^:]*: |Unable to execute controlStructure at line \d+: [^:]*: |failed to parse template '(?s:.*?)': )`)
+	// a macro call's error: gonja names the Go function it called and the macro chain
+	callNoiseRe  = regexp.MustCompile(`(call\(\[[^\]]*\], map\[[^\]]*\]\): )?invalid call to function '[^']*': `)
+	macroChainRe = regexp.MustCompile(`Unable to execute macro '(\w+)': (unable to evaluate parameters: )?`)
+	wrapNoiseRe  = regexp.MustCompile(`(unable to execute template: |Unable to render expression at line \d+: [^:]*: |Unable to execute controlStructure at line \d+: [^:]*: |failed to parse template '(?s:.*?)': )`)
 )
 
 // jinjaError turns a gonja error into a placed Error with gonja's wrapping removed.
@@ -75,6 +83,8 @@ func jinjaError(file string, err error, what string) *Error {
 		line, _ = strconv.Atoi(m[1])
 	}
 	msg = wrapNoiseRe.ReplaceAllString(msg, "")
+	msg = callNoiseRe.ReplaceAllString(msg, "")
+	msg = macroChainRe.ReplaceAllString(msg, "in macro $1: ")
 	return errorf(file, line, col, "%s: %s", what, strings.TrimSpace(msg))
 }
 
@@ -101,8 +111,21 @@ func placeTag(e *Error, src string) *Error {
 // macroSet is the project's macros, parsed once and defined into each render's context.
 type macroSet struct {
 	templates []*exec.Template
-	names     map[string]string // macro name → file
+	files     []string          // each template's file
+	names     map[string]string // macro name → file; a package's as "package.macro"
 	sources   map[string]string // file → its text, for fingerprints
+
+	unparsed map[string]*Error // a package's files that do not parse, by file
+
+	groups *macroGroups // by package, made once the set is read (group)
+}
+
+// broken records a package's file that does not parse.
+func (ms *macroSet) broken(file string, e *Error) {
+	if ms.unparsed == nil {
+		ms.unparsed = map[string]*Error{}
+	}
+	ms.unparsed[file] = e
 }
 
 var (
@@ -138,6 +161,7 @@ func newRenderEnv(p *Project, env func(string) (string, bool)) *renderEnv {
 	base.Set("target", target)
 	base.Set("project_name", p.Name)
 	base.Set("execute", true)
+	base.Set("__splat", splatFunc)
 	base.Set("flags", map[string]any{"FULL_REFRESH": false, "WHICH": "run"})
 	base.Set("log", func(_ *exec.VarArgs) string { return "" })
 	base.Set("doc", func(name string) (string, error) {
@@ -151,14 +175,14 @@ func newRenderEnv(p *Project, env func(string) (string, bool)) *renderEnv {
 		"raise_compiler_error": func(msg string) (string, error) { return "", fmt.Errorf("%s", msg) },
 		"warn":                 func(msg string) string { return "" },
 	})
-	for _, name := range []string{"run_query", "statement", "adapter", "load_result", "graph"} {
+	for _, name := range []string{"run_query", "statement", "adapter", "load_result", "graph"} { // adapter: see defineMacros
 		name := name
 		base.Set(name, func(_ *exec.VarArgs) (string, error) {
 			return "", fmt.Errorf("%s is a dbt feature strata does not support in templates", name)
 		})
 	}
 	re.base = map[string]any{}
-	for _, k := range []string{"target", "project_name", "execute", "flags", "log", "doc", "exceptions", "run_query", "statement", "adapter", "load_result", "graph"} {
+	for _, k := range []string{"__splat", "target", "project_name", "execute", "flags", "log", "doc", "exceptions", "run_query", "statement", "adapter", "load_result", "graph"} {
 		v, _ := base.Get(k)
 		re.base[k] = v
 	}
@@ -366,16 +390,8 @@ func (re *renderEnv) context(self string, st *renderState) *exec.Context {
 		ctx.Set("this", refPlaceholder(self))
 		ctx.Set("model", map[string]any{"name": self, "path": st.file})
 	}
-	if p.macros != nil && p.macros.usedIn(st.raw) {
-		for _, mt := range p.macros.templates {
-			r := exec.NewRenderer(&exec.Environment{
-				Context: ctx, Filters: builtins.Filters, Tests: builtins.Tests,
-				ControlStructures: builtins.ControlStructures, Methods: builtins.Methods,
-			}, io.Discard, jinjaConfig, sourceLoader{}, mt)
-			if err := r.Execute(); err != nil {
-				st.errorf("macros: %v", err)
-			}
-		}
+	if re.needsMacros(st.raw) {
+		re.defineMacros(ctx, st)
 	}
 	return ctx
 }
@@ -385,6 +401,10 @@ func (re *renderEnv) context(self string, st *renderState) *exec.Context {
 func (re *renderEnv) render(t *exec.Template, self string, st *renderState) (out string, e *Error) {
 	defer func() {
 		if r := recover(); r != nil {
+			if _, ok := r.(returned); ok {
+				out, e = "", errorf(st.file, 0, 0, "return() is for macros: it ends a macro with a value, and here it is outside any")
+				return
+			}
 			out, e = "", errorf(st.file, 0, 0, "Jinja error: %v", r)
 		}
 	}()
@@ -410,7 +430,20 @@ func (st *renderState) explain(e *Error, p *Project) *Error {
 		if loc := regexp.MustCompile(`(\w+)\.` + regexp.QuoteMeta(m[1]) + `\s*\(`).FindStringSubmatchIndex(st.raw); loc != nil {
 			pkg := st.raw[loc[2]:loc[3]]
 			pos := st.at(loc[0])
-			return errorf(st.file, pos.Line, pos.Col, "%s.%s: macros from dbt packages (%s) are not supported; copy the macro into macros/ and call it as %s(...)", pkg, m[1], pkg, m[1])
+			if p != nil {
+				for _, installed := range p.Packages {
+					if installed.Name == pkg {
+						var names []string
+						for key := range p.macros.names {
+							if name, ok := strings.CutPrefix(key, pkg+"."); ok {
+								names = append(names, name)
+							}
+						}
+						return errorf(st.file, pos.Line, pos.Col, "package %s has no macro %s%s", pkg, m[1], didYouMean(m[1], names))
+					}
+				}
+			}
+			return errorf(st.file, pos.Line, pos.Col, "%s.%s: no package %s is installed: list it in packages.yml and run strata deps", pkg, m[1], pkg)
 		}
 	}
 	if m := notCallableRe.FindStringSubmatch(e.Msg); m != nil {
@@ -432,14 +465,27 @@ func osEnv(name string) (string, bool) { return os.LookupEnv(name) }
 // sampleWindow is the partition rendered at load, when only refs and configs matter.
 var sampleWindow = Window{Start: time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC), End: time.Date(2000, 1, 2, 0, 0, 0, 0, time.UTC)}
 
-// usedIn reports whether a text may call one of the macros: defining them costs a walk
-// of every macro file, which most models do not need.
-func (ms *macroSet) usedIn(text string) bool {
+// needsMacros reports whether a text may call a macro (the project's, a package's or
+// dbt's): defining them costs a walk of every macro file, which most models do not need.
+func (re *renderEnv) needsMacros(text string) bool {
 	if text == "" {
 		return true // hooks and custom tests render with an empty raw: define them
 	}
-	for name := range ms.names {
-		if strings.Contains(text, name) {
+	if !strings.Contains(text, "{{") && !strings.Contains(text, "{%") {
+		return false
+	}
+	if strings.Contains(text, "dbt.") || strings.Contains(text, "adapter.") || strings.Contains(text, "return(") {
+		return true
+	}
+	if ms := re.project.macros; ms != nil {
+		for name := range ms.names {
+			if strings.Contains(text, name) {
+				return true
+			}
+		}
+	}
+	for _, name := range dbtMacros().grouped().names[dbtNamespace] {
+		if callsMacro(text, name) {
 			return true
 		}
 	}

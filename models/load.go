@@ -33,6 +33,7 @@ func (e *NoProjectError) Unwrap() error { return ErrNoProject }
 // layout is where a project keeps each kind of file, relative to its folder.
 type layout struct {
 	modelPaths, seedPaths, testPaths, macroPaths, snapshotPaths []string
+	packagesPath                                                string // packages-install-path
 }
 
 // loader holds the state of one Load.
@@ -312,7 +313,18 @@ func (l *loader) readDocsAndMacros() {
 	for _, tp := range l.layout.testPaths {
 		macroPaths = append(macroPaths, filepath.Join(tp, "generic"))
 	}
-	for _, path := range l.walk(macroPaths, ".sql") {
+	l.readMacroFiles(ms, "", macroPaths)
+	l.readPackages(ms)
+	if len(ms.names) > 0 {
+		ms.group()
+		l.p.macros = ms
+	}
+}
+
+// readMacroFiles reads the macro files under roots: the project's own when pkg is "",
+// else a package's, named "pkg.macro" in the set.
+func (l *loader) readMacroFiles(ms *macroSet, pkg string, roots []string) {
+	for _, path := range l.walk(roots, ".sql") {
 		file := l.rel(path)
 		data, err := l.in.readFile(path)
 		if err != nil {
@@ -322,27 +334,38 @@ func (l *loader) readDocsAndMacros() {
 		src := string(data)
 		if loc := unsupportedTag.FindStringIndex(src); loc != nil {
 			p := (&renderState{raw: src, file: file}).pos(src[loc[0]:loc[1]])
+			if pkg != "" {
+				continue // a package's materializations and snapshots: not called by strata
+			}
 			l.add(errorf(file, p.Line, p.Col, "custom materializations and snapshots are dbt features strata does not support"))
 			continue
 		}
 		src = prepareMacroSource(src)
 		t, perr := parseTemplate(file, src)
-		if perr != nil {
+		if perr != nil && pkg == "" {
 			l.add(perr)
 			continue
 		}
 		for _, m := range macroNameRe.FindAllStringSubmatch(src, -1) {
-			if prev, ok := ms.names[m[1]]; ok && prev != file {
+			key := m[1]
+			if pkg != "" {
+				key = pkg + "." + m[1]
+			}
+			if prev, ok := ms.names[key]; ok && prev != file {
 				p := (&renderState{raw: src, file: file}).pos(m[0])
 				l.add(errorf(file, p.Line, p.Col, "macro %q is also defined in %s; rename one", m[1], prev))
 			}
-			ms.names[m[1]] = file
+			ms.names[key] = file
+		}
+		ms.sources[file] = string(data)
+		if perr != nil {
+			// a package's file that does not parse fails the macros it defines, when
+			// one is called, and not the whole project
+			ms.broken(file, perr)
+			continue
 		}
 		ms.templates = append(ms.templates, t)
-		ms.sources[file] = string(data)
-	}
-	if len(ms.templates) > 0 {
-		l.p.macros = ms
+		ms.files = append(ms.files, file)
 	}
 }
 
@@ -359,8 +382,12 @@ func (l *loader) checkUnsupportedPaths() {
 			l.add(perr)
 			continue
 		}
-		if pk := get(root, "packages"); pk != nil && len(pk.Content) > 0 {
-			l.add(errorf(name, pk.Line, pk.Column, "dbt packages are not supported: copy the macros you use into macros/ and remove %s", name))
+		if pk := get(root, "packages"); pk != nil && len(pk.Content) > 0 && len(l.p.Packages) == 0 {
+			dir := l.layout.packagesPath
+			if dir == "" {
+				dir = defaultPackagesPath
+			}
+			l.add(errorf(name, pk.Line, pk.Column, "%s lists %d packages and none is installed in %s/: run strata deps", name, len(pk.Content), dir))
 		}
 	}
 }

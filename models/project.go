@@ -49,6 +49,10 @@ type Project struct {
 	// run, build, seed, snapshot and test.
 	OnRunStart, OnRunEnd []Hook
 
+	// Packages are the dbt packages installed in dbt_packages/, by name.
+	Packages []Package
+	// Dispatch is the project's dispatch: config, a search order by macro namespace.
+	Dispatch map[string][]string
 	// Warnings are problems that do not stop a run (an ignored dbt feature, say).
 	Warnings []string
 

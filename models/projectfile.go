@@ -107,11 +107,12 @@ func (f *folderConfig) layersFor(project string, dirs []string, name string, _ b
 
 var (
 	strataKeys = []string{"name", "warehouse", "target", "targets", "vars", "models", "seeds", "data_tests", "tests", "sources",
-		"model-paths", "seed-paths", "test-paths", "macro-paths", "snapshot-paths", "docs-paths", "openlineage", "schedules", "snapshots", "on-run-start", "on-run-end"}
+		"model-paths", "seed-paths", "test-paths", "macro-paths", "snapshot-paths", "docs-paths", "openlineage", "schedules", "snapshots", "on-run-start", "on-run-end",
+		"dispatch", "packages-install-path"}
 	// overlayKeys are what a strata.yml beside dbt_project.yml may hold: strata's own
 	// keys, so the dbt project's files stay untouched
 	overlayKeys        = []string{"schedules", "openlineage"}
-	dbtUnsupportedKeys = []string{"dispatch"}
+	dbtUnsupportedKeys = []string{}
 )
 
 // readProjectFile reads strata.yml or dbt_project.yml (+ profiles.yml).
@@ -156,7 +157,9 @@ func (l *loader) readProjectFile() error {
 		testPaths:     paths("test-paths", "tests"),
 		macroPaths:    paths("macro-paths", "macros"),
 		snapshotPaths: paths("snapshot-paths", "snapshots"),
+		packagesPath:  scalar(get(root, "packages-install-path")),
 	}
+	l.readDispatch(file, get(root, "dispatch"))
 	strata := l.p.Flavor == "strata"
 	unknown := func(kv yamlPair) {
 		k := normalizeKey(kv.Key)

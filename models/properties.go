@@ -312,7 +312,7 @@ func (l *loader) genericTest(file string, n *yaml.Node, model string, col *Colum
 		}
 	}
 	if !slices.Contains(builtinGenericTests, kind) {
-		if l.p.macros == nil || l.p.macros.names["test_"+kind] == "" {
+		if l.p.macros == nil || l.p.macros.names[genericTestMacro(kind)] == "" {
 			l.add(errorf(file, n.Line, n.Column, "unknown generic test %q%s: strata has unique, not_null, accepted_values, relationships; define others with {%% test %s(model, column_name) %%} in macros/", kind, didYouMean(kind, builtinGenericTests), kind))
 			return
 		}

@@ -1,0 +1,132 @@
+package models_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stratadata/strata/models"
+)
+
+// compileOne loads a project and compiles its model a.
+func compileOne(t *testing.T, files map[string]string) (string, error) {
+	t.Helper()
+	if _, ok := files["strata.yml"]; !ok {
+		files["strata.yml"] = "name: p\n"
+	}
+	p, err := models.Load(writeProject(t, files), models.Options{})
+	if err != nil {
+		return "", err
+	}
+	return p.Compile(p.Models["a"], models.CompileOptions{})
+}
+
+// TestJinjaRuntime: what dbt's Jinja does and gonja alone does not, each compiled as a
+// model's SQL.
+func TestJinjaRuntime(t *testing.T) {
+	for _, tc := range []struct{ name, src, want string }{
+		{"append in a for loop", "{% set xs = [] %}{% for i in [1, 2] %}{% do xs.append(i) %}{% endfor %}{{ xs | join(',') }}", "1,2"},
+		{"append in an if", "{% set xs = [] %}{% if true %}{% do xs.append('a') %}{% endif %}{{ xs }}", "['a']"},
+		{"append in a macro's loop", "{% macro m() %}{% set xs = [] %}{% for i in [1, 2] %}{% do xs.append(i * 2) %}{% endfor %}{{ xs | join('+') }}{% endmacro %}{{ m() }}", "2+4"},
+		{"extend and pop", "{% set xs = [1] %}{% for _ in [0] %}{% do xs.extend([2, 3]) %}{% do xs.pop() %}{% endfor %}{{ xs }}", "[1, 2]"},
+		{"dict update in a loop", "{% set d = {} %}{% for i in [1, 2] %}{% do d.update({'k' ~ i: i}) %}{% endfor %}{{ d['k1'] }}{{ d['k2'] }}", "12"},
+		{"conditional expression", "{{ 'yes' if 1 > 0 else 'no' }} {{ 'yes' if 1 < 0 else 'no' }}", "yes no"},
+		{"conditional takes one branch", "{% set xs = [] %}{{ xs[3] if xs else 'empty' }}", "empty"},
+		{"nested conditionals", "{% set n = 2 %}{{ 'one' if n == 1 else 'two' if n == 2 else 'many' }}", "two"},
+		{"conditional without else", "{% set x = 'a' if false %}{{ x is none }}", "True"},
+		{"conditional in parentheses", "{{ 'x' ~ ('a' if true else 'b') ~ 'y' }}", "xay"},
+		{"trailing commas", "{{ [1, 2,] | length }} {{ dict(a=1,)['a'] }} {{ {'k': 1,}['k'] }}", "2 1 1"},
+		{"return from a macro", "{% macro two() %}{{ return([1, 2]) }}{% endmacro %}{% for x in two() %}{{ x }};{% endfor %}", "1;2;"},
+		{"return ends the macro", "{% macro m() %}{{ return('early') }}late{% endmacro %}{{ m() }}", "early"},
+		{"star arguments", "{% macro m(a, b, c=0) %}{{ a }}{{ b }}{{ c }}{% endmacro %}{% set rest = [2] %}{% set kw = {'c': 3} %}{{ m(1, *rest, **kw) }}", "123"},
+		{"namespace", "{% set ns = namespace(n=0) %}{% for i in [1, 2, 3] %}{% set ns.n = ns.n + i %}{% endfor %}{{ ns.n }}", "6"},
+		{"dbt cross-database macros", "{{ dbt.dateadd('day', 1, 'd') }}|{{ dbt.type_string() }}|{{ dbt.hash('x') }}|{{ dbt.safe_cast('x', dbt.type_int()) }}", "(d + interval (1) day)|varchar|md5(cast(x as varchar))|try_cast(x as integer)"},
+		{"dbt macros unqualified", "{{ concat(['a', 'b']) }} {{ string_literal('s') }} {{ escape_single_quotes(\"it's\") }}", "a || b 's' it''s"},
+		{"adapter.quote", "{{ adapter.quote('my col') }}", `"my col"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := compileOne(t, map[string]string{"models/a.sql": "select 1 -- " + tc.src})
+			if err != nil {
+				t.Fatalf("%s: %v", tc.src, err)
+			}
+			if got := strings.TrimPrefix(got, "select 1 -- "); got != tc.want {
+				t.Errorf("%s\n got %q\nwant %q", tc.src, got, tc.want)
+			}
+		})
+	}
+}
+
+// TestJinjaRuntimeErrors: return() outside a macro, and an adapter.dispatch of nothing.
+func TestJinjaRuntimeErrors(t *testing.T) {
+	for _, tc := range []struct{ src, want string }{
+		{"{{ return(1) }}", "return() is for macros"},
+		{"{{ adapter.dispatch('nope', 'dbt')() }}", "no macro nope found (looked for p.duckdb__nope, p.default__nope, dbt.duckdb__nope, dbt.default__nope)"},
+	} {
+		_, err := compileOne(t, map[string]string{"models/a.sql": "select 1 -- " + tc.src})
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want %q", tc.src, err, tc.want)
+		}
+	}
+}
+
+// fixture is a dbt package from the shared fixtures, copied into a project's
+// dbt_packages/.
+func fixture(t *testing.T, files map[string]string, name string) {
+	t.Helper()
+	root := filepath.Join("..", "..", "shared", "fixtures", "dbt-packages", name)
+	if _, err := os.Stat(root); err != nil {
+		t.Fatalf("the dbt package fixtures: %v", err)
+	}
+	err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, path)
+		files[filepath.ToSlash(filepath.Join("dbt_packages", name, rel))] = string(b)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestPackages: namespaces, dispatch's search order, the project's overrides, package
+// vars, and a package file that does not parse failing only what it defines.
+func TestPackages(t *testing.T) {
+	files := map[string]string{
+		"strata.yml": "name: p\nvars:\n  dbt_date:\n    time_zone: Europe/Paris\n",
+		"models/a.sql": `select {{ dbt_utils.generate_surrogate_key(['a']) }} as k,
+  {{ dbt.dateadd('day', 1, 'x') }} as d,
+  '{{ var('time_zone') }}' as tz, '{{ var('own_default') }}' as own`,
+		// the project's own duckdb__dateadd comes first for dbt's namespace
+		"macros/dates.sql":                    "{% macro duckdb__dateadd(datepart, interval, from_date_or_timestamp) %}mine({{ from_date_or_timestamp }}){% endmacro %}",
+		"dbt_packages/broken/dbt_project.yml": "name: broken\nvars:\n  own_default: from_package\n",
+		"dbt_packages/broken/macros/bad.sql":  "{% macro bad() %}{{ oops( %}{% endmacro %}",
+		"dbt_packages/broken/macros/good.sql": "{% macro good() %}fine{% endmacro %}",
+	}
+	fixture(t, files, "dbt_utils")
+	fixture(t, files, "dbt_date")
+	got, err := compileOne(t, files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"md5(cast(coalesce(cast(a as varchar), '_dbt_utils_surrogate_key_null_') as varchar)) as k", "mine(x) as d", "'Europe/Paris' as tz", "'from_package' as own"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("compiled SQL lacks %q:\n%s", want, got)
+		}
+	}
+	files["models/b.sql"] = "select '{{ broken.good() }}' as g"
+	if _, err := compileOne(t, files); err != nil {
+		t.Errorf("a good macro of a package with a broken file: %v", err)
+	}
+	files["models/b.sql"] = "select '{{ broken.bad() }}' as g"
+	_, err = compileOne(t, files)
+	if err == nil || !strings.Contains(err.Error(), "macro broken.bad cannot be used: dbt_packages/broken/macros/bad.sql:1") {
+		t.Errorf("calling the broken file's macro: %v", err)
+	}
+}

@@ -1,0 +1,327 @@
+package models
+
+import (
+	"fmt"
+	"reflect"
+
+	"github.com/nikolalohinski/gonja/v2"
+	"github.com/nikolalohinski/gonja/v2/builtins"
+	"github.com/nikolalohinski/gonja/v2/exec"
+	"github.com/nikolalohinski/gonja/v2/nodes"
+	"github.com/nikolalohinski/gonja/v2/parser"
+	"github.com/nikolalohinski/gonja/v2/tokens"
+)
+
+// dbtEnvironment is gonja's environment with Jinja's (and dbt's) list and dict
+// semantics: `{% do xs.append(x) %}` and `{% do d.update(...) %}` change the list or dict
+// that was set, also inside a for loop or an if block. gonja writes a method call's
+// result back into the innermost scope, where a loop's scope drops it; here a list a
+// `set` makes is kept behind a pointer and the methods change it in place.
+var dbtEnvironment = func() *exec.Environment {
+	cs := exec.NewControlStructureSet(map[string]parser.ControlStructureParser{}).Update(builtins.ControlStructures)
+	if inner, ok := builtins.ControlStructures.Get("set"); ok {
+		_ = cs.Replace("set", boxedSetParser(inner))
+	}
+	if inner, ok := builtins.ControlStructures.Get("macro"); ok {
+		_ = cs.Replace("macro", returningMacroParser(inner))
+	}
+	m := builtins.Methods
+	m.List = listMethods(builtins.Methods.List)
+	m.Dict = dictMethods(builtins.Methods.Dict)
+	return &exec.Environment{
+		Context:           gonja.DefaultContext,
+		Filters:           builtins.Filters,
+		Tests:             builtins.Tests,
+		ControlStructures: cs,
+		Methods:           m,
+	}
+}()
+
+// boxedSet is `{% set name = ... %}` that keeps a list behind a pointer.
+type boxedSet struct {
+	exec.ControlStructure
+	name string // the variable set, when the target is a plain name
+}
+
+func boxedSetParser(inner parser.ControlStructureParser) parser.ControlStructureParser {
+	return func(p *parser.Parser, args *parser.Parser) (nodes.ControlStructure, error) {
+		name := ""
+		if t := args.Current(tokens.Name); t != nil && args.Peek(tokens.Assign) != nil {
+			name = t.Val
+		}
+		cs, err := inner(p, args)
+		if err != nil {
+			return nil, err
+		}
+		ecs, ok := cs.(exec.ControlStructure)
+		if !ok || name == "" {
+			return cs, nil
+		}
+		return &boxedSet{ControlStructure: ecs, name: name}, nil
+	}
+}
+
+func (s *boxedSet) Execute(r *exec.Renderer, tag *nodes.ControlStructureBlock) error {
+	if err := s.ControlStructure.Execute(r, tag); err != nil {
+		return err
+	}
+	if v, ok := r.Environment.Context.Get(s.name); ok && v != nil {
+		if rv := reflect.ValueOf(v); rv.Kind() == reflect.Slice {
+			ptr := reflect.New(rv.Type())
+			ptr.Elem().Set(rv)
+			r.Environment.Context.Set(s.name, ptr.Interface())
+		}
+	}
+	return nil
+}
+
+// returningMacro is `{% macro name(...) %}` whose {{ return(x) }} gives its value.
+type returningMacro struct {
+	exec.ControlStructure
+	name string
+}
+
+func returningMacroParser(inner parser.ControlStructureParser) parser.ControlStructureParser {
+	return func(p *parser.Parser, args *parser.Parser) (nodes.ControlStructure, error) {
+		name := ""
+		if t := args.Current(tokens.Name); t != nil {
+			name = t.Val
+		}
+		cs, err := inner(p, args)
+		if err != nil {
+			return nil, err
+		}
+		if ecs, ok := cs.(exec.ControlStructure); ok && name != "" {
+			return &returningMacro{ControlStructure: ecs, name: name}, nil
+		}
+		return cs, nil
+	}
+}
+
+func (m *returningMacro) Execute(r *exec.Renderer, tag *nodes.ControlStructureBlock) error {
+	if err := m.ControlStructure.Execute(r, tag); err != nil {
+		return err
+	}
+	if v, ok := r.Environment.Context.Get(m.name); ok {
+		if mac, ok := v.(exec.Macro); ok {
+			r.Environment.Context.Set(m.name, returning(mac))
+		}
+	}
+	return nil
+}
+
+// boxedList is the slice a value holds behind a pointer, if it does.
+func boxedList(v *exec.Value) (reflect.Value, bool) {
+	if v.Val.IsValid() && v.Val.Kind() == reflect.Pointer && v.Val.Elem().Kind() == reflect.Slice {
+		return v.Val.Elem(), true
+	}
+	return reflect.Value{}, false
+}
+
+// item is x as an element of a slice of type t.
+func item(t reflect.Type, x *exec.Value) reflect.Value {
+	if reflect.TypeOf(x).AssignableTo(t.Elem()) {
+		return reflect.ValueOf(x)
+	}
+	if i := x.Interface(); i != nil && reflect.TypeOf(i).AssignableTo(t.Elem()) {
+		return reflect.ValueOf(i)
+	}
+	return reflect.Zero(t.Elem())
+}
+
+// listMethods are gonja's list methods, with the changing ones working in place on a
+// boxed list, and Python's extend, insert, pop, remove, index and count.
+func listMethods(base *exec.MethodSet[[]any]) *exec.MethodSet[[]any] {
+	methods := map[string]exec.Method[[]any]{}
+	for _, name := range []string{"reverse", "copy"} {
+		if m, ok := base.Get(name); ok {
+			methods[name] = m
+		}
+	}
+	builtinAppend, _ := base.Get("append")
+	methods["append"] = func(self []any, v *exec.Value, args *exec.VarArgs) (any, error) {
+		list, ok := boxedList(v)
+		if !ok {
+			return builtinAppend(self, v, args)
+		}
+		if len(args.Args) != 1 {
+			return nil, exec.ErrInvalidCall(fmt.Errorf("append() takes exactly one argument"))
+		}
+		list.Set(reflect.Append(list, item(list.Type(), args.Args[0])))
+		return nil, nil
+	}
+	methods["extend"] = func(self []any, v *exec.Value, args *exec.VarArgs) (any, error) {
+		if len(args.Args) != 1 {
+			return nil, exec.ErrInvalidCall(fmt.Errorf("extend() takes exactly one argument"))
+		}
+		var more []*exec.Value
+		args.Args[0].Iterate(func(_, _ int, k, _ *exec.Value) bool { more = append(more, k); return true }, func() {})
+		if list, ok := boxedList(v); ok {
+			for _, x := range more {
+				list.Set(reflect.Append(list, item(list.Type(), x)))
+			}
+			return nil, nil
+		}
+		out := append([]any{}, self...)
+		for _, x := range more {
+			out = append(out, x.Interface())
+		}
+		*v = *exec.AsValue(out)
+		return nil, nil
+	}
+	methods["insert"] = func(self []any, v *exec.Value, args *exec.VarArgs) (any, error) {
+		if len(args.Args) != 2 || !args.Args[0].IsInteger() {
+			return nil, exec.ErrInvalidCall(fmt.Errorf("insert() takes an index and a value"))
+		}
+		i := min(max(args.Args[0].Integer(), 0), len(self))
+		out := append(append(append([]any{}, self[:i]...), args.Args[1].Interface()), self[i:]...)
+		setList(v, out)
+		return nil, nil
+	}
+	methods["pop"] = func(self []any, v *exec.Value, args *exec.VarArgs) (any, error) {
+		if len(self) == 0 {
+			return nil, fmt.Errorf("pop from an empty list")
+		}
+		i := len(self) - 1
+		if len(args.Args) == 1 && args.Args[0].IsInteger() {
+			i = args.Args[0].Integer()
+			if i < 0 {
+				i += len(self)
+			}
+		}
+		if i < 0 || i >= len(self) {
+			return nil, fmt.Errorf("pop index out of range")
+		}
+		x := self[i]
+		setList(v, append(append([]any{}, self[:i]...), self[i+1:]...))
+		return x, nil
+	}
+	methods["remove"] = func(self []any, v *exec.Value, args *exec.VarArgs) (any, error) {
+		if len(args.Args) != 1 {
+			return nil, exec.ErrInvalidCall(fmt.Errorf("remove() takes exactly one argument"))
+		}
+		for i, x := range self {
+			if exec.AsValue(x).EqualValueTo(args.Args[0]) {
+				setList(v, append(append([]any{}, self[:i]...), self[i+1:]...))
+				return nil, nil
+			}
+		}
+		return nil, fmt.Errorf("list.remove(x): x not in list")
+	}
+	methods["index"] = func(self []any, _ *exec.Value, args *exec.VarArgs) (any, error) {
+		for i, x := range self {
+			if len(args.Args) == 1 && exec.AsValue(x).EqualValueTo(args.Args[0]) {
+				return i, nil
+			}
+		}
+		return nil, fmt.Errorf("list.index(x): x not in list")
+	}
+	methods["count"] = func(self []any, _ *exec.Value, args *exec.VarArgs) (any, error) {
+		n := 0
+		for _, x := range self {
+			if len(args.Args) == 1 && exec.AsValue(x).EqualValueTo(args.Args[0]) {
+				n++
+			}
+		}
+		return n, nil
+	}
+	return exec.NewMethodSet(methods)
+}
+
+// setList replaces a list's items: in place when it is boxed.
+func setList(v *exec.Value, items []any) {
+	if list, ok := boxedList(v); ok {
+		out := reflect.MakeSlice(list.Type(), 0, len(items))
+		for _, x := range items {
+			out = reflect.Append(out, item(list.Type(), exec.AsValue(x)))
+		}
+		list.Set(out)
+		return
+	}
+	*v = *exec.AsValue(items)
+}
+
+// dictMethods are gonja's dict methods, run on the dict itself rather than on a copy:
+// a Go map is shared, so its changes are seen wherever it was set.
+func dictMethods(base *exec.MethodSet[map[string]any]) *exec.MethodSet[map[string]any] {
+	methods := map[string]exec.Method[map[string]any]{}
+	for _, name := range []string{"keys", "values", "items", "get", "pop", "setdefault", "update", "copy", "clear"} {
+		m, ok := base.Get(name)
+		if !ok {
+			continue
+		}
+		name := name
+		methods[name] = func(self map[string]any, v *exec.Value, args *exec.VarArgs) (any, error) {
+			if d, ok := v.Interface().(*exec.Dict); ok && d != nil {
+				if out, done, err := dictInPlace(d, name, args); done {
+					return out, err
+				}
+			}
+			rv := v.Val
+			for rv.IsValid() && rv.Kind() == reflect.Pointer {
+				rv = rv.Elem()
+			}
+			if rv.IsValid() && rv.Kind() == reflect.Map {
+				if orig, ok := rv.Interface().(map[string]any); ok {
+					return m(orig, v, args)
+				}
+			}
+			return m(self, v, args)
+		}
+	}
+	return exec.NewMethodSet(methods)
+}
+
+// dictInPlace runs a changing method on a dict literal's value itself.
+func dictInPlace(d *exec.Dict, name string, args *exec.VarArgs) (any, bool, error) {
+	set := func(k, v *exec.Value) {
+		for _, p := range d.Pairs {
+			if p.Key.String() == k.String() {
+				p.Value = v
+				return
+			}
+		}
+		d.Pairs = append(d.Pairs, &exec.Pair{Key: k, Value: v})
+	}
+	switch name {
+	case "update":
+		for _, a := range args.Args {
+			a.Iterate(func(_, _ int, k, v *exec.Value) bool { set(k, v); return true }, func() {})
+		}
+		for k, v := range args.KwArgs {
+			set(exec.AsValue(k), v)
+		}
+		return nil, true, nil
+	case "setdefault":
+		if len(args.Args) == 0 {
+			return nil, true, fmt.Errorf("setdefault() needs a key")
+		}
+		if got := d.Get(args.Args[0]); got != nil {
+			return got.Interface(), true, nil
+		}
+		def := exec.AsValue(nil)
+		if len(args.Args) > 1 {
+			def = args.Args[1]
+		}
+		set(args.Args[0], def)
+		return def.Interface(), true, nil
+	case "pop":
+		if len(args.Args) == 0 {
+			return nil, true, fmt.Errorf("pop() needs a key")
+		}
+		for i, p := range d.Pairs {
+			if p.Key.String() == args.Args[0].String() {
+				d.Pairs = append(d.Pairs[:i:i], d.Pairs[i+1:]...)
+				return p.Value.Interface(), true, nil
+			}
+		}
+		if len(args.Args) > 1 {
+			return args.Args[1].Interface(), true, nil
+		}
+		return nil, true, fmt.Errorf("pop(%s): no such key", args.Args[0].String())
+	case "clear":
+		d.Pairs = d.Pairs[:0]
+		return nil, true, nil
+	}
+	return nil, false, nil
+}
