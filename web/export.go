@@ -93,11 +93,6 @@ func Export(ctx context.Context, p *models.Project, g *lineage.Graph, cat *linea
 	}
 
 	s := exportServer(p, g, cat)
-	defer func() {
-		if s.layouts.gv != nil {
-			s.layouts.gv.Close()
-		}
-	}()
 	if err := eachNode(ctx, nodes, func(ctx context.Context, n lineage.NodeRef) error {
 		return s.exportNode(ctx, n, write)
 	}); err != nil {

@@ -70,13 +70,18 @@ type layoutInput struct {
 	Columns map[string][]lineage.Column // by node ID, the expanded nodes only
 }
 
-// layouter runs dot, one layout at a time (go-graphviz's instance is not safe for
-// concurrent use), and keeps recent diagrams by key.
+// layouter keeps a server's recent diagrams by key.
 type layouter struct {
 	mu    sync.Mutex
-	gv    *graphviz.Graphviz
 	cache map[string]*diagram
 	order []string // keys, oldest first
+}
+
+// dot is the process's one graphviz: go-graphviz runs a single WebAssembly module per
+// process, so two layouts at once, even of two servers, would corrupt each other.
+var dot struct {
+	sync.Mutex
+	gv *graphviz.Graphviz
 }
 
 const diagramCacheSize = 256
@@ -87,14 +92,10 @@ func (l *layouter) layout(ctx context.Context, key string, in layoutInput) (*dia
 	if d, ok := l.cache[key]; ok {
 		return d, nil
 	}
-	if l.gv == nil {
-		gv, err := graphviz.New(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("graphviz: %w", err)
-		}
-		l.gv, l.cache = gv, map[string]*diagram{}
+	if l.cache == nil {
+		l.cache = map[string]*diagram{}
 	}
-	d, err := l.run(ctx, in)
+	d, err := run(ctx, in)
 	if err != nil {
 		return nil, err
 	}
@@ -107,11 +108,11 @@ func (l *layouter) layout(ctx context.Context, key string, in layoutInput) (*dia
 	return d, nil
 }
 
-func (l *layouter) run(ctx context.Context, in layoutInput) (*diagram, error) {
+func run(ctx context.Context, in layoutInput) (*diagram, error) {
 	d := &diagram{}
 	index := map[string]int{}
-	var dot bytes.Buffer
-	dot.WriteString("digraph G {\nrankdir=LR; nodesep=0.22; ranksep=0.9; node [shape=box, fixedsize=true, label=\"\"];\n")
+	var src bytes.Buffer
+	src.WriteString("digraph G {\nrankdir=LR; nodesep=0.22; ranksep=0.9; node [shape=box, fixedsize=true, label=\"\"];\n")
 	for i, n := range in.Nodes {
 		dn := dnode{ID: n.ID, Name: n.Name, Type: string(n.Type), Focus: n.ID == in.Focus}
 		dn.W = max(minNodeWidth, float64(len(n.Name)+len(n.Type)+4)*charWidth+24)
@@ -131,23 +132,32 @@ func (l *layouter) run(ctx context.Context, in layoutInput) (*diagram, error) {
 		}
 		index[n.ID] = i
 		d.Nodes = append(d.Nodes, dn)
-		fmt.Fprintf(&dot, "n%d [width=%.3f, height=%.3f];\n", i, dn.W/72, dn.H/72)
+		fmt.Fprintf(&src, "n%d [width=%.3f, height=%.3f];\n", i, dn.W/72, dn.H/72)
 	}
 	for _, e := range in.Edges {
 		f, okf := index[e[0]]
 		t, okt := index[e[1]]
 		if okf && okt {
-			fmt.Fprintf(&dot, "n%d -> n%d;\n", f, t)
+			fmt.Fprintf(&src, "n%d -> n%d;\n", f, t)
 		}
 	}
-	dot.WriteString("}\n")
-	g, err := graphviz.ParseBytes(dot.Bytes())
+	src.WriteString("}\n")
+	dot.Lock()
+	defer dot.Unlock()
+	if dot.gv == nil {
+		gv, err := graphviz.New(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("graphviz: %w", err)
+		}
+		dot.gv = gv
+	}
+	g, err := graphviz.ParseBytes(src.Bytes())
 	if err != nil {
 		return nil, fmt.Errorf("graphviz: %w", err)
 	}
 	defer g.Close()
 	var out bytes.Buffer
-	if err := l.gv.Render(ctx, g, graphviz.Format("plain"), &out); err != nil {
+	if err := dot.gv.Render(ctx, g, graphviz.Format("plain"), &out); err != nil {
 		return nil, fmt.Errorf("graphviz: %w", err)
 	}
 	if err := d.readPlain(out.String(), in.Edges); err != nil {
