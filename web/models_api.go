@@ -145,6 +145,10 @@ func (s *Server) modelDetail(ctx context.Context, name string) (*api.Model, erro
 	tests := map[string][]string{} // a column's generic tests, by its lower-case name
 	for _, kid := range g.Children(n.ID) {
 		kn := g.Node(kid)
+		if kn.Type == lineage.TypeUnitTest {
+			out.Tests = append(out.Tests, kn.Name) // a unit test runs before it: no page of its own
+			continue
+		}
 		if kn.Type != lineage.TypeTest {
 			out.Downstream = append(out.Downstream, kn.Name)
 			continue
