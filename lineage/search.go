@@ -244,7 +244,7 @@ func ParseColumnRef(gr *Graph, s string) (ColumnRef, error) {
 
 // resolveNode finds the node a name stands for, or "".
 func (gr *Graph) resolveNode(s string) string {
-	for _, id := range []string{s, SourceID(s), "exposure:" + s} {
+	for _, id := range []string{s, SourceID(s), "exposure:" + s, string(TypeMetric) + ":" + s, string(TypeSemanticModel) + ":" + s, string(TypeSavedQuery) + ":" + s} {
 		if gr.Node(id) != nil {
 			return id
 		}
