@@ -75,7 +75,7 @@ func runGit(ctx context.Context, dir, repo string, args ...string) (string, erro
 				continue // the temporary folder says nothing to the user
 			case a == repo:
 				a, afterRepo = redactURL(repo), true
-			case a == "--" || a == "-c" || a == "--quiet" || strings.HasPrefix(a, "advice."):
+			case a == "--" || a == "-c" || a == "--quiet" || a == "--no-checkout" || strings.HasPrefix(a, "advice."):
 				continue
 			}
 			shown = append(shown, a)

@@ -166,6 +166,10 @@ func (h *hub) retry(ctx context.Context, u string, limit int64, use func([]byte)
 			}
 		}
 		body, status, err := h.get(ctx, u, limit)
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // the URL is said once, by the FetchError
+		}
 		switch {
 		case err != nil:
 			last = err
