@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stratadata/strata/internal/testproj"
 	"github.com/stratadata/strata/models"
 )
 
@@ -74,10 +75,7 @@ func TestJinjaRuntimeErrors(t *testing.T) {
 // dbt_packages/.
 func fixture(t *testing.T, files map[string]string, name string) {
 	t.Helper()
-	root := filepath.Join("..", "..", "shared", "fixtures", "dbt-packages", name)
-	if _, err := os.Stat(root); err != nil {
-		t.Fatalf("the dbt package fixtures: %v", err)
-	}
+	root := filepath.Join(testproj.NeedDBTPackages(t), name)
 	err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err

@@ -18,6 +18,8 @@ import (
 
 	_ "github.com/duckdb/duckdb-go/v2"
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/stratadata/strata/internal/testproj"
 )
 
 var update = flag.Bool("update", false, "rewrite the cmp files of the scripts in testdata/script")
@@ -41,7 +43,17 @@ func TestScripts(t *testing.T) {
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("HOME", env.WorkDir) // so ~/.dbt holds no profiles
 			env.Setenv("REPO", repo)
+			if d, ok := testproj.DBTPackages(); ok {
+				env.Setenv("DBT_PACKAGES", d) // the shared dbt package fixtures
+			}
 			return nil
+		},
+		Condition: func(cond string) (bool, error) {
+			if cond == "dbtpackages" { // [!dbtpackages] skip: the fixtures are not here
+				_, ok := testproj.DBTPackages()
+				return ok, nil
+			}
+			return false, fmt.Errorf("unknown condition %q", cond)
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"duckq":     cmdDuckq,
