@@ -29,7 +29,6 @@ type pinned struct {
 	Latest  string // hub: the newest installable release, for "update available"
 
 	Git          string // git: the URL, env_var() rendered
-	GitLock      string // git: the URL as written in packages.yml, for the lock (no secrets)
 	Revision     string // git: the commit
 	Requested    string // git: the revision packages.yml asked for ("" for HEAD)
 	Subdirectory string
@@ -39,6 +38,10 @@ type pinned struct {
 	Tarball string
 
 	Name string // the package's project name: its folder in dbt_packages/
+
+	// Written is the git URL, local path or tarball URL as packages.yml writes it, with
+	// env_var() unrendered: what the lock records, so that a token never lands in it.
+	Written string
 
 	At place // where it was asked for (packages.yml, a package's packages.yml, the lock)
 }
@@ -135,19 +138,30 @@ func readLock(dir string) (*lock, error) {
 				return nil, errorAt(at, "package %s: the lock pins no single release (version %q); run strata deps --upgrade", p.Package, p.Version)
 			}
 		case scalarAt(n, "git") != "":
-			p.Kind, p.GitLock = SourceGit, scalarAt(n, "git")
+			p.Kind, p.Written = SourceGit, scalarAt(n, "git")
 			p.Revision, p.Subdirectory = scalarAt(n, "revision"), scalarAt(n, "subdirectory")
 			p.Requested = p.Revision
-			var perr *Error
-			if p.Git, perr = renderEnv(p.GitLock, at); perr != nil {
-				return nil, perr
-			}
 		case scalarAt(n, "local") != "":
-			p.Kind, p.Local = SourceLocal, scalarAt(n, "local")
+			p.Kind, p.Written = SourceLocal, scalarAt(n, "local")
 		case scalarAt(n, "tarball") != "":
-			p.Kind, p.Tarball = SourceTarball, scalarAt(n, "tarball")
+			p.Kind, p.Written = SourceTarball, scalarAt(n, "tarball")
 		default:
 			return nil, errorAt(at, "a lock entry needs package:, git:, local: or tarball:; delete %s and run strata deps to write it again", LockFile)
+		}
+		if p.Kind != SourceHub {
+			v, perr := renderEnv(p.Written, at)
+			if perr != nil {
+				return nil, perr
+			}
+			p.Git, p.Local, p.Tarball = v, v, v
+			switch p.Kind {
+			case SourceGit:
+				p.Local, p.Tarball = "", ""
+			case SourceLocal:
+				p.Git, p.Tarball = "", ""
+			default:
+				p.Git, p.Local = "", ""
+			}
 		}
 		l.Packages = append(l.Packages, p)
 	}
@@ -174,14 +188,14 @@ func writeLock(dir string, l *lock) error {
 		case SourceHub:
 			kv["package"], kv["version"] = p.Package, p.Version
 		case SourceGit:
-			kv["git"], kv["revision"] = p.GitLock, p.Revision
+			kv["git"], kv["revision"] = p.Written, p.Revision
 			if p.Subdirectory != "" {
 				kv["subdirectory"] = p.Subdirectory
 			}
 		case SourceLocal:
-			kv["local"] = p.Local
+			kv["local"] = p.Written
 		case SourceTarball:
-			kv["tarball"] = p.Tarball
+			kv["tarball"] = p.Written
 		}
 		for i, k := range slices.Sorted(maps.Keys(kv)) {
 			lead := "    "

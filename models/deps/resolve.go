@@ -157,7 +157,7 @@ func (r *resolver) pin(w *wanted) (pinned, error) {
 		for rev := range revs {
 			p.Requested = rev
 		}
-		p.Git, p.GitLock, p.Subdirectory = s.Git, gitLockURL(s), s.Subdirectory
+		p.Git, p.Written, p.Subdirectory = s.Git, written(s, "git", s.Git), s.Subdirectory
 		warn := true
 		for _, req := range w.reqs {
 			warn = warn && req.WarnUnpinned
@@ -171,20 +171,19 @@ func (r *resolver) pin(w *wanted) (pinned, error) {
 			r.say(fmt.Sprintf("%s: the git package %s %s, which can change without warning: pin a tag or commit with revision: (or set warn-unpinned: false)", s.At, redactURL(s.Git), how))
 		}
 	case SourceLocal:
-		p.Local = s.Local
+		p.Local, p.Written = s.Local, written(s, "local", s.Local)
 	case SourceTarball:
-		p.Tarball, p.Name = s.Tarball, s.Name
+		p.Tarball, p.Name, p.Written = s.Tarball, s.Name, written(s, "tarball", s.Tarball)
 	}
 	return p, nil
 }
 
-// gitLockURL is the URL the lock records: as written in packages.yml, so that a token
-// rendered from env_var() never lands in the lock.
-func gitLockURL(s spec) string {
-	if raw, ok := s.raw["git"].(string); ok {
+// written is a spec's value as packages.yml writes it (env_var() unrendered), for the lock.
+func written(s spec, key, rendered string) string {
+	if raw, ok := s.raw[key].(string); ok {
 		return raw
 	}
-	return s.Git
+	return rendered
 }
 
 func (r *resolver) say(msg string) {
