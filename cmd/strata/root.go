@@ -64,7 +64,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	pf.BoolVar(&a.noCache, "no-partial-parse", false, "load every file again, without the parse cache in .strata/ (dbt's flag)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err.Error()} })
 
-	root.AddCommand(a.initCmd(), a.compileCmd(), a.lsCmd(), a.showCmd(), a.runsCmd(), a.partitionsCmd(), a.backfillCmd(), a.backfillsCmd(), a.checkCmd(), a.docsCmd(), a.lineageCmd(), a.impactCmd(), a.verifyCmd(),
+	root.AddCommand(a.initCmd(), a.compileCmd(), a.lsCmd(), a.showCmd(), a.runsCmd(), a.partitionsCmd(), a.backfillCmd(), a.backfillsCmd(), a.checkCmd(), a.docsCmd(), a.lineageCmd(), a.impactCmd(), a.verifyCmd(), a.depsCmd(),
 		a.serveCmd(), a.mcpCmd(), a.statusCmd(), a.schedulesCmd(), a.whyCmd())
 	for _, c := range []engine.Command{engine.CommandRun, engine.CommandBuild, engine.CommandTest, engine.CommandSeed, engine.CommandSnapshot} {
 		root.AddCommand(a.execCmd(c))
