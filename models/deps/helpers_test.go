@@ -17,20 +17,15 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/stratadata/strata/internal/testproj"
 )
 
-// fixtures is /work/shared/fixtures/dbt-packages: three dbt packages as dbt deps installs
-// them, read in place (never copied into the repository).
+// fixtures is the shared dbt package fixtures' folder, read in place (never copied into
+// the repository); the test skips when this machine has none.
 func fixtures(t *testing.T) string {
 	t.Helper()
-	dir, err := filepath.Abs(filepath.Join("..", "..", "..", "shared", "fixtures", "dbt-packages"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(dir, "dbt_utils", "dbt_project.yml")); err != nil {
-		t.Skipf("the dbt package fixtures are not at %s: %v", dir, err)
-	}
-	return dir
+	return testproj.NeedDBTPackages(t)
 }
 
 // newProject writes a project's files under a new temporary folder and returns its path.
