@@ -120,12 +120,17 @@ func Install(ctx context.Context, dir string, opts Options) (*Result, error) {
 		tree string
 	}
 	var ready []staged
+	seen := map[string]pinned{}
 	for _, p := range pins {
 		say(opts.Progress, "Installing "+p.label())
 		p, tree, err := r.stageInstall(p)
 		if err != nil {
 			return nil, placeErr(err, p.At)
 		}
+		if prev, dup := seen[p.Name]; dup {
+			return nil, errorAt(p.At, "two packages are both named %q: %s (%s) and %s (%s); keep one of them", p.Name, prev.label(), prev.At, p.label(), p.At)
+		}
+		seen[p.Name] = p
 		ready = append(ready, staged{p, tree})
 		say(opts.Progress, "  Installed from "+p.versionName())
 		if p.Kind == SourceHub && p.Latest != "" {

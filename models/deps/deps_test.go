@@ -274,7 +274,7 @@ func hubFixture(t *testing.T) *testHub {
 	}
 	datePackages := "packages:\n  - package: dbt-labs/dbt_utils\n    version: [\">=1.0.0\", \"<2.0.0\"]\n"
 	h.add("godatadriven/dbt_date", "0.10.0", release{name: "dbt_date",
-		packages: []map[string]any{{"package": "dbt-labs/dbt_utils", "version": []string{">=1.0.0", "<2.0.0"}}},
+		packages: []map[string]any{{"package": "dbt-labs/dbt_utils", "version": []string{">=1.0.0", "<2.0.0"}, "unrendered": map[string]any{}}}, // a key packages.yml does not take: ignored in the hub's JSON
 		tarball:  folderTarball(t, filepath.Join(fx, "dbt_date"), "dbt-date-0.10.0", map[string]string{"packages.yml": datePackages, "release.txt": "0.10.0"})})
 	h.add("dbt-labs/audit_helper", "0.12.0", release{name: "audit_helper",
 		tarball: folderTarball(t, filepath.Join(fx, "audit_helper"), "dbt-audit-helper-0.12.0", map[string]string{"release.txt": "0.12.0"})})

@@ -321,7 +321,7 @@ func (r *resolver) fetch(p pinned) (*fetched, error) {
 			if err := yaml.Unmarshal(hv.Packages, &doc); err != nil || len(doc.Content) == 0 {
 				return nil, &FetchError{What: "GET " + r.hub.url(p.Package), Err: fmt.Errorf("release %s: its packages are not a list", p.Version), Hint: r.hub.hint()}
 			}
-			specs, perr := specList("hub "+p.label(), doc.Content[0])
+			specs, perr := specList("hub "+p.label(), doc.Content[0], true)
 			if perr != nil {
 				return nil, perr
 			}

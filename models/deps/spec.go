@@ -105,17 +105,18 @@ func specsOf(file string, root *yaml.Node, top []string) ([]spec, *Error) {
 	if list == nil || (list.Kind == yaml.ScalarNode && list.Tag == "!!null") {
 		return nil, nil
 	}
-	return specList(file, list)
+	return specList(file, list, false)
 }
 
-// specList reads a list of package entries.
-func specList(file string, list *yaml.Node) ([]spec, *Error) {
+// specList reads a list of package entries; lenient skips keys it does not know (a hub
+// release's packages, which the hub may describe with more than packages.yml takes).
+func specList(file string, list *yaml.Node, lenient bool) ([]spec, *Error) {
 	if list.Kind != yaml.SequenceNode {
 		return nil, &Error{File: file, Line: list.Line, Col: list.Column, Msg: "packages: must be a list of packages, each `- package: org/name`, `- git: URL` or `- local: path`"}
 	}
 	var out []spec
 	for _, item := range list.Content {
-		s, err := specOf(file, item)
+		s, err := specOf(file, item, lenient)
 		if err != nil {
 			return nil, err
 		}
@@ -125,7 +126,7 @@ func specList(file string, list *yaml.Node) ([]spec, *Error) {
 }
 
 // specOf reads one entry of packages:.
-func specOf(file string, n *yaml.Node) (spec, *Error) {
+func specOf(file string, n *yaml.Node, lenient bool) (spec, *Error) {
 	at := place{File: file, Line: n.Line, Col: n.Column}
 	if n.Kind != yaml.MappingNode {
 		return spec{}, errorAt(at, "a package entry is a mapping: `- package: org/name` with `version:`, `- git: URL`, or `- local: path`")
@@ -154,6 +155,9 @@ func specOf(file string, n *yaml.Node) (spec, *Error) {
 		kat := place{File: file, Line: k.Line, Col: k.Column}
 		vat := place{File: file, Line: v.Line, Col: v.Column}
 		if !slices.Contains(allowed, k.Value) {
+			if lenient {
+				continue
+			}
 			return spec{}, errorAt(kat, "unknown key %q in a %s package%s; it takes %s", k.Value, s.Kind, didYouMean(k.Value, allowed), strings.Join(quoted(allowed), ", "))
 		}
 		s.raw[k.Value] = nodeValue(v)
