@@ -648,6 +648,19 @@ func TestSpecForms(t *testing.T) {
 			t.Errorf("following the lock: %+v", res)
 		}
 	})
+	t.Run("a git repository by a path relative to the project", func(t *testing.T) {
+		t.Parallel()
+		dir := newProject(t, map[string]string{})
+		rel, err := filepath.Rel(dir, repo.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeFiles(t, dir, map[string]string{"packages.yml": fmt.Sprintf("packages:\n  - git: %s\n    revision: v1.0.0\n", rel)})
+		res, _, _ := mustInstall(t, dir, Options{})
+		if got := installed(res); !cmp.Equal(got, []string{"git_pkg=" + repo.c1}) {
+			t.Errorf("installed %v", got)
+		}
+	})
 	t.Run("strata.yml and packages-install-path", func(t *testing.T) {
 		t.Parallel()
 		dir := t.TempDir()

@@ -18,21 +18,22 @@ var shaRe = regexp.MustCompile(`^[0-9a-f]{7,64}$`)
 
 // checkoutGit clones a repository into dir at a revision (a tag, a branch, a commit;
 // "" for the default branch's HEAD) and returns the commit it is at. Tags are tried
-// before branches, as dbt does.
-func checkoutGit(ctx context.Context, repo, revision, dir string) (string, error) {
+// before branches, as dbt does. A repository given as a relative path is relative to
+// from (the project's folder).
+func checkoutGit(ctx context.Context, repo, revision, dir, from string) (string, error) {
 	if _, err := exec.LookPath("git"); err != nil {
 		return "", &FetchError{What: "git", Err: errors.New("the git command is not installed"), Hint: "install git: strata deps runs it for git packages"}
 	}
 	if revision != "" && !shaRe.MatchString(revision) {
 		// a branch or tag: one commit's worth of history is enough
-		if _, err := runGit(ctx, "", repo, "clone", "--quiet", "--depth", "1", "--branch", revision, "--", repo, dir); err == nil {
+		if _, err := runGit(ctx, from, repo, "clone", "--quiet", "--depth", "1", "--branch", revision, "--", repo, dir); err == nil {
 			return runGit(ctx, dir, repo, "rev-parse", "HEAD")
 		}
 		if err := os.RemoveAll(dir); err != nil {
 			return "", err
 		}
 	}
-	if _, err := runGit(ctx, "", repo, "clone", "--quiet", "--no-checkout", "--", repo, dir); err != nil {
+	if _, err := runGit(ctx, from, repo, "clone", "--quiet", "--no-checkout", "--", repo, dir); err != nil {
 		return "", err
 	}
 	sha := ""

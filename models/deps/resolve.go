@@ -333,7 +333,7 @@ func (r *resolver) fetch(p pinned) (*fetched, error) {
 		return f, nil
 	case SourceGit:
 		clone := r.tmp()
-		sha, err := checkoutGit(r.ctx, p.Git, firstNonEmpty(p.Requested, p.Revision), clone)
+		sha, err := checkoutGit(r.ctx, p.Git, firstNonEmpty(p.Requested, p.Revision), clone, r.proj.Dir)
 		if err != nil {
 			return nil, err
 		}
