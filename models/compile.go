@@ -183,6 +183,12 @@ func (p *Project) resolveWith(sql, self string, depth int, read *Window, subst m
 				continue
 			}
 			b.WriteString(p.Relation(m))
+		case strings.HasPrefix(token, "attr:"):
+			v, err := p.relationAttr(token[5:])
+			if err != nil {
+				return "", err
+			}
+			b.WriteString(v)
 		case strings.HasPrefix(token, "src:"):
 			t := p.SourceTable(token[4:])
 			if t == nil {

@@ -292,7 +292,7 @@ func skipSpace(s string, i int) int {
 func (re *renderEnv) context(self string, st *renderState) *exec.Context {
 	p := re.project
 	ctx := exec.NewContext(maps.Clone(re.base))
-	ctx.Set("ref", func(args *exec.VarArgs) (string, error) {
+	ctx.Set("ref", func(args *exec.VarArgs) (any, error) {
 		var name string
 		switch len(args.Args) {
 		case 1:
@@ -313,11 +313,11 @@ func (re *renderEnv) context(self string, st *renderState) *exec.Context {
 			pos = st.pos("'"+name+"'", `"`+name+`"`)
 		}
 		st.refs = append(st.refs, Ref{Name: name, Pos: pos})
-		return refPlaceholder(name), nil
+		return p.refRelation(name), nil
 	})
-	ctx.Set("source", func(source, table string) string {
+	ctx.Set("source", func(source, table string) relation {
 		st.sources = append(st.sources, SourceRef{Source: source, Table: table, Pos: st.callPos("source", source)})
-		return srcPlaceholder(source, table)
+		return p.sourceRelation(source, table)
 	})
 	ctx.Set("config", func(args *exec.VarArgs) string {
 		if st.config.values == nil {
@@ -387,7 +387,7 @@ func (re *renderEnv) context(self string, st *renderState) *exec.Context {
 	}
 	setWindowVars(ctx, st)
 	if self != "" {
-		ctx.Set("this", refPlaceholder(self))
+		ctx.Set("this", p.refRelation(self))
 		ctx.Set("model", map[string]any{"name": self, "path": st.file})
 	}
 	if re.needsMacros(st.raw) {

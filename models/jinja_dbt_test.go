@@ -128,3 +128,23 @@ func TestPackages(t *testing.T) {
 		t.Errorf("calling the broken file's macro: %v", err)
 	}
 }
+
+// TestRelations: ref(), source() and this are dbt's Relation objects: they render as the
+// relation and have its attributes and metadata.
+func TestRelations(t *testing.T) {
+	got, err := compileOne(t, map[string]string{
+		"strata.yml":     "name: p\nwarehouse:\n  path: shop.duckdb\n",
+		"models/b.sql":   "{{ config(schema='marts', alias='bee') }}select 1 as x",
+		"models/src.yml": "version: 2\nsources:\n  - name: raw\n    schema: landing\n    tables:\n      - name: orders\n        identifier: orders_v2\n",
+		"models/a.sql": "select * from {{ ref('b') }} -- {{ ref('b').identifier }} {{ ref('b').schema }} {{ ref('b').database }} " +
+			"{{ ref('b').metadata.type }} {{ source('raw', 'orders').identifier }} {{ source('raw', 'orders').schema }} {{ this.name }} " +
+			"{{ 'rel' if ref('b') is mapping else 'str' }} {{ ref('b').include(database=false) }}",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `select * from "main_marts"."bee" -- bee main_marts shop DuckDBRelation orders_v2 landing a rel "main_marts"."bee"`
+	if got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+}
