@@ -75,9 +75,11 @@ func Install(ctx context.Context, dir string, opts Options) (*Result, error) {
 		return res, nil
 	}
 	hash := specHash(specs)
-	lk, err := readLock(proj.Dir)
-	if err != nil {
-		return nil, err
+	var lk *lock
+	if !opts.Upgrade { // --upgrade writes the lock anew: a broken one is no obstacle
+		if lk, err = readLock(proj.Dir); err != nil {
+			return nil, err
+		}
 	}
 	parent := filepath.Dir(proj.InstallPath)
 	if err := os.MkdirAll(parent, 0o755); err != nil {
@@ -92,8 +94,8 @@ func Install(ctx context.Context, dir string, opts Options) (*Result, error) {
 	r := &resolver{ctx: ctx, proj: proj, hub: h, stage: stage, warn: opts.Warn, fetched: map[string]*fetched{}, warned: map[string]bool{}}
 	var pins []pinned
 	switch {
-	case lk == nil, opts.Upgrade, lk.Hash != hash:
-		if lk != nil && !opts.Upgrade {
+	case lk == nil, lk.Hash != hash:
+		if lk != nil {
 			say(opts.Progress, fmt.Sprintf("%s changed since %s was written: resolving it again", specFile, LockFile))
 		}
 		if pins, err = r.resolve(specs); err != nil {

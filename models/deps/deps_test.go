@@ -703,4 +703,11 @@ func TestLockErrors(t *testing.T) {
 	writeFiles(t, dir, map[string]string{LockFile: "packages:\n  - package: dbt-labs/dbt_utils\n    version: '>=1.0.0'\nsha1_hash: " + specHashOf(t, dir) + "\n"})
 	_, _, _, err := install(t, dir, Options{HubURL: "http://127.0.0.1:1/"})
 	checkErr(t, err, false, `^package-lock.yml:2:5: package dbt-labs/dbt_utils: the lock pins no single release \(version ">=1.0.0"\); run strata deps --upgrade`)
+
+	// --upgrade writes the lock anew: the broken one is not read
+	writeFiles(t, dir, map[string]string{"packages.yml": "packages:\n  - local: pkg\n", "pkg/dbt_project.yml": "name: pkg\n", LockFile: "packages: [\n"})
+	res, _, _ := mustInstall(t, dir, Options{Upgrade: true})
+	if !res.LockUpdated || !cmp.Equal(installed(res), []string{"pkg="}) {
+		t.Errorf("--upgrade over a broken lock: %+v", res)
+	}
 }
