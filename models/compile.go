@@ -18,6 +18,11 @@ type CompileOptions struct {
 	// Window renders a partitioned model for one partition: partition_start, ds, … take
 	// its values, and refs to models that declare event_time are filtered to the span read.
 	Window *Window
+	// Live is the warehouse a model that reads it while rendering (run_query,
+	// adapter.get_columns_in_relation, dbt_utils.star, …) renders against: at run
+	// time, after its upstream models are built. Without it such a model renders as at
+	// load, with execute false.
+	Live Introspector
 }
 
 // Quote quotes a SQL identifier for DuckDB.
@@ -95,8 +100,12 @@ func (p *Project) Compile(m *Model, opts CompileOptions) (string, error) {
 		return "", &PythonModelError{Model: m.Name, Pos: Pos{File: m.Path, Line: 1, Col: 1}}
 	}
 	sql := m.rendered
+	var live Introspector
+	if opts.Live != nil && p.Introspects(m) {
+		live = opts.Live
+	}
 	if opts.Window != nil && m.tmpl != nil {
-		st := &renderState{file: m.Path, raw: m.raw, window: opts.Window, spec: m.partition}
+		st := &renderState{file: m.Path, raw: m.raw, window: opts.Window, spec: m.partition, live: live}
 		out, err := p.renderEnv().render(m.tmpl, m.Name, st)
 		if err != nil {
 			return "", err
@@ -110,8 +119,8 @@ func (p *Project) Compile(m *Model, opts CompileOptions) (string, error) {
 		}
 		return p.resolve(out, m.Name, 0, &read)
 	}
-	if opts.Incremental && m.Kind == KindIncremental && m.tmpl != nil {
-		st := &renderState{file: m.Path, raw: m.raw, incremental: true}
+	if (opts.Incremental && m.Kind == KindIncremental || live != nil) && m.tmpl != nil {
+		st := &renderState{file: m.Path, raw: m.raw, incremental: opts.Incremental && m.Kind == KindIncremental, live: live}
 		out, err := p.renderEnv().render(m.tmpl, m.Name, st)
 		if err != nil {
 			return "", err

@@ -128,3 +128,9 @@ string_agg({{ measure }}, {{ delimiter_text }}{% if order_by_clause %} {{ order_
 
 {%- macro should_store_failures() -%}{{ return(false) }}{%- endmacro -%}
 {%- macro should_full_refresh() -%}{{ return(flags.FULL_REFRESH) }}{%- endmacro -%}
+
+{#- statement runs its body's SQL when the model renders at run time (execute), for
+    load_result(name). -#}
+{%- macro statement(name=None, fetch_result=False, auto_begin=True, language='sql') -%}
+{%- if execute -%}{%- do __statement(name, caller()) -%}{%- endif -%}
+{%- endmacro -%}

@@ -160,7 +160,6 @@ func newRenderEnv(p *Project, env func(string) (string, bool)) *renderEnv {
 	}
 	base.Set("target", target)
 	base.Set("project_name", p.Name)
-	base.Set("execute", true)
 	base.Set("__splat", splatFunc)
 	base.Set("flags", map[string]any{"FULL_REFRESH": false, "WHICH": "run"})
 	base.Set("log", func(_ *exec.VarArgs) string { return "" })
@@ -175,14 +174,14 @@ func newRenderEnv(p *Project, env func(string) (string, bool)) *renderEnv {
 		"raise_compiler_error": func(msg string) (string, error) { return "", fmt.Errorf("%s", msg) },
 		"warn":                 func(msg string) string { return "" },
 	})
-	for _, name := range []string{"run_query", "statement", "adapter", "load_result", "graph"} { // adapter: see defineMacros
+	for _, name := range []string{"adapter", "graph"} { // adapter: see defineMacros
 		name := name
 		base.Set(name, func(_ *exec.VarArgs) (string, error) {
 			return "", fmt.Errorf("%s is a dbt feature strata does not support in templates", name)
 		})
 	}
 	re.base = map[string]any{}
-	for _, k := range []string{"__splat", "target", "project_name", "execute", "flags", "log", "doc", "exceptions", "run_query", "statement", "adapter", "load_result", "graph"} {
+	for _, k := range []string{"__splat", "target", "project_name", "flags", "log", "doc", "exceptions", "adapter", "graph"} {
 		v, _ := base.Get(k)
 		re.base[k] = v
 	}
@@ -207,6 +206,8 @@ type renderState struct {
 	varOverrides map[string]any
 	envOverrides map[string]string
 	extra        map[string]any // more context: a project hook's schemas, invocation_id, …
+	live         Introspector   // the warehouse, at run time: execute is true
+	results      map[string]any // statement results, by name, for load_result
 }
 
 func (s *renderState) read(set *map[string]bool, name string) {
@@ -382,6 +383,8 @@ func (re *renderEnv) context(self string, st *renderState) *exec.Context {
 		return "", nil
 	})
 	ctx.Set("is_incremental", func() bool { return st.incremental })
+	ctx.Set("__strata_root", &rootContext{ctx})
+	re.introspection(ctx, st)
 	for k, v := range st.extra {
 		ctx.Set(k, v)
 	}

@@ -3,9 +3,11 @@ package models
 import (
 	"fmt"
 	"reflect"
+	"strings"
 
 	"github.com/nikolalohinski/gonja/v2"
 	"github.com/nikolalohinski/gonja/v2/builtins"
+	controlStructures "github.com/nikolalohinski/gonja/v2/builtins/control_structures"
 	"github.com/nikolalohinski/gonja/v2/exec"
 	"github.com/nikolalohinski/gonja/v2/nodes"
 	"github.com/nikolalohinski/gonja/v2/parser"
@@ -21,6 +23,9 @@ var dbtEnvironment = func() *exec.Environment {
 	cs := exec.NewControlStructureSet(map[string]parser.ControlStructureParser{}).Update(builtins.ControlStructures)
 	if inner, ok := builtins.ControlStructures.Get("set"); ok {
 		_ = cs.Replace("set", boxedSetParser(inner))
+	}
+	if inner, ok := builtins.ControlStructures.Get("call"); ok {
+		_ = cs.Replace("call", callParser(inner))
 	}
 	if inner, ok := builtins.ControlStructures.Get("macro"); ok {
 		_ = cs.Replace("macro", returningMacroParser(inner))
@@ -73,6 +78,56 @@ func (s *boxedSet) Execute(r *exec.Renderer, tag *nodes.ControlStructureBlock) e
 		}
 	}
 	return nil
+}
+
+// rootContext is a render's top context, reachable from every scope below it.
+type rootContext struct{ ctx *exec.Context }
+
+// callBlock is {% call m(...) %}body{% endcall %} whose caller() reaches m also when m
+// was defined in another scope than the call (a package's macro, called from a macro):
+// gonja hands the caller over in the calling scope only.
+type callBlock struct {
+	*controlStructures.CallControlStructure
+}
+
+func callParser(inner parser.ControlStructureParser) parser.ControlStructureParser {
+	return func(p *parser.Parser, args *parser.Parser) (nodes.ControlStructure, error) {
+		cs, err := inner(p, args)
+		if err != nil {
+			return nil, err
+		}
+		if c, ok := cs.(*controlStructures.CallControlStructure); ok {
+			return &callBlock{c}, nil
+		}
+		return cs, nil
+	}
+}
+
+func (c *callBlock) Execute(r *exec.Renderer, tag *nodes.ControlStructureBlock) error {
+	root, _ := r.Environment.Context.Get("__strata_root")
+	rc, ok := root.(*rootContext)
+	if !ok {
+		return c.CallControlStructure.Execute(r, tag)
+	}
+	callerFn := func(*exec.VarArgs) *exec.Value {
+		buf := new(strings.Builder)
+		sub := r.Inherit()
+		sub.Output = buf
+		if err := sub.ExecuteWrapper(c.Body); err != nil {
+			return exec.AsValue(err)
+		}
+		return exec.AsSafeValue(buf.String())
+	}
+	r.Environment.Context.Set("__gonja_caller__", callerFn)
+	rc.ctx.Set("__gonja_caller__", exec.Macro(callerFn))
+	result := r.Eval(c.Call)
+	r.Environment.Context.Set("__gonja_caller__", nil)
+	rc.ctx.Set("__gonja_caller__", nil)
+	if result.IsError() {
+		return fmt.Errorf("{%% call %%}: %w", result)
+	}
+	_, err := r.Output.Write([]byte(result.String()))
+	return err
 }
 
 // returningMacro is `{% macro name(...) %}` whose {{ return(x) }} gives its value.
@@ -207,6 +262,18 @@ func listMethods(base *exec.MethodSet[[]any]) *exec.MethodSet[[]any] {
 			}
 		}
 		return nil, fmt.Errorf("list.remove(x): x not in list")
+	}
+	// an agate table's columns: columns.items() gives (name, column) pairs
+	methods["items"] = func(self []any, _ *exec.Value, _ *exec.VarArgs) (any, error) {
+		out := make([]any, 0, len(self))
+		for _, x := range self {
+			col, ok := x.(map[string]any)
+			if !ok {
+				return nil, fmt.Errorf("items() is for dicts, and an agate table's columns")
+			}
+			out = append(out, []any{col["name"], col})
+		}
+		return out, nil
 	}
 	methods["index"] = func(self []any, _ *exec.Value, args *exec.VarArgs) (any, error) {
 		for i, x := range self {

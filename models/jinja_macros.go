@@ -167,7 +167,9 @@ func (re *renderEnv) defineMacros(ctx *exec.Context, st *renderState) {
 		ctx.Set(name, space)
 	}
 	ctx.Set("return", returnFunc)
-	ctx.Set("adapter", re.adapter(ns))
+	a := re.adapter(ns)
+	re.liveAdapter(a, st)
+	ctx.Set("adapter", a)
 }
 
 // adapter is dbt's adapter object, as far as a render can use it.
@@ -220,7 +222,7 @@ func (re *renderEnv) adapter(ns map[string]map[string]any) map[string]any {
 			return exec.Macro(func(*exec.VarArgs) *exec.Value { return exec.AsValue(err) }), nil
 		},
 	}
-	for _, name := range []string{"get_columns_in_relation", "get_relation", "drop_relation", "execute", "get_missing_columns", "expand_target_column_types", "create_schema", "list_relations_without_caching"} {
+	for _, name := range []string{"drop_relation", "execute", "get_missing_columns", "expand_target_column_types", "create_schema", "list_relations_without_caching"} {
 		name := name
 		a[name] = func(_ *exec.VarArgs) (string, error) {
 			return "", fmt.Errorf("adapter.%s reads the warehouse while the project is rendered, which strata does not do yet", name)

@@ -374,13 +374,6 @@ func TestUnsupportedDbtFeatures(t *testing.T) {
 			},
 			want: []wantErr{{"models/schema.yml", 4, 5, []string{"versions"}}},
 		},
-		{
-			name: "run_query in a model",
-			files: map[string]string{
-				"models/a.sql": "select 1\n{% set r = run_query('select 1') %}\n",
-			},
-			want: []wantErr{{"models/a.sql", 2, 0, []string{"run_query"}}},
-		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -61,7 +61,7 @@ func (l *loader) applyConfigs() {
 			m.Config.Materialized = "seed"
 		}
 		l.add(m.Config.validate(m)...)
-		if m.Kind != KindIncremental && m.Kind != KindPartitioned {
+		if m.Kind != KindIncremental && m.Kind != KindPartitioned && !l.p.readsWarehouse(m) {
 			m.tmpl = nil // only these render again; the parsed template is most of a model's memory
 		} else if m.tmpl == nil && m.reused {
 			// its load render came from the parse cache: parse it for the renders to come

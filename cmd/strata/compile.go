@@ -1,11 +1,13 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
 
+	"github.com/stratadata/strata/engine"
 	"github.com/stratadata/strata/lineage"
 	"github.com/stratadata/strata/models"
 )
@@ -44,7 +46,7 @@ func (a *app) compileCmd() *cobra.Command {
 					fmt.Fprintf(a.stderr, "warning: %s: %s is a Python model: strata cannot compile or build it\n", n.Path, n.Name)
 					continue
 				case n.Type == lineage.TypeModel || n.Type == lineage.TypeSnapshot:
-					sql, err = p.Compile(n.Model, models.CompileOptions{})
+					sql, err = a.compileLive(cmd.Context(), p, n.Model)
 				case n.Type == lineage.TypeTest && (len(all) == 0 || ids[id]):
 					if len(all) > 0 && !explicitlyNamed(all, n.Name) {
 						continue
@@ -92,4 +94,25 @@ func explicitlyNamed(sel []string, name string) bool {
 		}
 	}
 	return false
+}
+
+// compileLive compiles a model; one whose Jinja reads the warehouse (run_query,
+// dbt_utils.star, …) renders against the warehouse when it is there and free, as dbt's
+// compile does, else as at load.
+func (a *app) compileLive(ctx context.Context, p *models.Project, m *models.Model) (string, error) {
+	if !p.Introspects(m) {
+		return p.Compile(m, models.CompileOptions{})
+	}
+	w, err := engine.OpenExisting(ctx, p)
+	if err != nil {
+		return p.Compile(m, models.CompileOptions{})
+	}
+	defer w.Close()
+	var sql string
+	err = w.Introspect(ctx, func(live models.Introspector) error {
+		var err error
+		sql, err = p.Compile(m, models.CompileOptions{Live: live})
+		return err
+	})
+	return sql, err
 }
