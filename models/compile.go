@@ -43,7 +43,7 @@ func (p *Project) Schema(m *Model) string {
 		if s, ok := p.schemaCache.Load(key); ok {
 			return s.(string)
 		}
-		if s, err := p.callMacro("generate_schema_name", nilIfEmpty(custom), map[string]any{"name": m.Name, "path": m.Path}); err == nil {
+		if s, err := p.callMacro("generate_schema_name", nilIfEmpty(custom), p.nodeObject(m.Name, m.Path)); err == nil {
 			s = strings.TrimSpace(s)
 			p.schemaCache.Store(key, s)
 			return s

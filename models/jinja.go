@@ -180,10 +180,16 @@ func newRenderEnv(p *Project, env func(string) (string, bool)) *renderEnv {
 			return "", fmt.Errorf("%s is a dbt feature strata does not support in templates", name)
 		})
 	}
+	for k, v := range dbtFunctions(p, time.Now().UTC()) {
+		base.Set(k, v)
+	}
 	re.base = map[string]any{}
 	for _, k := range []string{"__splat", "target", "project_name", "flags", "log", "doc", "exceptions", "adapter", "graph"} {
 		v, _ := base.Get(k)
 		re.base[k] = v
+	}
+	for k := range dbtFunctions(p, time.Time{}) {
+		re.base[k], _ = base.Get(k)
 	}
 	return re
 }
@@ -391,7 +397,9 @@ func (re *renderEnv) context(self string, st *renderState) *exec.Context {
 	setWindowVars(ctx, st)
 	if self != "" {
 		ctx.Set("this", p.refRelation(self))
-		ctx.Set("model", map[string]any{"name": self, "path": st.file})
+		node := p.nodeObject(self, st.file)
+		ctx.Set("model", node)
+		ctx.Set("node", node)
 	}
 	if re.needsMacros(st.raw) {
 		re.defineMacros(ctx, st)

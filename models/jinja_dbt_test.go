@@ -45,6 +45,14 @@ func TestJinjaRuntime(t *testing.T) {
 		{"dbt cross-database macros", "{{ dbt.dateadd('day', 1, 'd') }}|{{ dbt.type_string() }}|{{ dbt.hash('x') }}|{{ dbt.safe_cast('x', dbt.type_int()) }}", "(d + interval (1) day)|varchar|md5(cast(x as varchar))|try_cast(x as integer)"},
 		{"dbt macros unqualified", "{{ concat(['a', 'b']) }} {{ string_literal('s') }} {{ escape_single_quotes(\"it's\") }}", "a || b 's' it''s"},
 		{"adapter.quote", "{{ adapter.quote('my col') }}", `"my col"`},
+		{"tojson and fromjson", `{{ tojson({'a': [1, 2]}) }} {{ fromjson('{"k": 3}')['k'] }}`, `{"a":[1,2]} 3`},
+		{"toyaml and fromyaml", "{{ fromyaml('a: [1, 2]')['a'][1] }}", "2"},
+		{"as_bool, as_number, as_native", "{{ as_bool('true') }} {{ as_number('41') + 1 }} {{ as_native('[1, 2]') | length }}", "True 42 2"},
+		{"zip and set", "{% for a, b in zip([1, 2], ['x', 'y']) %}{{ a }}{{ b }};{% endfor %} {{ set([1, 1, 2]) | length }}", "1x;2y; 2"},
+		{"modules.re", "{{ modules.re.sub('[0-9]+', '#', 'a1b22') }} {{ modules.re.match('(a)(b)', 'abc').group(2) }}", "a#b# b"},
+		{"modules.datetime", "{{ modules.datetime.datetime.strptime('2024-03-05', '%Y-%m-%d').strftime('%d/%m/%Y') }}", "05/03/2024"},
+		{"the model", "{{ model.resource_type }} {{ model.name }} {{ model.fqn | join('.') }} {{ node.package_name }} {{ model.original_file_path }}", "model a p.a p models/a.sql"},
+		{"api.Relation.create", "{{ api.Relation.create(schema='s', identifier='t') }}", `"s"."t"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := compileOne(t, map[string]string{"models/a.sql": "select 1 -- " + tc.src})
@@ -146,5 +154,21 @@ func TestRelations(t *testing.T) {
 	want := `select * from "main_marts"."bee" -- bee main_marts shop DuckDBRelation orders_v2 landing a rel "main_marts"."bee"`
 	if got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
+	}
+}
+
+// TestGenerateSchemaNameNode: the project's generate_schema_name gets dbt's node, with
+// its resource_type, fqn and config.
+func TestGenerateSchemaNameNode(t *testing.T) {
+	got, err := compileOne(t, map[string]string{
+		"macros/schema.sql": "{% macro generate_schema_name(custom, node) %}{{ node.resource_type }}_{{ node.fqn[1] }}_{{ node.config.materialized }}{% endmacro %}",
+		"models/marts/b.sql": "{{ config(materialized='table', schema='x') }}select 1 as x",
+		"models/a.sql":       "select * from {{ ref('b') }}",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `select * from "model_marts_table"."b"`; got != want {
+		t.Errorf("got %s, want %s", got, want)
 	}
 }
