@@ -161,7 +161,7 @@ func TestRelations(t *testing.T) {
 // its resource_type, fqn and config.
 func TestGenerateSchemaNameNode(t *testing.T) {
 	got, err := compileOne(t, map[string]string{
-		"macros/schema.sql": "{% macro generate_schema_name(custom, node) %}{{ node.resource_type }}_{{ node.fqn[1] }}_{{ node.config.materialized }}{% endmacro %}",
+		"macros/schema.sql":  "{% macro generate_schema_name(custom, node) %}{{ node.resource_type }}_{{ node.fqn[1] }}_{{ node.config.materialized }}{% endmacro %}",
 		"models/marts/b.sql": "{{ config(materialized='table', schema='x') }}select 1 as x",
 		"models/a.sql":       "select * from {{ ref('b') }}",
 	})
