@@ -172,3 +172,31 @@ func TestGenerateSchemaNameNode(t *testing.T) {
 		t.Errorf("got %s, want %s", got, want)
 	}
 }
+
+// TestJinjaProjectConfigs: configs in dbt_project.yml written with Jinja take their
+// rendered values: enabled from a var, a schema, a list of tags.
+func TestJinjaProjectConfigs(t *testing.T) {
+	files := map[string]string{
+		"dbt_project.yml": "name: p\nprofile: p\nvars:\n  use_b: false\nmodels:\n  p:\n    +schema: \"{{ 'st' ~ 'g' }}\"\n    b:\n      +enabled: \"{{ var('use_b', true) }}\"\n    a:\n      +tags: \"{{ ['x', 'y'] }}\"\n      +post-hook: \"select '{{ this }}'\"\n",
+		"profiles.yml":    "p:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n      path: p.duckdb\n",
+		"models/a.sql":    "select 1 as x",
+		"models/b.sql":    "select 2 as x",
+	}
+	p, err := models.Load(writeProject(t, files), models.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Models["b"] != nil {
+		t.Error("b is enabled: its +enabled renders false")
+	}
+	a := p.Models["a"]
+	if got := strings.Join(a.Config.Tags, ","); got != "x,y" {
+		t.Errorf("tags %q, want x,y", got)
+	}
+	if got := p.Schema(a); got != "main_stg" {
+		t.Errorf("schema %q, want main_stg", got)
+	}
+	if len(a.Config.PostHook) != 1 || !strings.Contains(a.Config.PostHook[0], "{{ this }}") {
+		t.Errorf("the post-hook renders when it runs: %q", a.Config.PostHook)
+	}
+}

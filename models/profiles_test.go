@@ -45,6 +45,18 @@ func TestProfiles(t *testing.T) {
 			want: models.Warehouse{Type: "duckdb", Path: "from_env.duckdb", Schema: "main", Target: "dev"},
 		},
 		{
+			name:     "only the selected target is rendered",
+			profiles: "jaffle:\n  target: \"{{ env_var('T', 'dev') }}\"\n  outputs:\n    dev:\n      type: duckdb\n      path: dev.duckdb\n    prod:\n      type: duckdb\n      path: \"{{ env_var('PROD_DB') }}\"\n",
+			opts:     models.Options{Env: func(string) (string, bool) { return "", false }},
+			want:     models.Warehouse{Type: "duckdb", Path: "dev.duckdb", Schema: "main", Target: "dev"},
+		},
+		{
+			name:     "the selected target's env_var without a default",
+			profiles: "jaffle:\n  target: prod\n  outputs:\n    prod:\n      type: duckdb\n      path: \"{{ env_var('PROD_DB') }}\"\n",
+			opts:     models.Options{Env: func(string) (string, bool) { return "", false }},
+			errs:     []wantErr{{"profiles.yml", 6, 13, []string{"PROD_DB is not set"}}},
+		},
+		{
 			name:     "non-duckdb target",
 			profiles: "jaffle:\n  target: dev\n  outputs:\n    dev:\n      type: postgres\n      host: localhost\n",
 			errs:     []wantErr{{"profiles.yml", 5, 7, []string{`"postgres"`, "duckdb"}}},

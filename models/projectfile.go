@@ -170,6 +170,12 @@ func (l *loader) readProjectFile() error {
 		}
 		l.p.Warnings = append(l.p.Warnings, fmt.Sprintf("%s:%d:%d: %s (ignored)", file, kv.KeyN.Line, kv.KeyN.Column, msg))
 	}
+	l.readVars(file, get(root, "vars"))
+	// configs written with Jinja ("{{ var('x', false) }}") take their rendered value, as
+	// in dbt; hooks render later, when they run
+	for _, key := range []string{"models", "seeds", "snapshots", "data_tests", "tests"} {
+		l.renderConfigs(file, get(root, key))
+	}
 	for _, key := range []string{"models", "seeds", "snapshots"} {
 		l.folders[key] = parseFolderConfig(file, get(root, key), unknown)
 	}
@@ -178,7 +184,6 @@ func (l *loader) readProjectFile() error {
 	} else {
 		l.folders["data_tests"] = parseFolderConfig(file, get(root, "tests"), unknown)
 	}
-	l.readVars(file, get(root, "vars"))
 	l.readProjectHooks(file, root)
 
 	if l.p.Flavor == "strata" {
@@ -317,7 +322,11 @@ func (l *loader) readProfile(profile string) {
 		return
 	}
 	file := l.rel(path)
-	if strings.Contains(string(data), "{{") {
+	// only the selected target is rendered, as dbt does: another target's env_var()
+	// without a default is no error; a file whose YAML holds Jinja in its structure is
+	// rendered whole first
+	rawRoot, rawErr := parseYAML(file, data)
+	if strings.Contains(string(data), "{{") && rawErr != nil {
 		st := &renderState{file: file, raw: string(data)}
 		re := newRenderEnv(l.p, l.opts.Env)
 		if t, perr := parseTemplate(file, string(data)); perr != nil {
@@ -331,7 +340,10 @@ func (l *loader) readProfile(profile string) {
 			data = []byte(out)
 		}
 	}
-	root, perr := parseYAML(file, data)
+	root, perr := rawRoot, rawErr
+	if rawErr != nil {
+		root, perr = parseYAML(file, data)
+	}
 	if perr != nil {
 		l.add(perr)
 		return
@@ -343,7 +355,9 @@ func (l *loader) readProfile(profile string) {
 	}
 	target := l.opts.Target
 	if target == "" {
-		target = scalar(get(pn, "target"))
+		tn := get(pn, "target")
+		l.renderScalars(file, string(data), tn)
+		target = scalar(tn)
 	}
 	if target == "" {
 		target = "dev"
@@ -354,6 +368,7 @@ func (l *loader) readProfile(profile string) {
 		l.add(errorf(file, pn.Line, pn.Column, "profile %q has no target %q%s", profile, target, didYouMean(target, keysOf(outputs))))
 		return
 	}
+	l.renderScalars(file, string(data), tn)
 	w := Warehouse{Type: "duckdb", Path: ":memory:", Schema: "main", Target: target}
 	if t := scalar(get(tn, "type")); t != "duckdb" {
 		l.add(errorf(file, tn.Line, tn.Column, "profile %q target %q has type %q: strata runs dbt projects on DuckDB only (type: duckdb)", profile, target, t))
@@ -361,6 +376,73 @@ func (l *loader) readProfile(profile string) {
 	}
 	l.applyWarehouse(file, &w, tn)
 	l.finishWarehouse(&w)
+}
+
+// renderConfigs renders the Jinja in a project file's configs, in place, with the
+// rendered text read as YAML (so "{{ var('x', false) }}" is false, and a rendered list is
+// a list); hooks are left for their run.
+func (l *loader) renderConfigs(file string, n *yaml.Node) {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		switch strings.TrimPrefix(strings.ReplaceAll(k.Value, "_", "-"), "+") {
+		case "pre-hook", "post-hook":
+			continue
+		}
+		if v.Kind == yaml.ScalarNode && (strings.Contains(v.Value, "{{") || strings.Contains(v.Value, "{%")) {
+			line, col := v.Line, v.Column
+			l.renderScalars(file, "", v)
+			var parsed yaml.Node
+			if err := yaml.Unmarshal([]byte(v.Value), &parsed); err == nil && len(parsed.Content) == 1 {
+				*v = *parsed.Content[0]
+				setPos(v, line, col)
+			}
+			continue
+		}
+		l.renderConfigs(file, v)
+	}
+}
+
+// setPos places a node (and what is in it) at a position.
+func setPos(n *yaml.Node, line, col int) {
+	n.Line, n.Column = line, col
+	for _, c := range n.Content {
+		setPos(c, line, col)
+	}
+}
+
+// renderScalars renders the Jinja in every string under n, in place; an error is placed
+// at its value.
+func (l *loader) renderScalars(file, raw string, n *yaml.Node) {
+	if n == nil {
+		return
+	}
+	if n.Kind == yaml.ScalarNode {
+		if !strings.Contains(n.Value, "{{") && !strings.Contains(n.Value, "{%") {
+			return
+		}
+		t, perr := parseTemplate(file, n.Value)
+		if perr != nil {
+			l.add(errorf(file, n.Line, n.Column, "%s", perr.Msg))
+			return
+		}
+		st := &renderState{file: file, raw: n.Value}
+		out, rerr := newRenderEnv(l.p, l.opts.Env).render(t, "", st)
+		if rerr != nil {
+			l.add(errorf(file, n.Line, n.Column, "%s", rerr.Msg))
+			return
+		}
+		for _, e := range st.errs {
+			l.add(errorf(file, n.Line, n.Column, "%s", e.Msg))
+		}
+		n.Value = strings.TrimSpace(out)
+		return
+	}
+	for _, c := range n.Content {
+		l.renderScalars(file, raw, c)
+	}
 }
 
 func keysOf(n *yaml.Node) []string {
