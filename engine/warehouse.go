@@ -5,8 +5,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 
@@ -46,12 +48,62 @@ func (w *Warehouse) forgetCatalog() {
 	w.mu.Unlock()
 }
 
+var extensionRe = regexp.MustCompile(`LOAD (\w+): .*Extension .* not found`)
+
+// profileSetup is what a dbt-duckdb profile asks of every connection: its settings,
+// extensions and attached databases.
+func profileSetup(w models.Warehouse) ([]string, error) {
+	var out []string
+	for _, k := range slices.Sorted(maps.Keys(w.Settings)) {
+		if !settingRe.MatchString(k) {
+			return nil, &InputError{Field: "settings", Msg: fmt.Sprintf("setting %q is no DuckDB setting name", k)}
+		}
+		out = append(out, "SET "+k+" = "+duckdb.Literal(w.Settings[k]))
+	}
+	for _, e := range w.Extensions {
+		if !settingRe.MatchString(e) {
+			return nil, &InputError{Field: "extensions", Msg: fmt.Sprintf("extension %q is no extension name", e)}
+		}
+		out = append(out, "LOAD "+e)
+	}
+	for _, a := range w.Attach {
+		q := "ATTACH IF NOT EXISTS " + duckdb.Literal(a.Path)
+		if a.Alias != "" {
+			if !settingRe.MatchString(a.Alias) {
+				return nil, &InputError{Field: "attach", Msg: fmt.Sprintf("alias %q is no database name", a.Alias)}
+			}
+			q += " AS " + models.Quote(a.Alias)
+		}
+		var opts []string
+		if a.Type != "" {
+			if !settingRe.MatchString(a.Type) {
+				return nil, &InputError{Field: "attach", Msg: fmt.Sprintf("type %q is no database type", a.Type)}
+			}
+			opts = append(opts, "TYPE "+a.Type)
+		}
+		if a.ReadOnly {
+			opts = append(opts, "READ_ONLY")
+		}
+		if len(opts) > 0 {
+			q += " (" + strings.Join(opts, ", ") + ")"
+		}
+		out = append(out, q)
+	}
+	return out, nil
+}
+
+var settingRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
 var lockRe = regexp.MustCompile(`(?i)could not set lock on file "([^"]+)": Conflicting lock is held in (.*?)(\. See|$)`)
 
 // Open opens (creating if needed) the project's DuckDB file and migrates its _strata
 // schema. Runs a dead process left running are marked aborted.
 func Open(ctx context.Context, p *models.Project) (*Warehouse, error) {
-	return OpenPath(ctx, p.Warehouse.Path, p.Dir)
+	setup, err := profileSetup(p.Warehouse)
+	if err != nil {
+		return nil, err
+	}
+	return openPath(ctx, p.Warehouse.Path, p.Dir, setup)
 }
 
 // OpenExisting is Open for commands that only read state: when the file does not exist
@@ -67,8 +119,16 @@ func OpenExisting(ctx context.Context, p *models.Project) (*Warehouse, error) {
 
 // OpenPath opens a DuckDB file; relative file paths in SQL resolve against dir.
 func OpenPath(ctx context.Context, path, dir string) (*Warehouse, error) {
-	db, err := duckdb.Open(ctx, path, dir)
+	return openPath(ctx, path, dir, nil)
+}
+
+func openPath(ctx context.Context, path, dir string, setup []string) (*Warehouse, error) {
+	db, err := duckdb.OpenWith(ctx, path, dir, duckdb.Options{Setup: setup})
 	if err != nil {
+		if m := extensionRe.FindStringSubmatch(err.Error()); m != nil {
+			return nil, &InputError{Field: "extensions", Msg: fmt.Sprintf("the profile's extension %s is not built into this DuckDB, and strata installs none: "+
+				"remove it from the target's extensions (built in: json, parquet, icu, autocomplete, core_functions)", m[1])}
+		}
 		// duckdb-go formats an open's error into text (its DuckDB type is lost), so the
 		// lock, and the process holding it, can only be read from the message
 		if m := lockRe.FindStringSubmatch(err.Error()); m != nil {

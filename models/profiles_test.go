@@ -57,6 +57,11 @@ func TestProfiles(t *testing.T) {
 			errs:     []wantErr{{"profiles.yml", 6, 13, []string{"PROD_DB is not set"}}},
 		},
 		{
+			name:     "dbt-duckdb's plugins are refused by name",
+			profiles: "jaffle:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n      path: p.duckdb\n      plugins:\n        - module: gsheet\n",
+			errs:     []wantErr{{"profiles.yml", 7, 7, []string{`"plugins"`, "remove plugins"}}},
+		},
+		{
 			name:     "non-duckdb target",
 			profiles: "jaffle:\n  target: dev\n  outputs:\n    dev:\n      type: postgres\n      host: localhost\n",
 			errs:     []wantErr{{"profiles.yml", 5, 7, []string{`"postgres"`, "duckdb"}}},

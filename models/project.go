@@ -91,6 +91,19 @@ type Warehouse struct {
 	// ExternalRoot is where external models write their files when they name no
 	// location (dbt-duckdb's external_root), relative to the project; "." by default.
 	ExternalRoot string
+	// Settings, Extensions and Attach are dbt-duckdb's profile keys: SET on every
+	// connection, LOAD (an extension built into this DuckDB), ATTACH.
+	Settings   map[string]string
+	Extensions []string
+	Attach     []Attach
+}
+
+// Attach is a database the warehouse attaches: dbt-duckdb's attach: entries.
+type Attach struct {
+	Path     string
+	Alias    string
+	Type     string
+	ReadOnly bool
 }
 
 // Model is one node that produces one relation: a view, table, incremental model or seed.

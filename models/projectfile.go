@@ -273,8 +273,37 @@ func (l *loader) applyWarehouse(file string, w *Warehouse, n *yaml.Node) {
 			w.Threads = t
 		case "external_root":
 			w.ExternalRoot = kv.Value.Value
-		case "extensions", "settings", "attach", "plugins", "filesystems", "secrets":
-			l.p.Warnings = append(l.p.Warnings, fmt.Sprintf("%s:%d: %q is ignored: strata uses DuckDB's built-in readers only", file, kv.KeyN.Line, kv.Key))
+		case "settings":
+			w.Settings = map[string]string{}
+			for _, s := range pairs(kv.Value) {
+				w.Settings[s.Key] = fmt.Sprint(decode(s.Value))
+			}
+		case "extensions":
+			for _, e := range seq(kv.Value) {
+				name := scalar(e)
+				if e.Kind == yaml.MappingNode {
+					name = scalar(get(e, "name"))
+				}
+				if name == "" {
+					l.add(errorf(file, e.Line, e.Column, "extensions: give each extension's name"))
+					continue
+				}
+				w.Extensions = append(w.Extensions, name)
+			}
+		case "attach":
+			for _, a := range seq(kv.Value) {
+				at := Attach{Path: scalar(get(a, "path")), Alias: scalar(get(a, "alias")), Type: scalar(get(a, "type")), ReadOnly: truthy(decode(get(a, "read_only")))}
+				if at.Path == "" {
+					l.add(errorf(file, a.Line, a.Column, "attach: each entry needs a path"))
+					continue
+				}
+				if at.Path != ":memory:" && !filepath.IsAbs(at.Path) && !strings.Contains(at.Path, "://") {
+					at.Path = filepath.Join(l.p.Dir, at.Path)
+				}
+				w.Attach = append(w.Attach, at)
+			}
+		case "plugins", "filesystems", "secrets", "module_paths":
+			l.add(errorf(file, kv.KeyN.Line, kv.KeyN.Column, "%q is a dbt-duckdb feature that runs Python or reaches remote stores; strata does not run it: remove %s from the target", kv.Key, kv.Key))
 		case "database", "host", "port", "user", "password", "dbname":
 		default:
 			l.add(errorf(file, kv.KeyN.Line, kv.KeyN.Column, "unknown warehouse key %q%s", kv.Key, didYouMean(kv.Key, []string{"type", "path", "schema", "threads"})))

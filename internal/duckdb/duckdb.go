@@ -24,6 +24,9 @@ type Options struct {
 	// ReadOnly opens the file without taking the write lock: other readers may share it,
 	// and nothing can be written.
 	ReadOnly bool
+	// Setup are statements every connection runs when it opens, after the path setting:
+	// a profile's SET, LOAD and ATTACH IF NOT EXISTS.
+	Setup []string
 }
 
 // Open opens (creating if needed) the DuckDB file at path, or an in-memory database for
@@ -53,6 +56,11 @@ func OpenWith(ctx context.Context, path, dir string, opts Options) (*sql.DB, err
 		// not the caller's ctx: the pool opens connections long after Open returns
 		if _, err := execer.ExecContext(context.Background(), setup, nil); err != nil {
 			return fmt.Errorf("set file_search_path: %w", err)
+		}
+		for _, q := range opts.Setup {
+			if _, err := execer.ExecContext(context.Background(), q, nil); err != nil {
+				return fmt.Errorf("%s: %w", q, err)
+			}
 		}
 		return nil
 	})
