@@ -200,3 +200,26 @@ func TestJinjaProjectConfigs(t *testing.T) {
 		t.Errorf("the post-hook renders when it runs: %q", a.Config.PostHook)
 	}
 }
+
+// TestOneRootError: a model whose file fails to render is that one error, not also an
+// unknown ref at every model reading it and unknown properties in its YAML.
+func TestOneRootError(t *testing.T) {
+	for name, src := range map[string]string{
+		"syntax":        "select {{ oops( }} 1",
+		"unknown macro": "select {{ undefined_macro() }} 1",
+		"empty":         "  \n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			errs := loadErrs(t, map[string]string{
+				"strata.yml":        "name: p\n",
+				"models/b.sql":      src,
+				"models/c.sql":      "select * from {{ ref('b') }}",
+				"models/d.sql":      "select * from {{ ref('c') }}",
+				"models/schema.yml": "version: 2\nmodels:\n  - name: b\n    columns:\n      - name: x\n        data_tests: [not_null]\n",
+			}, models.Options{})
+			if len(errs) != 1 || errs[0].File != "models/b.sql" {
+				t.Errorf("want one error, in models/b.sql:\n%v", errs)
+			}
+		})
+	}
+}

@@ -47,7 +47,8 @@ type loader struct {
 	re       *renderEnv
 	props    []*propsFile
 	disabled map[string]bool
-	in       *inputs   // what the load read, for the parse cache; nil without one
+	failed   map[string]bool // models whose file failed to read: their error is the root one
+	in       *inputs         // what the load read, for the parse cache; nil without one
 	prev     *prevLoad // the cached load it replaces, whose renders it may reuse
 }
 
@@ -193,9 +194,25 @@ func (l *loader) readModel(path string) *Model {
 	name := strings.TrimSuffix(filepath.Base(path), ".sql")
 	if strings.TrimSpace(string(data)) == "" {
 		l.add(errorf(file, 1, 1, "the model file is empty: write the select that builds %s, or delete the file", name))
+		l.fail1(name)
 		return nil
 	}
-	return l.modelFromSource(file, name, string(data))
+	m := l.modelFromSource(file, name, string(data))
+	if m == nil {
+		l.fail1(name)
+	}
+	return m
+}
+
+// fail1 records a model whose file failed: refs to it and its properties say nothing
+// more, the file's own error says it all.
+func (l *loader) fail1(name string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.failed == nil {
+		l.failed = map[string]bool{}
+	}
+	l.failed[name] = true
 }
 
 // modelFromSource renders a model's text (a model file, or a snapshot block) once, to

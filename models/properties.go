@@ -135,6 +135,9 @@ func (l *loader) readModelProps(file string, n *yaml.Node, what string) {
 		}
 		ok = true
 	}
+	if !ok && l.failed[name] {
+		return // the model's own file says what is wrong
+	}
 	if !ok || kindOf(m) != what {
 		var names []string
 		for _, x := range l.p.Models {

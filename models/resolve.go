@@ -216,6 +216,9 @@ func (l *loader) resolveRefs(file string, refs []Ref) []string {
 			l.add(errorf(pos.File, pos.Line, pos.Col, "ref %q points to a disabled model; enable it or remove the ref", r.Name))
 			continue
 		}
+		if l.failed[r.Name] {
+			continue // the model's own file says what is wrong
+		}
 		l.add(errorf(pos.File, pos.Line, pos.Col, "unknown ref %q%s", r.Name, didYouMean(r.Name, l.p.ModelNames())))
 	}
 	return deps
