@@ -421,6 +421,9 @@ func (re *renderEnv) render(t *exec.Template, self string, st *renderState) (out
 	}()
 	out, err := t.ExecuteToString(re.context(self, st))
 	if err != nil {
+		if e := re.macroError(st.file, err); e != nil {
+			return "", e
+		}
 		return "", st.explain(jinjaError(st.file, err, "Jinja error"), re.project)
 	}
 	return out, nil
@@ -430,6 +433,61 @@ var (
 	notCallableRe = regexp.MustCompile(`(\w+) is not callable`)
 	methodCallRe  = regexp.MustCompile(`invalid call to method '(\w+)'`)
 )
+
+var macroLevelRe = regexp.MustCompile(`Unable to execute macro '(\w+)': (?:unable to evaluate parameters: )?(?:[^:']*: )*?Unable to (?:render expression|execute controlStructure) at line (\d+)`)
+
+// macroError places an error raised inside a macro at the macro's own file and line,
+// saying which model called it and through which macros.
+func (re *renderEnv) macroError(file string, err error) *Error {
+	raw := err.Error()
+	levels := macroLevelRe.FindAllStringSubmatch(raw, -1)
+	if len(levels) == 0 {
+		return nil
+	}
+	inner := levels[len(levels)-1]
+	mfile := re.macroFile(inner[1])
+	if mfile == "" {
+		return nil
+	}
+	line, _ := strconv.Atoi(inner[2])
+	var chain []string
+	for _, l := range levels {
+		chain = append(chain, l[1])
+	}
+	at := file
+	if m := linePosRe.FindStringSubmatch(raw); m != nil {
+		at += ":" + m[1]
+	}
+	msg := jinjaError(file, err, "").Msg
+	msg = strings.TrimPrefix(msg, ": ")
+	for strings.HasPrefix(msg, "in macro ") {
+		if i := strings.Index(msg, ": "); i > 0 {
+			msg = msg[i+2:]
+		} else {
+			break
+		}
+	}
+	return errorf(mfile, line, 0, "in macro %s, called from %s (%s): %s", inner[1], at, strings.Join(chain, " → "), msg)
+}
+
+// macroFile is the file that defines a macro: the project's own, else a package's, else
+// dbt's.
+func (re *renderEnv) macroFile(name string) string {
+	if ms := re.project.macros; ms != nil {
+		if f := ms.names[name]; f != "" {
+			return f
+		}
+		for _, key := range slices.Sorted(maps.Keys(ms.names)) {
+			if strings.HasSuffix(key, "."+name) {
+				return ms.names[key]
+			}
+		}
+	}
+	if f := dbtMacros().names[dbtNamespace+"."+name]; f != "" {
+		return f
+	}
+	return ""
+}
 
 // builtinNames are the functions a template can call besides the project's macros.
 var builtinNames = []string{"ref", "source", "config", "var", "env_var", "doc", "is_incremental", "log", "range", "dict", "namespace"}

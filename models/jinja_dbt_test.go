@@ -223,3 +223,17 @@ func TestOneRootError(t *testing.T) {
 		})
 	}
 }
+
+// TestMacroErrorPlace: an error raised in a macro is placed at the macro's own file and
+// line, and says which model called it, through which macros.
+func TestMacroErrorPlace(t *testing.T) {
+	errs := loadErrs(t, map[string]string{
+		"strata.yml":   "name: p\n",
+		"macros/m.sql": "{% macro outer(x) %}\n  {{ inner(x) }}\n{% endmacro %}\n\n{% macro inner(x) %}\n  select\n  {{ exceptions.raise_compiler_error('boom ' ~ x) }}\n{% endmacro %}\n",
+		"models/a.sql": "select 1\n-- a\n{{ outer(3) }}\n",
+	}, models.Options{})
+	want := "macros/m.sql:7: in macro inner, called from models/a.sql:3 (outer → inner): boom 3"
+	if len(errs) != 1 || errs[0].Error() != want {
+		t.Errorf("got %v\nwant %s", errs, want)
+	}
+}
