@@ -200,7 +200,7 @@ func (u *unwire) sourceRefs() []SourceRef {
 // model reads a model; template says it had a parsed template (parsed again by the
 // caller).
 func (u *unwire) model() (m *Model, template bool) {
-	m = &Model{Name: u.str(), Kind: Kind(u.str()), Path: u.str(), Description: u.str()}
+	m = &Model{Name: u.str(), Kind: Kind(u.str()), Path: u.str(), Description: u.str(), Package: u.str()}
 	if n := u.count(); n >= 0 {
 		m.Columns = make([]*Column, n)
 		for i := range m.Columns {

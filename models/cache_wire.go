@@ -176,6 +176,7 @@ func (w *wire) model(m *Model) error {
 	w.str(string(m.Kind))
 	w.str(m.Path)
 	w.str(m.Description)
+	w.str(m.Package)
 	w.count(len(m.Columns), m.Columns == nil)
 	for _, c := range m.Columns {
 		if err := w.column(c); err != nil {

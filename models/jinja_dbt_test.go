@@ -237,3 +237,36 @@ func TestMacroErrorPlace(t *testing.T) {
 		t.Errorf("got %v\nwant %s", errs, want)
 	}
 }
+
+// TestPackageModels: a package's models are nodes of the project, refs to them resolve,
+// and they know their package.
+func TestPackageModels(t *testing.T) {
+	got, err := compileOne(t, map[string]string{
+		"models/a.sql":                          "select * from {{ ref('pkg_model') }} -- {{ model.package_name }}",
+		"dbt_packages/pk/dbt_project.yml":       "name: pk\n",
+		"dbt_packages/pk/models/pkg_model.sql":  "select 1 as x -- {{ model.package_name }} {{ model.fqn | join('.') }}",
+		"dbt_packages/pk/models/other/more.sql": "select 2 as y",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `select * from "main"."pkg_model" -- p`; got != want {
+		t.Errorf("got %s, want %s", got, want)
+	}
+	p, err := models.Load(writeProject(t, map[string]string{
+		"strata.yml":                           "name: p\n",
+		"dbt_packages/pk/dbt_project.yml":      "name: pk\n",
+		"dbt_packages/pk/models/pkg_model.sql": "select 1 as x -- {{ model.package_name }} {{ model.fqn | join('.') }}",
+	}), models.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := p.Models["pkg_model"]
+	if m == nil || m.Package != "pk" {
+		t.Fatalf("the package's model: %+v", m)
+	}
+	sql, err := p.Compile(m, models.CompileOptions{})
+	if err != nil || sql != "select 1 as x -- pk pk.pkg_model" {
+		t.Errorf("the package's model compiles to %q, %v", sql, err)
+	}
+}

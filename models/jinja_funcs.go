@@ -370,8 +370,14 @@ func pyItertools() map[string]any {
 // nodeObject is the node a template renders for, as dbt's model (and node) variable.
 func (p *Project) nodeObject(name, file string) map[string]any {
 	m := p.Models[name]
-	obj := map[string]any{"name": name, "path": file, "original_file_path": file, "package_name": p.Name,
-		"resource_type": "model", "unique_id": "model." + p.Name + "." + name, "fqn": []any{p.Name, name},
+	pkg := p.Name
+	for _, pk := range p.Packages {
+		if strings.HasPrefix(file, pk.Path+"/") {
+			pkg = pk.Name
+		}
+	}
+	obj := map[string]any{"name": name, "path": file, "original_file_path": file, "package_name": pkg,
+		"resource_type": "model", "unique_id": "model." + pkg + "." + name, "fqn": []any{pkg, name},
 		"alias": name, "config": map[string]any{}, "tags": []any{}, "description": ""}
 	if m == nil {
 		return obj
@@ -382,9 +388,15 @@ func (p *Project) nodeObject(name, file string) map[string]any {
 	case KindSnapshot:
 		obj["resource_type"] = "snapshot"
 	}
-	obj["unique_id"] = fmt.Sprint(obj["resource_type"]) + "." + p.Name + "." + name
-	fqn := []any{p.Name}
-	for _, part := range strings.Split(strings.TrimSuffix(m.Path, ".sql"), "/")[1:] {
+	obj["unique_id"] = fmt.Sprint(obj["resource_type"]) + "." + pkg + "." + name
+	fqn := []any{pkg}
+	path := m.Path
+	if pkg != p.Name { // dbt_packages/<folder>/models/x.sql
+		if parts := strings.SplitN(path, "/", 3); len(parts) == 3 {
+			path = parts[2]
+		}
+	}
+	for _, part := range strings.Split(strings.TrimSuffix(path, ".sql"), "/")[1:] {
 		fqn = append(fqn, part)
 	}
 	obj["fqn"] = fqn

@@ -48,6 +48,8 @@ type loader struct {
 	props    []*propsFile
 	disabled map[string]bool
 	failed   map[string]bool // models whose file failed to read: their error is the root one
+	// pkgModels are the packages' model paths, relative to the project
+	pkgModels []pkgPaths
 	in       *inputs         // what the load read, for the parse cache; nil without one
 	prev     *prevLoad // the cached load it replaces, whose renders it may reuse
 }
@@ -150,6 +152,14 @@ func (l *loader) walk(paths []string, exts ...string) []string {
 // readModels renders every model file, in parallel.
 func (l *loader) readModels() {
 	files := l.walk(l.layout.modelPaths, ".sql", ".py")
+	pkgOf := make([]string, len(files))
+	for _, pm := range l.pkgModels { // a package's models, after the project's own
+		more := l.walk(pm.paths, ".sql")
+		files = append(files, more...)
+		for range more {
+			pkgOf = append(pkgOf, pm.pkg)
+		}
+	}
 	results := make([]*Model, len(files))
 	var wg sync.WaitGroup
 	next := make(chan int)
@@ -159,6 +169,9 @@ func (l *loader) readModels() {
 			defer wg.Done()
 			for i := range next {
 				results[i] = l.readModel(files[i])
+				if results[i] != nil {
+					results[i].Package = pkgOf[i]
+				}
 			}
 		}()
 	}
@@ -202,6 +215,12 @@ func (l *loader) readModel(path string) *Model {
 		l.fail1(name)
 	}
 	return m
+}
+
+// pkgPaths is where a package keeps its models.
+type pkgPaths struct {
+	pkg   string
+	paths []string
 }
 
 // fail1 records a model whose file failed: refs to it and its properties say nothing

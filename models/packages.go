@@ -83,6 +83,15 @@ func (l *loader) readPackages(ms *macroSet) {
 			roots = append(roots, filepath.Join(l.rel(pkgDir), tp, "generic"))
 		}
 		l.readMacroFiles(ms, name, roots)
+		modelPaths := []string{"models"}
+		if n := get(root, "model-paths"); n != nil {
+			modelPaths = toStrings(decode(n))
+		}
+		pp := pkgPaths{pkg: name}
+		for _, mp := range modelPaths {
+			pp.paths = append(pp.paths, filepath.Join(l.rel(pkgDir), mp))
+		}
+		l.pkgModels = append(l.pkgModels, pp)
 	}
 }
 

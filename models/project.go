@@ -111,6 +111,7 @@ type Model struct {
 	Name        string
 	Kind        Kind
 	Path        string // relative to the project folder, e.g. models/marts/orders.sql
+	Package     string // the dbt package it comes from (dbt_packages/…); "" for the project's own
 	Description string
 	Columns     []*Column
 	Config      Config
