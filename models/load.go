@@ -50,8 +50,8 @@ type loader struct {
 	failed   map[string]bool // models whose file failed to read: their error is the root one
 	// pkgModels are the packages' model paths, relative to the project
 	pkgModels []pkgPaths
-	in       *inputs         // what the load read, for the parse cache; nil without one
-	prev     *prevLoad // the cached load it replaces, whose renders it may reuse
+	in        *inputs   // what the load read, for the parse cache; nil without one
+	prev      *prevLoad // the cached load it replaces, whose renders it may reuse
 }
 
 // Load reads, renders and validates the project in dir. Its error, when not nil, is an
