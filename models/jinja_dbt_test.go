@@ -270,3 +270,27 @@ func TestPackageModels(t *testing.T) {
 		t.Errorf("the package's model compiles to %q, %v", sql, err)
 	}
 }
+
+// TestPackageTestHints: a package's generic test that is not there names the package's
+// tests, or says to install the package; never advice to define {% test pkg.name %}.
+func TestPackageTestHints(t *testing.T) {
+	files := map[string]string{
+		"strata.yml":   "name: p\n",
+		"models/a.sql": "select 1 as x",
+		"models/schema.yml": "version: 2\nmodels:\n  - name: a\n    data_tests:\n      - dbt_utils.expresion_is_true:\n          arguments: {expression: 'x = 1'}\n" +
+			"      - dbt_expectations.expect_column_to_exist\n",
+	}
+	fixture(t, files, "dbt_utils")
+	errs := loadErrs(t, files, models.Options{})
+	want := []string{
+		`models/schema.yml:5:9: package dbt_utils has no generic test expresion_is_true (did you mean "expression_is_true"?)`,
+		"models/schema.yml:7:9: generic test dbt_expectations.expect_column_to_exist: no package dbt_expectations is installed: list it in packages.yml and run strata deps",
+	}
+	var got []string
+	for _, e := range errs {
+		got = append(got, e.Error())
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}

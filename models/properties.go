@@ -316,7 +316,7 @@ func (l *loader) genericTest(file string, n *yaml.Node, model string, col *Colum
 	}
 	if !slices.Contains(builtinGenericTests, kind) {
 		if l.p.macros == nil || l.p.macros.names[genericTestMacro(kind)] == "" {
-			l.add(errorf(file, n.Line, n.Column, "unknown generic test %q%s: strata has unique, not_null, accepted_values, relationships; define others with {%% test %s(model, column_name) %%} in macros/", kind, didYouMean(kind, builtinGenericTests), kind))
+			l.add(l.unknownGenericTest(file, n, kind))
 			return
 		}
 	}
@@ -417,4 +417,28 @@ func boolOf(n *yaml.Node) *bool {
 		return &v
 	}
 	return nil
+}
+
+// unknownGenericTest is the error for a generic test no macro defines, with a hint that
+// can be followed: a package's test names the package's tests, or says to install it.
+func (l *loader) unknownGenericTest(file string, n *yaml.Node, kind string) *Error {
+	pkg, name, qualified := strings.Cut(kind, ".")
+	if !qualified {
+		return errorf(file, n.Line, n.Column, "unknown generic test %q%s: strata has unique, not_null, accepted_values, relationships; define others with {%% test %s(model, column_name) %%} in macros/", kind, didYouMean(kind, builtinGenericTests), kind)
+	}
+	for _, p := range l.p.Packages {
+		if p.Name != pkg {
+			continue
+		}
+		var tests []string
+		if l.p.macros != nil {
+			for key := range l.p.macros.names {
+				if t, ok := strings.CutPrefix(key, pkg+".test_"); ok {
+					tests = append(tests, t)
+				}
+			}
+		}
+		return errorf(file, n.Line, n.Column, "package %s has no generic test %s%s", pkg, name, didYouMean(name, tests))
+	}
+	return errorf(file, n.Line, n.Column, "generic test %s: no package %s is installed: list it in packages.yml and run strata deps", kind, pkg)
 }
