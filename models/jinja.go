@@ -117,7 +117,8 @@ type macroSet struct {
 
 	unparsed map[string]*Error // a package's files that do not parse, by file
 
-	groups *macroGroups // by package, made once the set is read (group)
+	groups    *macroGroups // by package, made once the set is read (group)
+	usesGraph bool         // a macro reads dbt's graph
 }
 
 // broken records a package's file that does not parse.
@@ -174,7 +175,7 @@ func newRenderEnv(p *Project, env func(string) (string, bool)) *renderEnv {
 		"raise_compiler_error": func(msg string) (string, error) { return "", fmt.Errorf("%s", msg) },
 		"warn":                 func(msg string) string { return "" },
 	})
-	for _, name := range []string{"adapter", "graph"} { // adapter: see defineMacros
+	for _, name := range []string{"adapter"} { // see defineMacros
 		name := name
 		base.Set(name, func(_ *exec.VarArgs) (string, error) {
 			return "", fmt.Errorf("%s is a dbt feature strata does not support in templates", name)
@@ -184,7 +185,7 @@ func newRenderEnv(p *Project, env func(string) (string, bool)) *renderEnv {
 		base.Set(k, v)
 	}
 	re.base = map[string]any{}
-	for _, k := range []string{"__splat", "target", "project_name", "flags", "log", "doc", "exceptions", "adapter", "graph"} {
+	for _, k := range []string{"__splat", "target", "project_name", "flags", "log", "doc", "exceptions", "adapter"} {
 		v, _ := base.Get(k)
 		re.base[k] = v
 	}
@@ -390,6 +391,12 @@ func (re *renderEnv) context(self string, st *renderState) *exec.Context {
 	})
 	ctx.Set("is_incremental", func() bool { return st.incremental })
 	ctx.Set("__strata_root", &rootContext{ctx})
+	switch {
+	case st.live != nil || strings.Contains(st.raw, "graph"):
+		ctx.Set("graph", p.graphObject())
+	case st.raw == "" || p.macros != nil && p.macros.usesGraph:
+		ctx.Set("graph", map[string]any{"nodes": map[string]any{}, "sources": map[string]any{}, "exposures": map[string]any{}, "metrics": map[string]any{}})
+	}
 	re.introspection(ctx, st)
 	for k, v := range st.extra {
 		ctx.Set(k, v)

@@ -294,3 +294,29 @@ func TestPackageTestHints(t *testing.T) {
 		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// TestGraph: dbt's graph, with the project's nodes and sources by unique id.
+func TestGraph(t *testing.T) {
+	p, err := models.Load(writeProject(t, map[string]string{
+		"strata.yml":     "name: p\n",
+		"models/src.yml": "version: 2\nsources:\n  - name: raw\n    tables:\n      - name: orders\n",
+		"models/b.sql":   "select 1 as x from {{ source('raw', 'orders') }}",
+		"models/a.sql": "select 1 -- {% for n in graph.nodes.values() | sort(attribute='name') %}{{ n.unique_id }}({{ n.depends_on.nodes | join(',') }}) {% endfor %}" +
+			"{% for s in graph.sources.values() %}{{ s.unique_id }}{% endfor %}",
+	}), models.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := p.Compile(p.Models["a"], models.CompileOptions{Live: noRows{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "select 1 -- model.p.a() model.p.b(source.p.raw.orders) source.p.raw.orders"; got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+}
+
+// noRows is a warehouse with nothing in it.
+type noRows struct{}
+
+func (noRows) Query(string) ([]string, [][]any, error) { return nil, nil, nil }

@@ -464,3 +464,40 @@ func jsonNumbers(v any) any {
 	}
 	return v
 }
+
+// graphObject is dbt's graph: the project's nodes and sources by unique id. At load it
+// holds what is read so far (as dbt's parse, where it is incomplete); a model that reads
+// it renders again when it runs, with all of it.
+func (p *Project) graphObject() map[string]any {
+	nodes := map[string]any{}
+	for name, m := range p.Models {
+		n := p.nodeObject(name, m.Path)
+		var deps []any
+		for _, r := range m.Refs {
+			if rm := p.Models[r.Name]; rm != nil {
+				kind := "model"
+				if rm.Kind == KindSeed {
+					kind = "seed"
+				}
+				deps = append(deps, kind+"."+p.Name+"."+r.Name)
+			}
+		}
+		for _, sr := range m.Sources {
+			deps = append(deps, "source."+p.Name+"."+sr.Source+"."+sr.Table)
+		}
+		n["depends_on"] = map[string]any{"nodes": deps, "macros": []any{}}
+		n["refs"] = deps
+		nodes[fmt.Sprint(n["unique_id"])] = n
+	}
+	sources := map[string]any{}
+	for sn, src := range p.Sources {
+		for tn, t := range src.Tables {
+			id := "source." + p.Name + "." + sn + "." + tn
+			sources[id] = map[string]any{"unique_id": id, "name": tn, "source_name": sn, "schema": src.Schema,
+				"identifier": t.Identifier, "database": p.Warehouse.database(), "resource_type": "source",
+				"package_name": p.Name, "description": t.Description, "tags": t.Tags}
+		}
+	}
+	return map[string]any{"nodes": nodes, "sources": sources, "exposures": map[string]any{}, "metrics": map[string]any{},
+		"semantic_models": map[string]any{}, "saved_queries": map[string]any{}}
+}

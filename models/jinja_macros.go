@@ -118,6 +118,11 @@ func (ms *macroSet) group() {
 			slices.Sort(names)
 		}
 		ms.groups = g
+		for _, src := range ms.sources {
+			if strings.Contains(src, "graph.") {
+				ms.usesGraph = true
+			}
+		}
 	}
 }
 
