@@ -441,6 +441,8 @@ var (
 	methodCallRe  = regexp.MustCompile(`invalid call to method '(\w+)'`)
 )
 
+var inMacroRe = regexp.MustCompile(`in macro \w+: `)
+
 var macroLevelRe = regexp.MustCompile(`Unable to execute macro '(\w+)': (?:unable to evaluate parameters: )?(?:[^:']*: )*?Unable to (?:render expression|execute controlStructure) at line (\d+)`)
 
 // macroError places an error raised inside a macro at the macro's own file and line,
@@ -466,14 +468,10 @@ func (re *renderEnv) macroError(file string, err error) *Error {
 		at += ":" + m[1]
 	}
 	msg := jinjaError(file, err, "").Msg
-	msg = strings.TrimPrefix(msg, ": ")
-	for strings.HasPrefix(msg, "in macro ") {
-		if i := strings.Index(msg, ": "); i > 0 {
-			msg = msg[i+2:]
-		} else {
-			break
-		}
+	if locs := inMacroRe.FindAllStringIndex(msg, -1); len(locs) > 0 {
+		msg = msg[locs[len(locs)-1][1]:] // what the innermost macro said
 	}
+	msg = strings.TrimPrefix(msg, ": ")
 	return errorf(mfile, line, 0, "in macro %s, called from %s (%s): %s", inner[1], at, strings.Join(chain, " → "), msg)
 }
 

@@ -42,7 +42,7 @@ func (a *app) showCmd() *cobra.Command {
 				}
 				if m.Kind == models.KindSeed {
 					q = "SELECT * FROM " + p.Relation(m)
-				} else if q, err = p.Compile(m, models.CompileOptions{}); err != nil {
+				} else if q, err = a.compileLive(cmd.Context(), p, m); err != nil {
 					return err
 				}
 			default:
