@@ -246,6 +246,8 @@ func TestPackageModels(t *testing.T) {
 		"dbt_packages/pk/dbt_project.yml":       "name: pk\n",
 		"dbt_packages/pk/models/pkg_model.sql":  "select 1 as x -- {{ model.package_name }} {{ model.fqn | join('.') }}",
 		"dbt_packages/pk/models/other/more.sql": "select 2 as y",
+		"dbt_packages/pk/seeds/codes.csv":       "code\n1\n",
+		"models/b.sql":                          "select * from {{ ref('codes') }}",
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -48,10 +48,11 @@ type loader struct {
 	props    []*propsFile
 	disabled map[string]bool
 	failed   map[string]bool // models whose file failed to read: their error is the root one
-	// pkgModels are the packages' model paths, relative to the project
-	pkgModels []pkgPaths
-	in        *inputs   // what the load read, for the parse cache; nil without one
-	prev      *prevLoad // the cached load it replaces, whose renders it may reuse
+	// pkgModels and pkgSeeds are the packages' model and seed paths, relative to the
+	// project
+	pkgModels, pkgSeeds []pkgPaths
+	in                  *inputs   // what the load read, for the parse cache; nil without one
+	prev                *prevLoad // the cached load it replaces, whose renders it may reuse
 }
 
 // Load reads, renders and validates the project in dir. Its error, when not nil, is an
@@ -284,14 +285,23 @@ func (l *loader) modelFromSource(file, name, src string) *Model {
 
 // readSeeds registers every CSV under the seed paths.
 func (l *loader) readSeeds() {
-	for _, path := range l.walk(l.layout.seedPaths, ".csv") {
+	files := l.walk(l.layout.seedPaths, ".csv")
+	pkgOf := make([]string, len(files))
+	for _, pp := range l.pkgSeeds { // a package's seeds, after the project's own
+		more := l.walk(pp.paths, ".csv")
+		files = append(files, more...)
+		for range more {
+			pkgOf = append(pkgOf, pp.pkg)
+		}
+	}
+	for i, path := range files {
 		file := l.rel(path)
 		name := strings.TrimSuffix(filepath.Base(path), ".csv")
 		if prev, ok := l.p.Models[name]; ok {
 			l.add(errorf(file, 1, 1, "duplicate name %q: a seed and %s share it; rename one", name, prev.Path))
 			continue
 		}
-		l.p.Models[name] = &Model{Name: name, Kind: KindSeed, Path: file}
+		l.p.Models[name] = &Model{Name: name, Kind: KindSeed, Path: file, Package: pkgOf[i]}
 	}
 }
 

@@ -92,6 +92,15 @@ func (l *loader) readPackages(ms *macroSet) {
 			pp.paths = append(pp.paths, filepath.Join(l.rel(pkgDir), mp))
 		}
 		l.pkgModels = append(l.pkgModels, pp)
+		seedPaths := []string{"seeds"}
+		if n := get(root, "seed-paths"); n != nil {
+			seedPaths = toStrings(decode(n))
+		}
+		sp := pkgPaths{pkg: name}
+		for _, s := range seedPaths {
+			sp.paths = append(sp.paths, filepath.Join(l.rel(pkgDir), s))
+		}
+		l.pkgSeeds = append(l.pkgSeeds, sp)
 	}
 }
 
