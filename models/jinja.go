@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nikolalohinski/gonja/v2/config"
@@ -149,6 +150,7 @@ type renderEnv struct {
 	project *Project
 	env     func(string) (string, bool)
 	base    map[string]any // copied into every render: gonja copies only a context's own entries
+	funcs   map[string]any // dbt's other context functions: set when a render may call them
 }
 
 func newRenderEnv(p *Project, env func(string) (string, bool)) *renderEnv {
@@ -181,17 +183,13 @@ func newRenderEnv(p *Project, env func(string) (string, bool)) *renderEnv {
 			return "", fmt.Errorf("%s is a dbt feature strata does not support in templates", name)
 		})
 	}
-	for k, v := range dbtFunctions(p, time.Now().UTC()) {
-		base.Set(k, v)
-	}
+	re.funcs = dbtFunctions(p, time.Now().UTC())
 	re.base = map[string]any{}
 	for _, k := range []string{"__splat", "target", "project_name", "flags", "log", "doc", "exceptions", "adapter"} {
 		v, _ := base.Get(k)
 		re.base[k] = v
 	}
-	for k := range dbtFunctions(p, time.Time{}) {
-		re.base[k], _ = base.Get(k)
-	}
+
 	return re
 }
 
@@ -390,26 +388,59 @@ func (re *renderEnv) context(self string, st *renderState) *exec.Context {
 		return "", nil
 	})
 	ctx.Set("is_incremental", func() bool { return st.incremental })
-	ctx.Set("__strata_root", &rootContext{ctx})
+	// what most models never name is set only when the text (or a macro it calls) may:
+	// every entry of a render's context is copied again when it executes
+	full := re.needsMacros(st.raw)
+	names := func(words ...string) bool {
+		if full {
+			return true
+		}
+		for _, w := range words {
+			if strings.Contains(st.raw, w) {
+				return true
+			}
+		}
+		return false
+	}
+	if names("call") {
+		ctx.Set("__strata_root", &rootContext{ctx})
+	}
 	switch {
 	case st.live != nil || strings.Contains(st.raw, "graph"):
 		ctx.Set("graph", p.graphObject())
 	case st.raw == "" || p.macros != nil && p.macros.usesGraph:
 		ctx.Set("graph", map[string]any{"nodes": map[string]any{}, "sources": map[string]any{}, "exposures": map[string]any{}, "metrics": map[string]any{}})
 	}
-	re.introspection(ctx, st)
+	if names("execute", "run_query", "load_result", "statement") {
+		re.introspection(ctx, st)
+	}
 	for k, v := range st.extra {
 		ctx.Set(k, v)
 	}
 	setWindowVars(ctx, st)
 	if self != "" {
-		ctx.Set("this", p.refRelation(self))
-		node := p.nodeObject(self, st.file)
-		ctx.Set("model", node)
-		ctx.Set("node", node)
+		if names("this") {
+			ctx.Set("this", p.refRelation(self))
+		}
+		if names("model", "node") {
+			node := p.nodeObject(self, st.file)
+			ctx.Set("model", node)
+			ctx.Set("node", node)
+		}
 	}
-	if re.needsMacros(st.raw) {
+	if full {
+		for k, v := range re.funcs {
+			ctx.Set(k, v)
+		}
 		re.defineMacros(ctx, st)
+	} else if strings.Contains(st.raw, "{") {
+		// only what the text names: every entry of a render's context is copied again
+		// when it executes
+		for k, v := range re.funcs {
+			if strings.Contains(st.raw, k) {
+				ctx.Set(k, v)
+			}
+		}
 	}
 	return ctx
 }
@@ -558,13 +589,33 @@ func (re *renderEnv) needsMacros(text string) bool {
 			}
 		}
 	}
-	for _, name := range dbtMacros().grouped().names[dbtNamespace] {
-		if callsMacro(text, name) {
+	// dbt's own macros, called by name: each identifier before a "(", looked up once
+	builtin := dbtMacroNames()
+	for i := strings.IndexByte(text, '('); i >= 0; {
+		j := i
+		for j > 0 && isIdent(text[j-1]) {
+			j--
+		}
+		if j < i && builtin[text[j:i]] {
 			return true
 		}
+		k := strings.IndexByte(text[i+1:], '(')
+		if k < 0 {
+			break
+		}
+		i += 1 + k
 	}
 	return false
 }
+
+// dbtMacroNames are dbt's own macros' names, as a set.
+var dbtMacroNames = sync.OnceValue(func() map[string]bool {
+	out := map[string]bool{}
+	for _, name := range dbtMacros().grouped().names[dbtNamespace] {
+		out[name] = true
+	}
+	return out
+})
 
 // sampleVars are the window variables of the sample window, computed once.
 var sampleVars = windowVars(&sampleWindow, nil)

@@ -22,26 +22,21 @@ func (r relation) String() string {
 // newRelation builds the relation of a placeholder: schema and identifier as far as the
 // project knows them now (at load, a model's own config may not be read yet).
 func (p *Project) newRelation(placeholder, schema, identifier, kind string) relation {
-	r := relation{
-		"__sql":      placeholder,
-		"database":   p.Warehouse.database(),
-		"schema":     schema,
-		"identifier": identifier,
-		"name":       identifier,
-		"table":      identifier,
-		"alias":      identifier,
-		"type":       kind,
-		"is_table":   kind == "table",
-		"is_view":    kind == "view",
-		"metadata":   map[string]any{"type": "DuckDBRelation"},
-	}
+	r := make(relation, 16)
+	r["__sql"] = placeholder
+	r["database"] = p.Warehouse.database()
+	r["schema"] = schema
+	r["identifier"], r["name"], r["table"], r["alias"] = identifier, identifier, identifier, identifier
+	r["type"], r["is_table"], r["is_view"], r["is_cte"] = kind, kind == "table", kind == "view", false
+	r["metadata"] = relationMetadata
 	same := func(_ *exec.VarArgs) relation { return r }
 	r["render"] = func() string { return placeholder }
-	r["include"] = same
-	r["incorporate"] = same
-	r["quote"] = same
+	r["include"], r["incorporate"], r["quote"] = same, same, same
 	return r
 }
+
+// relationMetadata is what dbt_utils' _is_relation looks for.
+var relationMetadata = map[string]any{"type": "DuckDBRelation"}
 
 // attrPrefix marks a relation attribute's placeholder: a model's schema and alias, a
 // source's schema and identifier are known only once the whole project is read, so
