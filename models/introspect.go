@@ -2,6 +2,8 @@ package models
 
 import (
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/nikolalohinski/gonja/v2/exec"
@@ -159,7 +161,8 @@ func (re *renderEnv) liveAdapter(a map[string]any, st *renderState) {
 		if strings.Contains(strings.ToLower(fmt.Sprint(rows[0][0])), "view") {
 			kind = "view"
 		}
-		return p.newRelation(Quote(schema)+"."+Quote(ident), schema, ident, kind), nil
+		_ = kind
+		return p.newRelation(schema, ident), nil
 	}
 	a["get_relation"] = func(args *exec.VarArgs) (any, error) {
 		schema, ident := "", ""
@@ -198,14 +201,26 @@ func column(name, dataType string) map[string]any {
 			return false
 		}
 	}
+	size := 256 // dbt's string_size when the type gives none, as DuckDB's VARCHAR does
+	if m := sizeRe.FindStringSubmatch(t); m != nil {
+		size, _ = strconv.Atoi(m[1])
+	}
 	return map[string]any{
 		"name": name, "column": name, "data_type": dataType, "dtype": dataType, "quoted": Quote(name),
-		"is_string":  is("char", "text", "string"),
-		"is_number":  is("int", "decimal", "numeric", "double", "float", "real"),
-		"is_numeric": is("decimal", "numeric"),
-		"is_float":   is("double", "float", "real"),
-		"is_integer": is("int"),
+		"char_size":          size,
+		"string_size":        func() int { return size },
+		"can_expand_to":      func(*exec.VarArgs) bool { return false },
+		"literal":            func(v string) string { return "cast('" + sqlString(v) + "' as " + dataType + ")" },
+		"is_timestamp":       is("timestamp"),
+		"expanded_data_type": dataType,
+		"is_string":          is("char", "text", "string"),
+		"is_number":          is("int", "decimal", "numeric", "double", "float", "real"),
+		"is_numeric":         is("decimal", "numeric"),
+		"is_float":           is("double", "float", "real"),
+		"is_integer":         is("int"),
 	}
 }
+
+var sizeRe = regexp.MustCompile(`\((\d+)\)`)
 
 func sqlString(s string) string { return strings.ReplaceAll(s, "'", "''") }

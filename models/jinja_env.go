@@ -33,10 +33,18 @@ var dbtEnvironment = func() *exec.Environment {
 	m := builtins.Methods
 	m.List = listMethods(builtins.Methods.List)
 	m.Dict = dictMethods(builtins.Methods.Dict)
+	tests := exec.NewTestSet(map[string]exec.TestFunction{}).Update(builtins.Tests)
+	// a relation is a mapping, as dbt's is (dbt_utils' _is_relation asks)
+	_ = tests.Replace("mapping", func(_ *exec.Context, in *exec.Value, _ *exec.VarArgs) (bool, error) {
+		if _, ok := in.Interface().(relation); ok {
+			return true, nil
+		}
+		return in.IsDict(), nil
+	})
 	return &exec.Environment{
 		Context:           gonja.DefaultContext,
 		Filters:           builtins.Filters,
-		Tests:             builtins.Tests,
+		Tests:             tests,
 		ControlStructures: cs,
 		Methods:           m,
 	}

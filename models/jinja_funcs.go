@@ -152,14 +152,11 @@ func (p *Project) createRelation(args *exec.VarArgs) relation {
 		}
 		return ""
 	}
-	schema, ident, kind := get("schema"), get("identifier"), get("type")
+	schema, ident := get("schema"), get("identifier")
 	if schema == "" {
 		schema = p.Warehouse.Schema
 	}
-	if kind == "" {
-		kind = "table"
-	}
-	return p.newRelation(Quote(schema)+"."+Quote(ident), schema, ident, kind)
+	return p.newRelation(schema, ident)
 }
 
 // pyTimeValue is a time as a template sees Python's datetime: it renders as one.

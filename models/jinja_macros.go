@@ -132,7 +132,7 @@ func (re *renderEnv) defineMacros(ctx *exec.Context, st *renderState) {
 	// a macro's body sees Jinja's globals (range, dict, namespace, …) as the template
 	// does; the render's own names win
 	ctx.Update(exec.EmptyContext().Update(gonja.DefaultContext).Update(ctx))
-	env := &exec.Environment{Context: ctx, Filters: builtins.Filters, Tests: builtins.Tests,
+	env := &exec.Environment{Context: ctx, Filters: builtins.Filters, Tests: dbtEnvironment.Tests,
 		ControlStructures: dbtEnvironment.ControlStructures, Methods: dbtEnvironment.Methods}
 	ns := map[string]map[string]any{}
 	define := func(pkg string, g *macroGroups) {

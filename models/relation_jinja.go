@@ -7,32 +7,88 @@ import (
 	"github.com/nikolalohinski/gonja/v2/exec"
 )
 
-// relation is what ref(), source() and this give a template, as dbt's Relation object: it
-// renders as the relation (a placeholder Compile resolves once schemas and aliases are
-// known), and has .database, .schema, .identifier, .name, .type, .render(),
-// .include(), .incorporate() and the metadata dbt_utils checks (_is_relation).
-type relation map[string]any
+// relation is what ref(), source() and this give a template, as dbt's Relation object.
+// It is the text it renders as — a placeholder Compile resolves once schemas and aliases
+// are known, or "schema"."table" — so it can key a dict as dbt's can (union_relations
+// does); its attributes (.database, .schema, .identifier, .name, .type, .render(),
+// .include(), .incorporate(), .get(), the metadata dbt_utils checks) come from that text,
+// as placeholders of their own where the project is not read yet.
+type relation string
 
 // String is how the relation renders in SQL.
-func (r relation) String() string {
-	s, _ := r["__sql"].(string)
-	return s
+func (r relation) String() string { return string(r) }
+
+// target is what the placeholder names: "ref:orders", "src:raw.orders"; "" for a
+// relation written out.
+func (r relation) target() string {
+	s := string(r)
+	if strings.HasPrefix(s, placeholderMark) && strings.HasSuffix(s, placeholderMark) && strings.Count(s, placeholderMark) == 2 {
+		return strings.Trim(s, placeholderMark)
+	}
+	return ""
 }
 
-// newRelation builds the relation of a placeholder: schema and identifier as far as the
-// project knows them now (at load, a model's own config may not be read yet).
-func (p *Project) newRelation(placeholder, schema, identifier, kind string) relation {
-	r := make(relation, 16)
-	r["__sql"] = placeholder
-	r["database"] = p.Warehouse.database()
-	r["schema"] = schema
-	r["identifier"], r["name"], r["table"], r["alias"] = identifier, identifier, identifier, identifier
-	r["type"], r["is_table"], r["is_view"], r["is_cte"] = kind, kind == "table", kind == "view", false
-	r["metadata"] = relationMetadata
-	same := func(_ *exec.VarArgs) relation { return r }
-	r["render"] = func() string { return placeholder }
-	r["include"], r["incorporate"], r["quote"] = same, same, same
-	return r
+// parts is a written-out relation's schema and identifier.
+func (r relation) parts() (schema, ident string) {
+	s := string(r)
+	if a, b, ok := strings.Cut(s, `"."`); ok {
+		return strings.TrimPrefix(a, `"`), strings.TrimSuffix(b, `"`)
+	}
+	return "", strings.Trim(s, `"`)
+}
+
+// GetAttribute is how gonja reads relation.attribute.
+func (r relation) GetAttribute(name string) (*exec.Value, bool) {
+	v, ok := r.attr(name)
+	if !ok {
+		return nil, false
+	}
+	return exec.AsValue(v), true
+}
+
+func (r relation) attr(name string) (any, bool) {
+	field := name
+	switch name {
+	case "name", "table", "alias":
+		field = "identifier"
+	}
+	switch field {
+	case "schema", "identifier", "database", "type":
+		if t := r.target(); t != "" {
+			return attrPlaceholder(field, t), true
+		}
+		schema, ident := r.parts()
+		return map[string]string{"schema": schema, "identifier": ident, "database": "", "type": "table"}[field], true
+	case "is_table":
+		return true, true
+	case "is_view", "is_cte":
+		return false, true
+	case "metadata":
+		return relationMetadata, true
+	case "render":
+		return func() string { return string(r) }, true
+	case "include", "incorporate", "quote":
+		return func(*exec.VarArgs) relation { return r }, true
+	case "get":
+		return func(args *exec.VarArgs) any {
+			if len(args.Args) > 0 {
+				if v, ok := r.attr(args.Args[0].String()); ok {
+					return v
+				}
+			}
+			if len(args.Args) > 1 {
+				return args.Args[1].Interface()
+			}
+			return nil
+		}, true
+	}
+	return nil, false
+}
+
+// newRelation is a relation written out: one that get_relation or api.Relation.create
+// found or made.
+func (p *Project) newRelation(schema, identifier string) relation {
+	return relation(Quote(schema) + "." + Quote(identifier))
 }
 
 // relationMetadata is what dbt_utils' _is_relation looks for.
@@ -49,25 +105,18 @@ func attrPlaceholder(field, target string) string {
 }
 
 // refRelation is ref(name)'s relation.
-func (p *Project) refRelation(name string) relation {
-	kind := "table"
-	if m := p.Models[name]; m != nil && (m.Kind == KindView || m.Kind == KindEphemeral) {
-		kind = "view"
-	}
-	target := "ref:" + name
-	return p.newRelation(refPlaceholder(name), attrPlaceholder("schema", target), attrPlaceholder("identifier", target), kind)
-}
+func (p *Project) refRelation(name string) relation { return relation(refPlaceholder(name)) }
 
 // sourceRelation is source(source, table)'s relation.
 func (p *Project) sourceRelation(source, table string) relation {
-	target := "src:" + source + "." + table
-	return p.newRelation(srcPlaceholder(source, table), attrPlaceholder("schema", target), attrPlaceholder("identifier", target), "table")
+	return relation(srcPlaceholder(source, table))
 }
 
 // relationAttr resolves an attribute placeholder's token ("schema:ref:orders").
 func (p *Project) relationAttr(token string) (string, error) {
 	field, target, _ := strings.Cut(token, ":")
 	var schema, ident string
+	kind := "table"
 	switch {
 	case strings.HasPrefix(target, "ref:"):
 		m := p.Models[target[4:]]
@@ -75,6 +124,9 @@ func (p *Project) relationAttr(token string) (string, error) {
 			return "", fmt.Errorf("unknown ref %q%s", target[4:], didYouMean(target[4:], p.ModelNames()))
 		}
 		schema, ident = p.Schema(m), m.Identifier()
+		if m.Kind == KindView || m.Kind == KindEphemeral {
+			kind = "view"
+		}
 	case strings.HasPrefix(target, "src:"):
 		t := p.SourceTable(target[4:])
 		if t == nil {
@@ -84,8 +136,13 @@ func (p *Project) relationAttr(token string) (string, error) {
 	default:
 		return "", fmt.Errorf("corrupt placeholder %q in compiled SQL", token)
 	}
-	if field == "schema" {
+	switch field {
+	case "schema":
 		return schema, nil
+	case "database":
+		return p.Warehouse.database(), nil
+	case "type":
+		return kind, nil
 	}
 	return ident, nil
 }
@@ -94,9 +151,16 @@ func (p *Project) relationAttr(token string) (string, error) {
 // "schema.table" or "table".
 func relationName(p *Project, v *exec.Value) (schema, ident string, ok bool) {
 	if r, isRel := v.Interface().(relation); isRel {
-		sc, err1 := p.resolve(fmt.Sprint(r["schema"]), "", 0, nil)
-		id, err2 := p.resolve(fmt.Sprint(r["identifier"]), "", 0, nil)
-		return sc, id, err1 == nil && err2 == nil && id != ""
+		if t := r.target(); t != "" {
+			sc, err1 := p.relationAttr("schema:" + t)
+			id, err2 := p.relationAttr("identifier:" + t)
+			return sc, id, err1 == nil && err2 == nil && id != ""
+		}
+		sc, id := r.parts()
+		if sc == "" {
+			sc = p.Warehouse.Schema
+		}
+		return sc, id, id != ""
 	}
 	s := strings.Trim(v.String(), `"`)
 	if s == "" {
