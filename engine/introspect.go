@@ -36,3 +36,8 @@ func (w *Warehouse) Introspect(ctx context.Context, f func(models.Introspector) 
 	defer c.Close()
 	return c.ReadOnly(ctx, func() error { return f(liveConn{ctx, c}) })
 }
+
+// flags are dbt's flags a model renders with when it runs: FULL_REFRESH and WHICH.
+func (r *runner) flags() map[string]any {
+	return map[string]any{"FULL_REFRESH": r.plan.FullRefresh, "WHICH": string(r.plan.Command)}
+}

@@ -23,6 +23,9 @@ type CompileOptions struct {
 	// time, after its upstream models are built. Without it such a model renders as at
 	// load, with execute false.
 	Live Introspector
+	// Flags are dbt's flags of the run (FULL_REFRESH, WHICH) for a model that renders
+	// again when it runs; at load they are false and "run".
+	Flags map[string]any
 }
 
 // Quote quotes a SQL identifier for DuckDB.
@@ -105,7 +108,7 @@ func (p *Project) Compile(m *Model, opts CompileOptions) (string, error) {
 		live = opts.Live
 	}
 	if opts.Window != nil && m.tmpl != nil {
-		st := &renderState{file: m.Path, raw: m.raw, window: opts.Window, spec: m.partition, live: live}
+		st := &renderState{file: m.Path, raw: m.raw, window: opts.Window, spec: m.partition, live: live, flags: opts.Flags}
 		out, err := p.renderEnv().render(m.tmpl, m.Name, st)
 		if err != nil {
 			return "", err
@@ -120,7 +123,7 @@ func (p *Project) Compile(m *Model, opts CompileOptions) (string, error) {
 		return p.resolve(out, m.Name, 0, &read)
 	}
 	if (opts.Incremental && m.Kind == KindIncremental || live != nil) && m.tmpl != nil {
-		st := &renderState{file: m.Path, raw: m.raw, incremental: opts.Incremental && m.Kind == KindIncremental, live: live}
+		st := &renderState{file: m.Path, raw: m.raw, incremental: opts.Incremental && m.Kind == KindIncremental, live: live, flags: opts.Flags}
 		out, err := p.renderEnv().render(m.tmpl, m.Name, st)
 		if err != nil {
 			return "", err

@@ -25,7 +25,7 @@ type Introspector interface {
 // introspectWords are what a template (or a macro it calls) says when it reads the
 // warehouse while rendering.
 var introspectWords = []string{"execute", "run_query", "statement(", "load_result", "get_columns_in_relation",
-	"get_relation", "load_relation", "get_query_results_as_dict", "get_column_values", "star(", "union_relations", "date_spine", "graph."}
+	"get_relation", "load_relation", "get_query_results_as_dict", "get_column_values", "star(", "union_relations", "date_spine", "graph.", "flags."}
 
 // Introspects reports whether a model's Jinja reads the warehouse while rendering, so it
 // renders again at run time.

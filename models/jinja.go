@@ -213,6 +213,7 @@ type renderState struct {
 	extra        map[string]any // more context: a project hook's schemas, invocation_id, …
 	live         Introspector   // the warehouse, at run time: execute is true
 	results      map[string]any // statement results, by name, for load_result
+	flags        map[string]any // the run's flags, when it renders as it runs
 }
 
 func (s *renderState) read(set *map[string]bool, name string) {
@@ -388,6 +389,9 @@ func (re *renderEnv) context(self string, st *renderState) *exec.Context {
 		return "", nil
 	})
 	ctx.Set("is_incremental", func() bool { return st.incremental })
+	if st.flags != nil {
+		ctx.Set("flags", st.flags)
+	}
 	// what most models never name is set only when the text (or a macro it calls) may:
 	// every entry of a render's context is copied again when it executes
 	full := re.needsMacros(st.raw)
