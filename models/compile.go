@@ -240,6 +240,9 @@ func (p *Project) callMacro(name string, args ...any) (string, error) {
 	for _, a := range args {
 		va.Args = append(va.Args, exec.AsValue(a))
 	}
+	if len(st.errs) > 0 {
+		return "", st.errs
+	}
 	v, err := safeCall(macro, va)
 	if err != nil {
 		return "", fmt.Errorf("macro %s: %w", name, err)

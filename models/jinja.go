@@ -49,10 +49,19 @@ func parseTemplate(file, src string) (*exec.Template, *Error) {
 		p := (&renderState{raw: src, file: file}).at(i)
 		return nil, errorf(file, p.Line, p.Col, "the file holds a control character (\\x1f); remove it")
 	}
+	// a conditional expression is rewritten before parsing: gonja parses one inside a
+	// call's arguments, but wrongly (as several arguments)
+	if strings.Contains(src, " if ") && strings.Contains(src, " else ") {
+		if rw := rewriteJinja(src); rw != src {
+			if t, err := exec.NewTemplate(file, jinjaConfig, sourceLoader{rw}, dbtEnvironment); err == nil {
+				return t, nil
+			}
+		}
+	}
 	t, err := exec.NewTemplate(file, jinjaConfig, sourceLoader{src}, dbtEnvironment)
 	if err != nil {
-		// Jinja that gonja does not parse as written (a conditional expression, a
-		// trailing comma, *args): parsed again rewritten, with the same meaning
+		// Jinja that gonja does not parse as written (a trailing comma, *args, a
+		// conditional without else): parsed again rewritten, with the same meaning
 		if rw := rewriteJinja(src); rw != src {
 			if t2, err2 := exec.NewTemplate(file, jinjaConfig, sourceLoader{rw}, dbtEnvironment); err2 == nil {
 				return t2, nil

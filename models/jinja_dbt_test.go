@@ -322,3 +322,44 @@ func TestGraph(t *testing.T) {
 type noRows struct{}
 
 func (noRows) Query(string) ([]string, [][]any, error) { return nil, nil, nil }
+
+// TestConditionalArguments: a conditional inside a call's or filter's arguments (gonja
+// alone parses it as several arguments, silently), also as a keyword argument and a
+// macro's default.
+func TestConditionalArguments(t *testing.T) {
+	for src, want := range map[string]string{
+		"{{ dict(k='view' if false else 'table')['k'] }}":                         "table",
+		"{% macro m(x) %}{{ x }}{% endmacro %}{{ m('a' if false else 'b') }}":     "b",
+		"{{ ['x','y'] | join(', ' if true else ',') }}":                           "x, y",
+		"{{ range(1 if false else 3) | list | length }}":                          "3",
+		"{{ dict(k='a' if true else 'b', z=1,)['k'] }}":                           "a",
+		"{% macro m(x, y='d' if true else 'e') %}{{ y }}{% endmacro %}{{ m(1) }}": "d",
+	} {
+		got, err := compileOne(t, map[string]string{"models/a.sql": "select 1 -- " + src})
+		if err != nil {
+			t.Errorf("%s: %v", src, err)
+			continue
+		}
+		if got = strings.TrimPrefix(got, "select 1 -- "); got != want {
+			t.Errorf("%s: got %q want %q", src, got, want)
+		}
+	}
+	p, err := models.Load(writeProject(t, map[string]string{"strata.yml": "name: p\n", "models/a.sql": "{{ config(materialized='table' if false else 'view') }}select 1"}), models.Options{})
+	if err != nil || p.Models["a"].Kind != models.KindView {
+		t.Errorf("config with a conditional: %v %v", err, p.Models["a"].Kind)
+	}
+}
+
+// TestMacroFilePanics: a macro file whose top level panics in gonja is an error of the
+// load, whichever path defines the macros (generate_schema_name here), never a crash.
+func TestMacroFilePanics(t *testing.T) {
+	errs := loadErrs(t, map[string]string{
+		"strata.yml":        "name: p\n",
+		"macros/bad.sql":    "{% set z = 1 % 0 %}",
+		"macros/schema.sql": "{% macro generate_schema_name(custom, node) %}s_{{ custom }}{% endmacro %}",
+		"models/a.sql":      "{{ config(schema='x') }}select 1",
+	}, models.Options{})
+	if len(errs) == 0 {
+		t.Fatal("a macro file that divides by zero loads")
+	}
+}

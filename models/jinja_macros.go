@@ -135,12 +135,22 @@ func (re *renderEnv) defineMacros(ctx *exec.Context, st *renderState) {
 	env := &exec.Environment{Context: ctx, Filters: builtins.Filters, Tests: dbtEnvironment.Tests,
 		ControlStructures: dbtEnvironment.ControlStructures, Methods: dbtEnvironment.Methods}
 	ns := map[string]map[string]any{}
+	run := func(t *exec.Template) {
+		// a macro file's top level may panic in gonja (1 % 0) or return(): an error, never
+		// a crash, whichever path defines the macros
+		defer func() {
+			if r := recover(); r != nil {
+				st.errorf("macros: %v", r)
+			}
+		}()
+		r := exec.NewRenderer(env, io.Discard, jinjaConfig, sourceLoader{}, t)
+		if err := r.Execute(); err != nil {
+			st.errorf("macros: %v", err)
+		}
+	}
 	define := func(pkg string, g *macroGroups) {
 		for _, t := range g.templates[pkg] {
-			r := exec.NewRenderer(env, io.Discard, jinjaConfig, sourceLoader{}, t)
-			if err := r.Execute(); err != nil {
-				st.errorf("macros: %v", err)
-			}
+			run(t)
 		}
 		name := pkg
 		if name == "" {

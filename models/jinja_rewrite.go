@@ -296,9 +296,17 @@ func rewriteGroups(ts []tok, def bool) string {
 				if k > 0 {
 					b.WriteString(e.sep)
 				}
-				if def {
+				switch {
+				case t.text == "(" && isKwarg(e.toks):
+					// name=value: the value is the expression (a macro's default too)
+					i := 0
+					for e.toks[i].text != "=" {
+						i++
+					}
+					b.WriteString(joinToks(e.toks[:i+1]) + rewriteElem(e.toks[i+1:]))
+				case def:
 					b.WriteString(rewriteGroups(e.toks, true))
-				} else {
+				default:
 					b.WriteString(rewriteElem(e.toks))
 				}
 			}

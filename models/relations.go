@@ -1,6 +1,7 @@
 package models
 
 import (
+	"errors"
 	"strings"
 )
 
@@ -17,6 +18,19 @@ func (l *loader) checkRelations() {
 		rel string
 	}
 	seen := map[string]owner{}
+	if ms := l.p.macros; ms != nil && ms.names["generate_schema_name"] != "" && len(l.p.Models) > 0 {
+		// the project's schema macro must run: a failure would silently give the default
+		m := l.p.Models[l.p.ModelNames()[0]]
+		if _, err := l.p.callMacro("generate_schema_name", nilIfEmpty(m.Config.Schema), l.p.nodeObject(m.Name, m.Path)); err != nil {
+			var errs Errors
+			if errors.As(err, &errs) {
+				l.add(errs...)
+			} else {
+				l.add(errorf(ms.names["generate_schema_name"], 0, 0, "generate_schema_name: %v", err))
+			}
+			return
+		}
+	}
 	for _, name := range l.p.ModelNames() {
 		m := l.p.Models[name]
 		if m.Kind == KindEphemeral {
