@@ -188,36 +188,43 @@ func (re *renderEnv) liveAdapter(a map[string]any, st *renderState) {
 	a["load_cached_relation"] = load
 }
 
-// column is a column as adapter.get_columns_in_relation gives it: dbt's Column.
+// column is a column as adapter.get_columns_in_relation gives it: dbt's Column, its
+// kind from DuckDB's type name (a STRUCT or an INTERVAL is none of string or number).
 func column(name, dataType string) map[string]any {
-	t := strings.ToLower(dataType)
-	is := func(words ...string) func() bool {
-		return func() bool {
-			for _, w := range words {
-				if strings.Contains(t, w) {
-					return true
-				}
-			}
-			return false
-		}
+	base := strings.ToUpper(strings.TrimSpace(dataType))
+	if i := strings.IndexAny(base, "( "); i > 0 {
+		base = base[:i]
 	}
+	in := func(names ...string) bool {
+		for _, n := range names {
+			if base == n {
+				return true
+			}
+		}
+		return false
+	}
+	isString := in("VARCHAR", "TEXT", "STRING", "CHAR", "BPCHAR", "NVARCHAR")
+	isInt := in("INTEGER", "INT", "INT4", "INT8", "INT2", "INT1", "BIGINT", "SMALLINT", "TINYINT", "HUGEINT", "UHUGEINT", "UBIGINT", "UINTEGER", "USMALLINT", "UTINYINT", "LONG", "SHORT")
+	isFloat := in("DOUBLE", "FLOAT", "REAL", "FLOAT4", "FLOAT8")
+	isNumeric := in("DECIMAL", "NUMERIC")
 	size := 256 // dbt's string_size when the type gives none, as DuckDB's VARCHAR does
-	if m := sizeRe.FindStringSubmatch(t); m != nil {
+	if m := sizeRe.FindStringSubmatch(dataType); m != nil && isString {
 		size, _ = strconv.Atoi(m[1])
 	}
+	yes := func(b bool) func() bool { return func() bool { return b } }
 	return map[string]any{
 		"name": name, "column": name, "data_type": dataType, "dtype": dataType, "quoted": Quote(name),
 		"char_size":          size,
 		"string_size":        func() int { return size },
 		"can_expand_to":      func(*exec.VarArgs) bool { return false },
 		"literal":            func(v string) string { return "cast('" + sqlString(v) + "' as " + dataType + ")" },
-		"is_timestamp":       is("timestamp"),
 		"expanded_data_type": dataType,
-		"is_string":          is("char", "text", "string"),
-		"is_number":          is("int", "decimal", "numeric", "double", "float", "real"),
-		"is_numeric":         is("decimal", "numeric"),
-		"is_float":           is("double", "float", "real"),
-		"is_integer":         is("int"),
+		"is_string":          yes(isString),
+		"is_integer":         yes(isInt),
+		"is_float":           yes(isFloat),
+		"is_numeric":         yes(isNumeric),
+		"is_number":          yes(isInt || isFloat || isNumeric),
+		"is_timestamp":       yes(strings.HasPrefix(base, "TIMESTAMP")),
 	}
 }
 

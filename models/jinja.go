@@ -544,7 +544,7 @@ var builtinNames = []string{"ref", "source", "config", "var", "env_var", "doc", 
 // explain rewrites gonja's messages for the mistakes users make: a misspelt macro, a
 // macro from a dbt package.
 func (st *renderState) explain(e *Error, p *Project) *Error {
-	if m := methodCallRe.FindStringSubmatch(e.Msg); m != nil {
+	if m := methodCallRe.FindStringSubmatch(e.Msg); m != nil && (strings.Contains(e.Msg, " of : ") || strings.Contains(e.Msg, "for ''")) { // an undefined name's method: a package's macro
 		if loc := regexp.MustCompile(`(\w+)\.` + regexp.QuoteMeta(m[1]) + `\s*\(`).FindStringSubmatchIndex(st.raw); loc != nil {
 			pkg := st.raw[loc[2]:loc[3]]
 			pos := st.at(loc[0])

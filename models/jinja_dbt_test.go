@@ -363,3 +363,25 @@ func TestMacroFilePanics(t *testing.T) {
 		t.Fatal("a macro file that divides by zero loads")
 	}
 }
+
+// TestSetLists: a list a set makes holds plain values: strings from split() take any
+// append, filters (tojson) see the values, and reverse and sort work in place.
+func TestSetLists(t *testing.T) {
+	for src, want := range map[string]string{
+		"{% set xs = 'a,b'.split(',') %}{% do xs.append('c') %}{% do xs.append(1) %}{{ xs | join('-') }}": "a-b-c-1",
+		"{% set xs=[1,2] %}{{ xs | tojson }} {{ {'a': xs} | tojson }}":                                    `[1,2] {"a":[1,2]}`,
+		"{% set xs=[1,2,3] %}{% do xs.reverse() %}{{ xs }}":                                               "[3, 2, 1]",
+		"{% set xs=[3,1,2] %}{% for _ in [0] %}{% do xs.sort() %}{% endfor %}{{ xs }}":                    "[1, 2, 3]",
+		"{% set xs=['b','a'] %}{% do xs.sort(reverse=true) %}{{ xs }}":                                    "['b', 'a']",
+		"{% set xs=[[1],[2]] %}{{ xs[1][0] }} {{ xs | length }}":                                          "2 2",
+	} {
+		got, err := compileOne(t, map[string]string{"models/a.sql": "select 1 -- " + src})
+		if err != nil {
+			t.Errorf("%s: %v", src, err)
+			continue
+		}
+		if got = strings.TrimPrefix(got, "select 1 -- "); got != want {
+			t.Errorf("%s: got %q want %q", src, got, want)
+		}
+	}
+}

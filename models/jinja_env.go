@@ -3,6 +3,7 @@ package models
 import (
 	"fmt"
 	"reflect"
+	"sort"
 	"strings"
 
 	"github.com/nikolalohinski/gonja/v2"
@@ -80,9 +81,17 @@ func (s *boxedSet) Execute(r *exec.Renderer, tag *nodes.ControlStructureBlock) e
 	}
 	if v, ok := r.Environment.Context.Get(s.name); ok && v != nil {
 		if rv := reflect.ValueOf(v); rv.Kind() == reflect.Slice {
-			ptr := reflect.New(rv.Type())
-			ptr.Elem().Set(rv)
-			r.Environment.Context.Set(s.name, ptr.Interface())
+			// a list of plain values, whatever made it (a literal's values, split()'s
+			// strings), so anything can be appended and filters see plain values
+			list := make([]any, rv.Len())
+			for i := range list {
+				x := rv.Index(i).Interface()
+				if xv, ok := x.(*exec.Value); ok {
+					x = xv.Interface()
+				}
+				list[i] = x
+			}
+			r.Environment.Context.Set(s.name, &list)
 		}
 	}
 	return nil
@@ -196,10 +205,42 @@ func item(t reflect.Type, x *exec.Value) reflect.Value {
 // boxed list, and Python's extend, insert, pop, remove, index and count.
 func listMethods(base *exec.MethodSet[[]any]) *exec.MethodSet[[]any] {
 	methods := map[string]exec.Method[[]any]{}
-	for _, name := range []string{"reverse", "copy"} {
-		if m, ok := base.Get(name); ok {
-			methods[name] = m
+	builtinReverse, _ := base.Get("reverse")
+	methods["reverse"] = func(self []any, v *exec.Value, args *exec.VarArgs) (any, error) {
+		if _, ok := boxedList(v); !ok {
+			return builtinReverse(self, v, args)
 		}
+		out := make([]any, len(self))
+		for i, x := range self {
+			out[len(self)-1-i] = x
+		}
+		setList(v, out)
+		return nil, nil
+	}
+	methods["sort"] = func(self []any, v *exec.Value, args *exec.VarArgs) (any, error) {
+		out := append([]any{}, self...)
+		desc := false
+		if r, ok := args.KwArgs["reverse"]; ok {
+			desc = r.IsTrue()
+		}
+		sort.SliceStable(out, func(i, j int) bool {
+			a, b := exec.AsValue(out[i]), exec.AsValue(out[j])
+			var less bool
+			if a.IsNumber() && b.IsNumber() {
+				less = a.Float() < b.Float()
+			} else {
+				less = a.String() < b.String()
+			}
+			if desc {
+				return !less && a.String() != b.String()
+			}
+			return less
+		})
+		setList(v, out)
+		return nil, nil
+	}
+	if m, ok := base.Get("copy"); ok {
+		methods["copy"] = m
 	}
 	builtinAppend, _ := base.Get("append")
 	methods["append"] = func(self []any, v *exec.Value, args *exec.VarArgs) (any, error) {
