@@ -173,6 +173,7 @@ func newRenderEnv(p *Project, env func(string) (string, bool)) *renderEnv {
 	base.Set("target", target)
 	base.Set("project_name", p.Name)
 	base.Set("__splat", splatFunc)
+	base.Set("namespace", namespaceFunc)
 	base.Set("flags", map[string]any{"FULL_REFRESH": false, "WHICH": "run"})
 	base.Set("log", func(_ *exec.VarArgs) string { return "" })
 	base.Set("doc", func(name string) (string, error) {
@@ -194,7 +195,7 @@ func newRenderEnv(p *Project, env func(string) (string, bool)) *renderEnv {
 	}
 	re.funcs = dbtFunctions(p, time.Now().UTC())
 	re.base = map[string]any{}
-	for _, k := range []string{"__splat", "target", "project_name", "flags", "log", "doc", "exceptions", "adapter"} {
+	for _, k := range []string{"__splat", "namespace", "target", "project_name", "flags", "log", "doc", "exceptions", "adapter"} {
 		v, _ := base.Get(k)
 		re.base[k] = v
 	}

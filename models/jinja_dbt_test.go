@@ -385,3 +385,23 @@ func TestSetLists(t *testing.T) {
 		}
 	}
 }
+
+// TestNestedLists: a namespace's lists and lists in lists keep what is appended, in
+// loops too.
+func TestNestedLists(t *testing.T) {
+	for src, want := range map[string]string{
+		"{% set ns = namespace(xs=[]) %}{% do ns.xs.append(1) %}{% for i in [2,3] %}{% do ns.xs.append(i) %}{% endfor %}{{ ns.xs | join(',') }}": "1,2,3",
+		"{% set xs=[[],[]] %}{% for i in [1,2] %}{% do xs[0].append(i) %}{% endfor %}{{ xs[0] | join(',') }} {{ xs | length }}":                  "1,2 2",
+		"{% set xs=[[1],[2]] %}{{ xs | tojson }}":                                                          "[[1],[2]]",
+		"{% set ns = namespace(n=0) %}{% for i in [1,2] %}{% set ns.n = ns.n + i %}{% endfor %}{{ ns.n }}": "3",
+	} {
+		got, err := compileOne(t, map[string]string{"models/a.sql": "select 1 -- " + src})
+		if err != nil {
+			t.Errorf("%s: %v", src, err)
+			continue
+		}
+		if got = strings.TrimPrefix(got, "select 1 -- "); got != want {
+			t.Errorf("%s: got %q want %q", src, got, want)
+		}
+	}
+}

@@ -81,20 +81,41 @@ func (s *boxedSet) Execute(r *exec.Renderer, tag *nodes.ControlStructureBlock) e
 	}
 	if v, ok := r.Environment.Context.Get(s.name); ok && v != nil {
 		if rv := reflect.ValueOf(v); rv.Kind() == reflect.Slice {
-			// a list of plain values, whatever made it (a literal's values, split()'s
-			// strings), so anything can be appended and filters see plain values
-			list := make([]any, rv.Len())
-			for i := range list {
-				x := rv.Index(i).Interface()
-				if xv, ok := x.(*exec.Value); ok {
-					x = xv.Interface()
-				}
-				list[i] = x
-			}
-			r.Environment.Context.Set(s.name, &list)
+			r.Environment.Context.Set(s.name, boxList(rv))
 		}
 	}
 	return nil
+}
+
+// boxList is a list of plain values behind a pointer, whatever made it (a literal's
+// values, split()'s strings), so anything can be appended and filters see plain values;
+// the lists in it are boxed too, so xs[0].append() also lasts.
+func boxList(rv reflect.Value) *[]any {
+	list := make([]any, rv.Len())
+	for i := range list {
+		x := rv.Index(i).Interface()
+		if xv, ok := x.(*exec.Value); ok {
+			x = xv.Interface()
+		}
+		if xr := reflect.ValueOf(x); x != nil && xr.Kind() == reflect.Slice {
+			x = boxList(xr)
+		}
+		list[i] = x
+	}
+	return &list
+}
+
+// namespaceFunc is Jinja's namespace(), its lists boxed so ns.xs.append() lasts.
+func namespaceFunc(args *exec.VarArgs) map[string]any {
+	ns := map[string]any{}
+	for k, v := range args.KwArgs {
+		x := v.Interface()
+		if xr := reflect.ValueOf(x); x != nil && xr.Kind() == reflect.Slice {
+			x = boxList(xr)
+		}
+		ns[k] = x
+	}
+	return ns
 }
 
 // rootContext is a render's top context, reachable from every scope below it.
