@@ -417,7 +417,9 @@ func (re *renderEnv) context(self string, st *renderState) *exec.Context {
 		return false
 	}
 	if names("call") {
-		ctx.Set("__strata_root", &rootContext{ctx})
+		rc := &rootContext{ctx: ctx}
+		ctx.Set("__strata_root", rc)
+		ctx.Set("caller", exec.Macro(rc.caller))
 	}
 	switch {
 	case st.live != nil || strings.Contains(st.raw, "graph"):

@@ -405,3 +405,22 @@ func TestNestedLists(t *testing.T) {
 		}
 	}
 }
+
+// TestCallBlocks: {% call %} reaches caller() in macros defined in the model file
+// itself, nested calls included.
+func TestCallBlocks(t *testing.T) {
+	for src, want := range map[string]string{
+		"{% macro wrap() %}[{{ caller() }}]{% endmacro %}{% macro outer() %}{% call wrap() %}in{% endcall %}{% endmacro %}{{ outer() }}": "[in]",
+		"{% macro wrap() %}[{{ caller() }}]{% endmacro %}{% call wrap() %}{% call wrap() %}x{% endcall %}{% endcall %}":                  "[[x]]",
+		"{% macro wrap() %}<{{ caller() }}>{% endmacro %}{% call wrap() %}top{% endcall %}":                                              "<top>",
+	} {
+		got, err := compileOne(t, map[string]string{"models/a.sql": "select 1 -- " + src})
+		if err != nil {
+			t.Errorf("%s: %v", src, err)
+			continue
+		}
+		if got = strings.TrimPrefix(got, "select 1 -- "); got != want {
+			t.Errorf("%s: got %q want %q", src, got, want)
+		}
+	}
+}

@@ -118,8 +118,22 @@ func namespaceFunc(args *exec.VarArgs) map[string]any {
 	return ns
 }
 
-// rootContext is a render's top context, reachable from every scope below it.
-type rootContext struct{ ctx *exec.Context }
+// rootContext is a render's top context, reachable from every scope below it (and from
+// the copy of it a template executes in: they share this pointer), with the callers of
+// the {% call %} blocks being run, innermost last.
+type rootContext struct {
+	ctx     *exec.Context
+	callers []exec.Macro
+}
+
+// caller is Jinja's caller() for a macro that gonja did not hand one: the innermost
+// {% call %} block's body.
+func (rc *rootContext) caller(args *exec.VarArgs) *exec.Value {
+	if len(rc.callers) == 0 {
+		return exec.AsValue(fmt.Errorf("caller() is for a macro called from a {%% call %%} block"))
+	}
+	return rc.callers[len(rc.callers)-1](args)
+}
 
 // callBlock is {% call m(...) %}body{% endcall %} whose caller() reaches m also when m
 // was defined in another scope than the call (a package's macro, called from a macro):
@@ -158,7 +172,9 @@ func (c *callBlock) Execute(r *exec.Renderer, tag *nodes.ControlStructureBlock) 
 	}
 	r.Environment.Context.Set("__gonja_caller__", callerFn)
 	rc.ctx.Set("__gonja_caller__", exec.Macro(callerFn))
+	rc.callers = append(rc.callers, callerFn)
 	result := r.Eval(c.Call)
+	rc.callers = rc.callers[:len(rc.callers)-1]
 	r.Environment.Context.Set("__gonja_caller__", nil)
 	rc.ctx.Set("__gonja_caller__", nil)
 	if result.IsError() {
