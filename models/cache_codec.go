@@ -191,6 +191,7 @@ func decodeSnapshot(dec *gob.Decoder, rest *bytes.Reader, env func(string) (stri
 		p.macros = ms
 	}
 	p.re = newRenderEnv(p, env) // replaced by the caller's when the cache is used
+	p.loaded = true
 	return p, nil
 }
 

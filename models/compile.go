@@ -122,7 +122,9 @@ func (p *Project) Compile(m *Model, opts CompileOptions) (string, error) {
 		}
 		return p.resolve(out, m.Name, 0, &read)
 	}
-	if (opts.Incremental && m.Kind == KindIncremental || live != nil) && m.tmpl != nil {
+	// a model that reads the warehouse or its relations' attributes renders again, with
+	// the warehouse when given, and its relations' real attributes
+	if (opts.Incremental && m.Kind == KindIncremental || live != nil || p.Introspects(m)) && m.tmpl != nil {
 		st := &renderState{file: m.Path, raw: m.raw, incremental: opts.Incremental && m.Kind == KindIncremental, live: live, flags: opts.Flags}
 		out, err := p.renderEnv().render(m.tmpl, m.Name, st)
 		if err != nil {

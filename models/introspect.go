@@ -25,7 +25,9 @@ type Introspector interface {
 // introspectWords are what a template (or a macro it calls) says when it reads the
 // warehouse while rendering.
 var introspectWords = []string{"execute", "run_query", "statement(", "load_result", "get_columns_in_relation",
-	"get_relation", "load_relation", "get_query_results_as_dict", "get_column_values", "star(", "union_relations", "date_spine", "graph.", "flags."}
+	"get_relation", "load_relation", "get_query_results_as_dict", "get_column_values", "star(", "union_relations", "date_spine", "graph.", "flags.",
+	// a relation's attributes, known only once the project is read
+	").name", ").identifier", ").schema", ").database", ").type", ").is_view", ").is_table", "this.", "relation."}
 
 // Introspects reports whether a model's Jinja reads the warehouse while rendering, so it
 // renders again at run time.

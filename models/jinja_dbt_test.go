@@ -424,3 +424,19 @@ func TestCallBlocks(t *testing.T) {
 		}
 	}
 }
+
+// TestRelationAttributesInLogic: a model that reads its relations' attributes renders
+// again once the project is read, so comparing them works: an alias set in the model's
+// own config, a view's type.
+func TestRelationAttributesInLogic(t *testing.T) {
+	got, err := compileOne(t, map[string]string{
+		"models/b.sql": "{{ config(alias='bee', materialized='view') }}select 1 as x",
+		"models/a.sql": "select 1 -- {{ 'yes' if ref('b').name == 'bee' else 'no' }} {{ ref('b').is_view }} {{ this.name | upper }} {{ ref('b').identifier | length }}",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "select 1 -- yes True A 3"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}

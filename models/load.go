@@ -113,6 +113,7 @@ func Load(dir string, opts Options) (*Project, error) {
 	if len(l.errs) > 0 {
 		return nil, l.fail()
 	}
+	l.p.loaded = true
 	if in != nil {
 		saveCache(l.p, in, opts)
 	}

@@ -53,6 +53,8 @@ type Project struct {
 	Packages []Package
 	// Dispatch is the project's dispatch: config, a search order by macro namespace.
 	Dispatch map[string][]string
+
+	loaded bool // the project is read whole: relations know their real attributes
 	// Warnings are problems that do not stop a run (an ignored dbt feature, say).
 	Warnings []string
 

@@ -3,6 +3,7 @@ package models
 import (
 	"fmt"
 	"strings"
+	"unsafe"
 
 	"github.com/nikolalohinski/gonja/v2/exec"
 )
@@ -10,18 +11,37 @@ import (
 // relation is what ref(), source() and this give a template, as dbt's Relation object.
 // It is the text it renders as — a placeholder Compile resolves once schemas and aliases
 // are known, or "schema"."table" — so it can key a dict as dbt's can (union_relations
-// does); its attributes (.database, .schema, .identifier, .name, .type, .render(),
-// .include(), .incorporate(), .get(), the metadata dbt_utils checks) come from that text,
-// as placeholders of their own where the project is not read yet.
-type relation string
+// does); its attributes (.database, .schema, .identifier, .name, .type, .is_view,
+// .render(), .include(), .incorporate(), .get(), the metadata dbt_utils checks) are the
+// real ones once the project is read, and placeholders of their own while it is read.
+//
+// gonja takes a value for a string (a dict key) by its kind, so the relation is a pointer
+// to a string: the first field of a box that holds the attributes.
+type relation = *relText
+
+type relText string
+
+type relationBox struct {
+	text  relText        // first: a *relText is a pointer to its box
+	attrs map[string]any // schema, identifier, database, type when known; nil while loading
+}
+
+func newRelationText(text string, attrs map[string]any) relation {
+	b := &relationBox{text: relText(text), attrs: attrs}
+	return &b.text
+}
+
+// box is the relation's box: text is its first field, so they share an address, and the
+// pointer keeps the whole box alive.
+func (r *relText) box() *relationBox { return (*relationBox)(unsafe.Pointer(r)) }
 
 // String is how the relation renders in SQL.
-func (r relation) String() string { return string(r) }
+func (r *relText) String() string { return string(*r) }
 
 // target is what the placeholder names: "ref:orders", "src:raw.orders"; "" for a
 // relation written out.
-func (r relation) target() string {
-	s := string(r)
+func (r *relText) target() string {
+	s := string(*r)
 	if strings.HasPrefix(s, placeholderMark) && strings.HasSuffix(s, placeholderMark) && strings.Count(s, placeholderMark) == 2 {
 		return strings.Trim(s, placeholderMark)
 	}
@@ -29,8 +49,8 @@ func (r relation) target() string {
 }
 
 // parts is a written-out relation's schema and identifier.
-func (r relation) parts() (schema, ident string) {
-	s := string(r)
+func (r *relText) parts() (schema, ident string) {
+	s := string(*r)
 	if a, b, ok := strings.Cut(s, `"."`); ok {
 		return strings.TrimPrefix(a, `"`), strings.TrimSuffix(b, `"`)
 	}
@@ -38,7 +58,7 @@ func (r relation) parts() (schema, ident string) {
 }
 
 // GetAttribute is how gonja reads relation.attribute.
-func (r relation) GetAttribute(name string) (*exec.Value, bool) {
+func (r *relText) GetAttribute(name string) (*exec.Value, bool) {
 	v, ok := r.attr(name)
 	if !ok {
 		return nil, false
@@ -46,27 +66,39 @@ func (r relation) GetAttribute(name string) (*exec.Value, bool) {
 	return exec.AsValue(v), true
 }
 
-func (r relation) attr(name string) (any, bool) {
+func (r *relText) attr(name string) (any, bool) {
 	field := name
 	switch name {
 	case "name", "table", "alias":
 		field = "identifier"
+	case "is_table", "is_view":
+		field = "type"
 	}
+	var v any
 	switch field {
 	case "schema", "identifier", "database", "type":
-		if t := r.target(); t != "" {
-			return attrPlaceholder(field, t), true
+		if a := r.box().attrs; a != nil {
+			v = a[field]
+		} else if t := r.target(); t != "" {
+			v = attrPlaceholder(field, t)
+		} else {
+			schema, ident := r.parts()
+			v = map[string]string{"schema": schema, "identifier": ident, "database": "", "type": "table"}[field]
 		}
-		schema, ident := r.parts()
-		return map[string]string{"schema": schema, "identifier": ident, "database": "", "type": "table"}[field], true
+	}
+	switch name {
 	case "is_table":
-		return true, true
-	case "is_view", "is_cte":
+		return v != "view", true
+	case "is_view":
+		return v == "view", true
+	case "is_cte":
 		return false, true
 	case "metadata":
 		return relationMetadata, true
+	case "schema", "identifier", "database", "type", "name", "table", "alias":
+		return v, true
 	case "render":
-		return func() string { return string(r) }, true
+		return func() string { return string(*r) }, true
 	case "include", "incorporate", "quote":
 		return func(*exec.VarArgs) relation { return r }, true
 	case "get":
@@ -88,7 +120,7 @@ func (r relation) attr(name string) (any, bool) {
 // newRelation is a relation written out: one that get_relation or api.Relation.create
 // found or made.
 func (p *Project) newRelation(schema, identifier string) relation {
-	return relation(Quote(schema) + "." + Quote(identifier))
+	return newRelationText(Quote(schema)+"."+Quote(identifier), map[string]any{"schema": schema, "identifier": identifier, "database": p.Warehouse.database(), "type": "table"})
 }
 
 // relationMetadata is what dbt_utils' _is_relation looks for.
@@ -105,11 +137,29 @@ func attrPlaceholder(field, target string) string {
 }
 
 // refRelation is ref(name)'s relation.
-func (p *Project) refRelation(name string) relation { return relation(refPlaceholder(name)) }
+func (p *Project) refRelation(name string) relation {
+	return newRelationText(refPlaceholder(name), p.knownAttrs("ref:"+name))
+}
 
 // sourceRelation is source(source, table)'s relation.
 func (p *Project) sourceRelation(source, table string) relation {
-	return relation(srcPlaceholder(source, table))
+	return newRelationText(srcPlaceholder(source, table), p.knownAttrs("src:"+source+"."+table))
+}
+
+// knownAttrs are a relation's attributes, once the project is read; nil while it is read.
+func (p *Project) knownAttrs(target string) map[string]any {
+	if !p.loaded {
+		return nil
+	}
+	a := map[string]any{}
+	for _, f := range []string{"schema", "identifier", "database", "type"} {
+		v, err := p.relationAttr(f + ":" + target)
+		if err != nil {
+			return nil
+		}
+		a[f] = v
+	}
+	return a
 }
 
 // relationAttr resolves an attribute placeholder's token ("schema:ref:orders").
