@@ -167,7 +167,7 @@ func newRenderEnv(p *Project, env func(string) (string, bool)) *renderEnv {
 	base := exec.EmptyContext()
 	target := map[string]any{
 		"name": p.Warehouse.Target, "type": "duckdb", "schema": p.Warehouse.Schema,
-		"path": p.Warehouse.Path, "threads": p.Warehouse.Threads, "database": "",
+		"path": p.Warehouse.Path, "threads": p.Warehouse.Threads, "database": p.Warehouse.database(),
 		"profile_name": p.Name,
 	}
 	base.Set("target", target)

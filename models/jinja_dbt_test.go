@@ -146,12 +146,12 @@ func TestRelations(t *testing.T) {
 		"models/src.yml": "version: 2\nsources:\n  - name: raw\n    schema: landing\n    tables:\n      - name: orders\n        identifier: orders_v2\n",
 		"models/a.sql": "select * from {{ ref('b') }} -- {{ ref('b').identifier }} {{ ref('b').schema }} {{ ref('b').database }} " +
 			"{{ ref('b').metadata.type }} {{ source('raw', 'orders').identifier }} {{ source('raw', 'orders').schema }} {{ this.name }} " +
-			"{{ 'rel' if ref('b') is mapping else 'str' }} {{ ref('b').include(database=false) }}",
+			"{{ 'rel' if ref('b') is mapping else 'str' }} {{ ref('b').include(database=false) }} {{ target.database }}",
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `select * from "main_marts"."bee" -- bee main_marts shop DuckDBRelation orders_v2 landing a rel "main_marts"."bee"`
+	want := `select * from "main_marts"."bee" -- bee main_marts shop DuckDBRelation orders_v2 landing a rel "main_marts"."bee" shop`
 	if got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}
