@@ -440,3 +440,18 @@ func TestRelationAttributesInLogic(t *testing.T) {
 		t.Errorf("got %q, want %q", got, want)
 	}
 }
+
+// TestPackagesNotInstalled: packages.yml listing more packages than are installed is one
+// error saying to run strata deps, as dbt's.
+func TestPackagesNotInstalled(t *testing.T) {
+	errs := loadErrs(t, map[string]string{
+		"strata.yml":                      "name: p\n",
+		"models/a.sql":                    "select 1",
+		"packages.yml":                    "packages:\n  - package: dbt-labs/dbt_utils\n    version: 1.1.1\n  - local: ../other\n",
+		"dbt_packages/pk/dbt_project.yml": "name: pk\n",
+	}, models.Options{})
+	want := "packages.yml:2:3: packages.yml lists 2 packages and 1 are installed in dbt_packages/: run strata deps"
+	if len(errs) != 1 || errs[0].Error() != want {
+		t.Errorf("got %v\nwant %s", errs, want)
+	}
+}

@@ -429,12 +429,13 @@ func (l *loader) checkUnsupportedPaths() {
 			l.add(perr)
 			continue
 		}
-		if pk := get(root, "packages"); pk != nil && len(pk.Content) > 0 && len(l.p.Packages) == 0 {
+		if pk := get(root, "packages"); pk != nil && len(pk.Content) > len(l.p.Packages) {
+			// as dbt: fewer installed than listed (a package's own may add more)
 			dir := l.layout.packagesPath
 			if dir == "" {
 				dir = defaultPackagesPath
 			}
-			l.add(errorf(name, pk.Line, pk.Column, "%s lists %d packages and none is installed in %s/: run strata deps", name, len(pk.Content), dir))
+			l.add(errorf(name, pk.Line, pk.Column, "%s lists %d packages and %d are installed in %s/: run strata deps", name, len(pk.Content), len(l.p.Packages), dir))
 		}
 	}
 }
