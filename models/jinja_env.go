@@ -34,6 +34,7 @@ var dbtEnvironment = func() *exec.Environment {
 	m := builtins.Methods
 	m.List = listMethods(builtins.Methods.List)
 	m.Dict = dictMethods(builtins.Methods.Dict)
+	m.Str = strMethods(builtins.Methods.Str)
 	tests := exec.NewTestSet(map[string]exec.TestFunction{}).Update(builtins.Tests)
 	// a relation is a mapping, as dbt's is (dbt_utils' _is_relation asks)
 	_ = tests.Replace("mapping", func(_ *exec.Context, in *exec.Value, _ *exec.VarArgs) (bool, error) {
@@ -477,4 +478,48 @@ func dictInPlace(d *exec.Dict, name string, args *exec.VarArgs) (any, bool, erro
 		return nil, true, nil
 	}
 	return nil, false, nil
+}
+
+// strMethodNames are gonja's string methods (Python's).
+var strMethodNames = strings.Fields(`capitalize capwords casefold center count encode endswith expandtabs find format
+	format_map isalnum isalpha isascii isdecimal isdigit islower isnumeric isprintable isspace istitle isupper join ljust
+	lower lstrip partition removeprefix removesuffix replace rfind rjust rpartition rsplit rstrip split splitlines
+	startswith strip swapcase title upper zfill`)
+
+// strMethods are gonja's string methods giving plain Go strings (and lists of them):
+// gonja's own string type is refused by every Go function taking a string
+// (exceptions.raise_compiler_error(msg.format(…)) failed).
+func strMethods(base *exec.MethodSet[string]) *exec.MethodSet[string] {
+	methods := map[string]exec.Method[string]{}
+	for _, name := range strMethodNames {
+		m, ok := base.Get(name)
+		if !ok {
+			continue
+		}
+		methods[name] = func(self string, v *exec.Value, args *exec.VarArgs) (any, error) {
+			out, err := m(self, v, args)
+			return plainStrings(out), err
+		}
+	}
+	return exec.NewMethodSet(methods)
+}
+
+// plainStrings turns a string-kind value (gonja's PyString) into a string, and a list of
+// them into a list of strings.
+func plainStrings(x any) any {
+	if x == nil {
+		return nil
+	}
+	rv := reflect.ValueOf(x)
+	switch {
+	case rv.Kind() == reflect.String && rv.Type() != reflect.TypeFor[string]():
+		return rv.String()
+	case rv.Kind() == reflect.Slice && rv.Type().Elem().Kind() == reflect.String && rv.Type().Elem() != reflect.TypeFor[string]():
+		out := make([]any, rv.Len())
+		for i := range out {
+			out[i] = rv.Index(i).String()
+		}
+		return out
+	}
+	return x
 }
