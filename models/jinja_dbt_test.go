@@ -70,7 +70,7 @@ func TestJinjaRuntime(t *testing.T) {
 func TestJinjaRuntimeErrors(t *testing.T) {
 	for _, tc := range []struct{ src, want string }{
 		{"{{ return(1) }}", "return() is for macros"},
-		{"{{ exceptions.raise_compiler_error('bad {}'.format('input') | trim) }}", "bad input"},
+		{"{{ exceptions.raise_compiler_error('bad {}'.format('input')) }}", "bad input"},
 		{"{{ adapter.dispatch('nope', 'dbt')() }}", "no macro nope found (looked for p.duckdb__nope, p.default__nope, dbt.duckdb__nope, dbt.default__nope)"},
 	} {
 		_, err := compileOne(t, map[string]string{"models/a.sql": "select 1 -- " + tc.src})
