@@ -45,6 +45,8 @@ func newBrowser(t *testing.T) *browser {
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromiumPath(t)),
 		chromedp.DisableGPU,
+		chromedp.NoSandbox, // containers (CI's) often cannot give Chromium its sandbox
+		chromedp.Flag("disable-background-networking", true),
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(1400, 900),
 		chromedp.Flag("disable-quic", true),
