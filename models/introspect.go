@@ -63,23 +63,19 @@ func agateTable(cols []string, rows [][]any) map[string]any {
 	for i, r := range rows {
 		rowList[i] = append([]any{}, r...)
 	}
-	columns := map[string]any{}
-	var ordered []any
+	var columns []any
 	for j, name := range cols {
 		values := make([]any, len(rows))
 		for i, r := range rows {
 			values[i] = r[j]
 		}
-		col := map[string]any{"name": name, "values": func() []any { return values }}
-		columns[name] = col
-		ordered = append(ordered, col)
+		columns = append(columns, map[string]any{"name": name, "values": func() []any { return values }})
 	}
 	names := make([]any, len(cols))
 	for i, c := range cols {
 		names[i] = c
 	}
-	_ = columns
-	return map[string]any{"rows": rowList, "columns": ordered, "column_names": names,
+	return map[string]any{"rows": rowList, "columns": columns, "column_names": names,
 		"print_table": func(*exec.VarArgs) string { return "" }}
 }
 
@@ -163,8 +159,7 @@ func (re *renderEnv) liveAdapter(a map[string]any, st *renderState) {
 		if strings.Contains(strings.ToLower(fmt.Sprint(rows[0][0])), "view") {
 			kind = "view"
 		}
-		_ = kind
-		return p.newRelation(schema, ident), nil
+		return p.newRelation(schema, ident, kind), nil
 	}
 	a["get_relation"] = func(args *exec.VarArgs) (any, error) {
 		schema, ident := "", ""

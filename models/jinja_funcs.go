@@ -152,11 +152,14 @@ func (p *Project) createRelation(args *exec.VarArgs) relation {
 		}
 		return ""
 	}
-	schema, ident := get("schema"), get("identifier")
+	schema, ident, kind := get("schema"), get("identifier"), get("type")
 	if schema == "" {
 		schema = p.Warehouse.Schema
 	}
-	return p.newRelation(schema, ident)
+	if kind == "" {
+		kind = "table"
+	}
+	return p.newRelation(schema, ident, kind)
 }
 
 // pyTimeValue is a time as a template sees Python's datetime: it renders as one.

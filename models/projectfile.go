@@ -385,7 +385,7 @@ func (l *loader) readProfile(profile string) {
 	target := l.opts.Target
 	if target == "" {
 		tn := get(pn, "target")
-		l.renderScalars(file, string(data), tn)
+		l.renderScalars(file, tn)
 		target = scalar(tn)
 	}
 	if target == "" {
@@ -397,7 +397,7 @@ func (l *loader) readProfile(profile string) {
 		l.add(errorf(file, pn.Line, pn.Column, "profile %q has no target %q%s", profile, target, didYouMean(target, keysOf(outputs))))
 		return
 	}
-	l.renderScalars(file, string(data), tn)
+	l.renderScalars(file, tn)
 	w := Warehouse{Type: "duckdb", Path: ":memory:", Schema: "main", Target: target}
 	if t := scalar(get(tn, "type")); t != "duckdb" {
 		l.add(errorf(file, tn.Line, tn.Column, "profile %q target %q has type %q: strata runs dbt projects on DuckDB only (type: duckdb)", profile, target, t))
@@ -422,7 +422,7 @@ func (l *loader) renderConfigs(file string, n *yaml.Node) {
 		}
 		if v.Kind == yaml.ScalarNode && (strings.Contains(v.Value, "{{") || strings.Contains(v.Value, "{%")) {
 			line, col := v.Line, v.Column
-			l.renderScalars(file, "", v)
+			l.renderScalars(file, v)
 			var parsed yaml.Node
 			if err := yaml.Unmarshal([]byte(v.Value), &parsed); err == nil && len(parsed.Content) == 1 {
 				*v = *parsed.Content[0]
@@ -444,7 +444,7 @@ func setPos(n *yaml.Node, line, col int) {
 
 // renderScalars renders the Jinja in every string under n, in place; an error is placed
 // at its value.
-func (l *loader) renderScalars(file, raw string, n *yaml.Node) {
+func (l *loader) renderScalars(file string, n *yaml.Node) {
 	if n == nil {
 		return
 	}
@@ -470,7 +470,7 @@ func (l *loader) renderScalars(file, raw string, n *yaml.Node) {
 		return
 	}
 	for _, c := range n.Content {
-		l.renderScalars(file, raw, c)
+		l.renderScalars(file, c)
 	}
 }
 

@@ -119,8 +119,8 @@ func (r *relText) attr(name string) (any, bool) {
 
 // newRelation is a relation written out: one that get_relation or api.Relation.create
 // found or made.
-func (p *Project) newRelation(schema, identifier string) relation {
-	return newRelationText(Quote(schema)+"."+Quote(identifier), map[string]any{"schema": schema, "identifier": identifier, "database": p.Warehouse.database(), "type": "table"})
+func (p *Project) newRelation(schema, identifier, kind string) relation {
+	return newRelationText(Quote(schema)+"."+Quote(identifier), map[string]any{"schema": schema, "identifier": identifier, "database": p.Warehouse.database(), "type": kind})
 }
 
 // relationMetadata is what dbt_utils' _is_relation looks for.

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/hex"
@@ -242,13 +241,6 @@ func modelView(m ui.Meta, p *models.Project, d *apiModel) ui.ModelView {
 		v.ConfigLines = append(v.ConfigLines, fmt.Sprintf("%s: %v", k, d.Config[k]))
 	}
 	return v
-}
-
-// render writes a component to a string, for tests and the export.
-func render(ctx context.Context, c templ.Component) (string, error) {
-	var b strings.Builder
-	err := c.Render(ctx, &b)
-	return b.String(), err
 }
 
 type apiModel = api.Model

@@ -141,12 +141,11 @@ type LineageView struct {
 // ModelView is a model's page.
 type ModelView struct {
 	Meta
-	Model        *api.Model
-	SQL          []Token
-	CompiledSQL  []Token
-	Partitioned  bool
-	ConfigLines  []string
-	RecentMaxDur time.Duration
+	Model       *api.Model
+	SQL         []Token
+	CompiledSQL []Token
+	Partitioned bool
+	ConfigLines []string
 }
 
 // PartitionsView is a partitioned model's heatmap, with a backfill's plan when asked.
