@@ -7,23 +7,14 @@ import (
 	"github.com/stratadata/strata/models"
 )
 
-// liveConn is a task's connection as the warehouse a model's Jinja reads while it
-// renders at run time (run_query, adapter.get_columns_in_relation, dbt_utils.star): in
-// the task's transaction, after its upstream models are built.
-type liveConn struct {
-	ctx context.Context
-	c   *duckdb.Conn
-}
-
 // introspectRows is the most rows a template's query reads.
 const introspectRows = 100_000
 
-func (l liveConn) Query(q string) ([]string, [][]any, error) {
-	r, err := l.c.Query(l.ctx, q, introspectRows)
-	if err != nil {
-		return nil, nil, err
-	}
-	return r.Columns, r.Rows, nil
+// liveConn is a task's connection as the warehouse a model's Jinja reads while it
+// renders at run time (run_query, adapter.get_columns_in_relation, dbt_utils.star): in
+// the task's transaction, after its upstream models are built.
+func liveConn(ctx context.Context, c *duckdb.Conn) duckdb.Rows {
+	return duckdb.Rows{Ctx: ctx, Conn: c, Limit: introspectRows}
 }
 
 // Introspect runs f with the warehouse as a read-only Introspector: for rendering models
@@ -34,7 +25,23 @@ func (w *Warehouse) Introspect(ctx context.Context, f func(models.Introspector) 
 		return err
 	}
 	defer c.Close()
-	return c.ReadOnly(ctx, func() error { return f(liveConn{ctx, c}) })
+	return c.ReadOnly(ctx, func() error { return f(liveConn(ctx, c)) })
+}
+
+// Compile is a model's SQL as it runs: one whose Jinja reads the warehouse renders
+// against this one (read-only), the rest as the project compiles them. strata compile,
+// show and the web UI's model pages go through it.
+func (w *Warehouse) Compile(ctx context.Context, p *models.Project, m *models.Model) (string, error) {
+	if !p.Introspects(m) {
+		return p.Compile(m, models.CompileOptions{})
+	}
+	var q string
+	err := w.Introspect(ctx, func(live models.Introspector) error {
+		var err error
+		q, err = p.Compile(m, models.CompileOptions{Live: live})
+		return err
+	})
+	return q, err
 }
 
 // flags are dbt's flags a model renders with when it runs: FULL_REFRESH and WHICH.

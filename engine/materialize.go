@@ -70,18 +70,18 @@ func (r *runner) materialize(ctx context.Context, c *duckdb.Conn, t *Task, rel, 
 				return fail(err)
 			}
 		}
-		if *q, err = p.Compile(m, models.CompileOptions{Live: liveConn{ctx, c}, Flags: r.flags()}); err == nil {
+		if *q, err = p.Compile(m, models.CompileOptions{Live: liveConn(ctx, c), Flags: r.flags()}); err == nil {
 			*head = "CREATE OR REPLACE VIEW " + rel + " AS\n"
 			_, err = c.Exec(ctx, *head+*q)
 		}
 	case models.KindTable:
-		if *q, err = p.Compile(m, models.CompileOptions{Live: liveConn{ctx, c}, Flags: r.flags()}); err == nil {
+		if *q, err = p.Compile(m, models.CompileOptions{Live: liveConn(ctx, c), Flags: r.flags()}); err == nil {
 			*head = "CREATE OR REPLACE TABLE " + rel + " AS\n"
 			rows, err = r.replaceTable(ctx, c, rel, existing, *q)
 		}
 	case models.KindExternal:
 		*kind = "view"
-		if *q, err = p.Compile(m, models.CompileOptions{Live: liveConn{ctx, c}, Flags: r.flags()}); err == nil {
+		if *q, err = p.Compile(m, models.CompileOptions{Live: liveConn(ctx, c), Flags: r.flags()}); err == nil {
 			rows, err = r.external(ctx, c, m, rel, existing, *q, head)
 		}
 	case models.KindPython:
@@ -98,7 +98,7 @@ func (r *runner) materialize(ctx context.Context, c *duckdb.Conn, t *Task, rel, 
 			full = *m.Config.FullRefresh
 		}
 		if existing != "table" || full {
-			if *q, err = p.Compile(m, models.CompileOptions{Live: liveConn{ctx, c}, Flags: r.flags()}); err == nil {
+			if *q, err = p.Compile(m, models.CompileOptions{Live: liveConn(ctx, c), Flags: r.flags()}); err == nil {
 				*head = "CREATE OR REPLACE TABLE " + rel + " AS\n"
 				rows, err = r.replaceTable(ctx, c, rel, existing, *q)
 			}
@@ -192,7 +192,7 @@ func (r *runner) replaceTable(ctx context.Context, c *duckdb.Conn, rel, existing
 func (r *runner) incremental(ctx context.Context, c *duckdb.Conn, t *Task, rel string) (int64, error) {
 	p := r.plan.Project
 	m := t.node.Model
-	q, err := p.Compile(m, models.CompileOptions{Incremental: true, Live: liveConn{ctx, c}, Flags: r.flags()})
+	q, err := p.Compile(m, models.CompileOptions{Incremental: true, Live: liveConn(ctx, c), Flags: r.flags()})
 	if err != nil {
 		return 0, err
 	}

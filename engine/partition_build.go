@@ -20,7 +20,7 @@ func (r *runner) buildPartition(ctx context.Context, c *duckdb.Conn, t *Task) er
 	if ok, err := r.checksPass(ctx, c, t); !ok {
 		return err
 	}
-	q, err := p.Compile(m, models.CompileOptions{Window: t.Window, Live: liveConn{ctx, c}, Flags: r.flags()})
+	q, err := p.Compile(m, models.CompileOptions{Window: t.Window, Live: liveConn(ctx, c), Flags: r.flags()})
 	if err != nil {
 		return err
 	}

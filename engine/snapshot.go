@@ -21,7 +21,7 @@ func (r *runner) snapshot(ctx context.Context, c *duckdb.Conn, t *Task, rel, exi
 	m := t.node.Model
 	s := m.Snapshot()
 	var err error
-	if *q, err = p.Compile(m, models.CompileOptions{Live: liveConn{ctx, c}, Flags: r.flags()}); err != nil {
+	if *q, err = p.Compile(m, models.CompileOptions{Live: liveConn(ctx, c), Flags: r.flags()}); err != nil {
 		return 0, err
 	}
 	mc := s.Meta

@@ -265,7 +265,7 @@ func (s *shadow) createModel(ctx context.Context, n *Node) {
 	if s.p.Introspects(m) {
 		// a model whose Jinja reads the warehouse (dbt_utils.star, …) renders against
 		// the shadow catalog, whose relations have the warehouse's columns and no rows
-		opts.Live = shadowLive{ctx, s.conn}
+		opts.Live = duckdb.Rows{Ctx: ctx, Conn: s.conn, Limit: 10_000}
 	}
 	if spec := m.Partition(); spec != nil {
 		w := spec.Granularity.Window(spec.Start)
@@ -430,19 +430,4 @@ func hasColumn(cols []Column, name string) bool {
 		}
 	}
 	return false
-}
-
-// shadowLive is the shadow catalog as the warehouse a model's Jinja reads while it
-// renders: the upstream relations are there, with their columns and no rows.
-type shadowLive struct {
-	ctx context.Context
-	c   *duckdb.Conn
-}
-
-func (l shadowLive) Query(q string) ([]string, [][]any, error) {
-	r, err := l.c.Query(l.ctx, q, 10_000)
-	if err != nil {
-		return nil, nil, err
-	}
-	return r.Columns, r.Rows, nil
 }

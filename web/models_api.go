@@ -168,7 +168,14 @@ func (s *Server) modelDetail(ctx context.Context, name string) (*api.Model, erro
 		out.Materialized, out.Description, documented = string(m.Kind), m.Description, m.Columns
 		out.Relation, out.SQL = p.Relation(m), m.Raw()
 		if m.Kind != models.KindSeed {
-			if q, err := s.compile(ctx, m); err != nil {
+			var q string
+			var err error
+			if s.Warehouse != nil {
+				q, err = s.Warehouse.Compile(ctx, p, m) // as it runs
+			} else {
+				q, err = p.Compile(m, models.CompileOptions{})
+			}
+			if err != nil {
 				out.CompileError = err.Error()
 			} else {
 				out.CompiledSQL = q
@@ -400,19 +407,4 @@ func pageLimit(n, def, most int) (int, error) {
 		return 0, badRequest("limit %d: give a positive number", n)
 	}
 	return min(n, most), nil
-}
-
-// compile is a model's SQL as it runs: one whose Jinja reads the warehouse renders
-// against it, when the server has one.
-func (s *Server) compile(ctx context.Context, m *models.Model) (string, error) {
-	if s.Warehouse == nil || !s.Project.Introspects(m) {
-		return s.Project.Compile(m, models.CompileOptions{})
-	}
-	var q string
-	err := s.Warehouse.Introspect(ctx, func(live models.Introspector) error {
-		var err error
-		q, err = s.Project.Compile(m, models.CompileOptions{Live: live})
-		return err
-	})
-	return q, err
 }

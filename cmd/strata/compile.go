@@ -108,11 +108,5 @@ func (a *app) compileLive(ctx context.Context, p *models.Project, m *models.Mode
 		return p.Compile(m, models.CompileOptions{})
 	}
 	defer w.Close()
-	var sql string
-	err = w.Introspect(ctx, func(live models.Introspector) error {
-		var err error
-		sql, err = p.Compile(m, models.CompileOptions{Live: live})
-		return err
-	})
-	return sql, err
+	return w.Compile(ctx, p, m)
 }

@@ -357,3 +357,21 @@ func (c *Conn) ReadOnly(ctx context.Context, f func() error) error {
 	defer c.Exec(context.WithoutCancel(ctx), "ROLLBACK")
 	return f()
 }
+
+// Rows is a connection as a template's view of a warehouse (models.Introspector): each
+// query's columns and rows, at most Limit of them, on the connection (and in its
+// transaction) as it stands.
+type Rows struct {
+	Ctx   context.Context
+	Conn  *Conn
+	Limit int
+}
+
+// Query runs one query and returns its columns and rows.
+func (r Rows) Query(q string) ([]string, [][]any, error) {
+	res, err := r.Conn.Query(r.Ctx, q, r.Limit)
+	if err != nil {
+		return nil, nil, err
+	}
+	return res.Columns, res.Rows, nil
+}
