@@ -277,24 +277,14 @@ func (s *Server) backfill(r *http.Request) (any, error) {
 		return nil, err
 	}
 	req.Command = scheduler.CommandBackfill
-	if req.DryRun {
-		opts, err := scheduler.BackfillOptions(req)
-		if err != nil {
-			return nil, err
-		}
-		plan, err := engine.PlanBackfill(r.Context(), s.Warehouse, s.Graph, opts, req.Resume)
-		if err != nil {
-			return nil, err
-		}
-		return api.NewBackfillPlan(plan), nil
-	}
-	// plan it once first: a bad range or selection is refused here, as the CLI would
-	opts, err := scheduler.BackfillOptions(req)
+	// planned first in either case: a bad range or selection is refused here, as the CLI
+	// would
+	plan, err := s.planBackfill(r, req)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := engine.PlanBackfill(r.Context(), s.Warehouse, s.Graph, opts, req.Resume); err != nil {
-		return nil, err
+	if req.DryRun {
+		return *plan, nil
 	}
 	j, err := s.Scheduler.Submit(req)
 	if err != nil {
