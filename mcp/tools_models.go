@@ -211,17 +211,9 @@ func (s *Server) getModel(ctx context.Context, in getModelIn) (getModelOut, erro
 	}
 	g, p := s.opts.Graph, s.opts.Project
 	out := getModelOut{Name: n.Name, Type: string(n.Type), Path: n.Path, Columns: []ColumnInfo{}, Tests: []string{}, Upstream: []string{}, Downstream: []string{}}
-	tests := map[string][]string{}
-	for _, kid := range g.Children(n.ID) {
-		if kn := g.Node(kid); kn.Type == lineage.TypeTest {
-			out.Tests = append(out.Tests, kn.Name)
-			if kn.Test.Column != "" {
-				tests[strings.ToLower(kn.Test.Column)] = append(tests[strings.ToLower(kn.Test.Column)], kn.Test.Generic)
-			}
-		} else {
-			out.Downstream = append(out.Downstream, kn.Name)
-		}
-	}
+	readers := g.ReadersOf(n.ID)
+	out.Tests, out.Downstream = readers.Tests, readers.Downstream
+	tests := readers.ColumnTest
 	if len(out.Downstream) > defaultLimit {
 		out.MoreDown = len(out.Downstream) - defaultLimit
 		out.Downstream = out.Downstream[:defaultLimit]

@@ -142,24 +142,9 @@ func (s *Server) modelDetail(ctx context.Context, name string) (*api.Model, erro
 	g, p := s.Graph, s.Project
 	out := &api.Model{Name: n.Name, Type: string(n.Type), Path: n.Path, Columns: []api.ModelColumn{}, Tests: []string{},
 		Upstream: []string{}, Downstream: []string{}, RecentRuns: []engine.TaskRecord{}}
-	tests := map[string][]string{} // a column's generic tests, by its lower-case name
-	for _, kid := range g.Children(n.ID) {
-		kn := g.Node(kid)
-		if kn.Type == lineage.TypeUnitTest {
-			out.Tests = append(out.Tests, kn.Name) // a unit test runs before it: no page of its own
-			continue
-		}
-		if kn.Type != lineage.TypeTest {
-			out.Downstream = append(out.Downstream, kn.Name)
-			continue
-		}
-		out.Tests = append(out.Tests, kn.Name)
-		// a relationships test is a child of the node it refers to as well: its column is
-		// the other node's
-		if c := strings.ToLower(kn.Test.Column); c != "" && (kn.Test.Model == n.ID || lineage.SourceID(kn.Test.Model) == n.ID) {
-			tests[c] = append(tests[c], kn.Test.Generic)
-		}
-	}
+	readers := g.ReadersOf(n.ID)
+	out.Tests, out.Downstream = readers.Tests, readers.Downstream
+	tests := readers.ColumnTest
 	for _, pid := range g.Parents(n.ID) {
 		out.Upstream = append(out.Upstream, g.Node(pid).Name)
 	}
