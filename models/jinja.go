@@ -50,7 +50,7 @@ func parseTemplate(file, src string) (*exec.Template, *Error) {
 	}
 	// a conditional expression is rewritten before parsing: gonja parses one inside a
 	// call's arguments, but wrongly (as several arguments)
-	if strings.Contains(src, " if ") && strings.Contains(src, " else ") {
+	if strings.Contains(src, " if ") && inJinja(src, " else ") {
 		if rw := rewriteJinja(src); rw != src {
 			if t, err := exec.NewTemplate(file, jinjaConfig, sourceLoader{rw}, dbtEnvironment); err == nil {
 				return t, nil
@@ -69,6 +69,24 @@ func parseTemplate(file, src string) (*exec.Template, *Error) {
 		return nil, placeTag(jinjaError(file, err, "Jinja syntax error"), src)
 	}
 	return t, nil
+}
+
+// inJinja reports whether needle occurs inside a {{ }} or {% %} tag of src: SQL's own
+// "case … else" between the tags needs no rewrite.
+func inJinja(src, needle string) bool {
+	for i := 0; ; {
+		j := strings.Index(src[i:], needle)
+		if j < 0 {
+			return false
+		}
+		j += i
+		before := src[:j]
+		open := max(strings.LastIndex(before, "{{"), strings.LastIndex(before, "{%"))
+		if open >= 0 && max(strings.LastIndex(before, "}}"), strings.LastIndex(before, "%}")) < open {
+			return true
+		}
+		i = j + len(needle)
+	}
 }
 
 // macroSet is the project's macros, parsed once and defined into each render's context.
@@ -262,95 +280,12 @@ func skipSpace(s string, i int) int {
 func (re *renderEnv) context(self string, st *renderState) *exec.Context {
 	p := re.project
 	ctx := exec.NewContext(maps.Clone(re.base))
-	ctx.Set("ref", func(args *exec.VarArgs) (any, error) {
-		var name string
-		switch len(args.Args) {
-		case 1:
-			name = args.Args[0].String()
-		case 2:
-			pkg := args.Args[0].String()
-			name = args.Args[1].String()
-			if pkg != p.Name {
-				pos := st.callPos("ref", pkg)
-				st.errs = append(st.errs, errorf(pos.File, pos.Line, pos.Col,
-					"ref(%q, %q): packages are not supported; only this project (%q) can be referenced", pkg, name, p.Name))
-			}
-		default:
-			return "", fmt.Errorf("ref() takes a model name, or a package and a model name")
-		}
-		pos := st.callPos("ref", name)
-		if len(args.Args) == 2 {
-			pos = st.pos("'"+name+"'", `"`+name+`"`)
-		}
-		st.refs = append(st.refs, Ref{Name: name, Pos: pos})
-		return p.refRelation(name), nil
-	})
-	ctx.Set("source", func(source, table string) relation {
-		st.sources = append(st.sources, SourceRef{Source: source, Table: table, Pos: st.callPos("source", source)})
-		return p.sourceRelation(source, table)
-	})
-	ctx.Set("config", func(args *exec.VarArgs) string {
-		if st.config.values == nil {
-			st.config = configLayer{values: map[string]any{}, pos: map[string]Pos{}}
-		}
-		at := st.pos("config(")
-		for k, v := range args.KwArgs {
-			k = normalizeKey(k)
-			if !configKeys[k] {
-				msg := fmt.Sprintf("unknown config key %q%s", k, didYouMean(k, slices.Sorted(maps.Keys(configKeys))))
-				if p.Flavor == "dbt" {
-					st.warnings = append(st.warnings, fmt.Sprintf("%s:%d:%d: %s (ignored)", at.File, at.Line, at.Col, msg))
-				} else {
-					st.errs = append(st.errs, errorf(at.File, at.Line, at.Col, "%s", msg))
-				}
-			}
-			st.config.values[k] = v.ToGoSimpleType(false)
-			st.config.pos[k] = at
-		}
-		return ""
-	})
-	ctx.Set("var", func(args *exec.VarArgs) (any, error) {
-		if len(args.Args) == 0 {
-			return nil, fmt.Errorf("var() needs a variable name")
-		}
-		name := args.Args[0].String()
-		st.read(&st.vars, name)
-		if v, ok := st.varOverrides[name]; ok {
-			return v, nil
-		}
-		if v, ok := p.Vars[name]; ok {
-			return v, nil
-		}
-		if len(args.Args) > 1 {
-			return args.Args[1].Interface(), nil
-		}
-		pos := st.callPos("var", name)
-		pos.Col -= len("var(")
-		st.errs = append(st.errs, errorf(pos.File, pos.Line, pos.Col,
-			"required var %q is not set: add it under vars: in the project file, pass --vars '{%s: ...}', or give var() a default", name, name))
-		return "", nil
-	})
-	ctx.Set("env_var", func(args *exec.VarArgs) (string, error) {
-		if len(args.Args) == 0 {
-			return "", fmt.Errorf("env_var() needs a variable name")
-		}
-		name := args.Args[0].String()
-		st.read(&st.envs, name)
-		if v, ok := st.envOverrides[name]; ok {
-			return v, nil
-		}
-		if v, ok := re.env(name); ok {
-			return v, nil
-		}
-		if len(args.Args) > 1 {
-			return args.Args[1].String(), nil
-		}
-		pos := st.callPos("env_var", name)
-		pos.Col -= len("env_var(")
-		st.errs = append(st.errs, errorf(pos.File, pos.Line, pos.Col,
-			"environment variable %s is not set: export it, or give env_var() a default", name))
-		return "", nil
-	})
+	c := calls{re: re, st: st}
+	ctx.Set("ref", c.ref)
+	ctx.Set("source", c.source)
+	ctx.Set("config", c.config)
+	ctx.Set("var", c.var_)
+	ctx.Set("env_var", c.envVar)
 	ctx.Set("is_incremental", func() bool { return st.incremental })
 	if st.flags != nil {
 		ctx.Set("flags", st.flags)

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // Options change how a project loads.
@@ -162,25 +163,32 @@ func (l *loader) readModels() {
 			pkgOf = append(pkgOf, pm.pkg)
 		}
 	}
+	// the property files parse in the same pass, on every core: the two are independent
+	// until readProperties applies them, in file order. Their YAML goes first, the longest
+	// jobs before the many short ones.
+	props := l.propertyFiles()
+	l.props = make([]*propsFile, len(props))
 	results := make([]*Model, len(files))
+	// an atomic counter deals the files out: a channel's handoff per file woke a parked
+	// worker every time, tens of thousands of futex calls on a large project
 	var wg sync.WaitGroup
-	next := make(chan int)
+	var next atomic.Int64
+	jobs := int64(len(props) + len(files))
 	for range runtime.GOMAXPROCS(0) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
+		wg.Go(func() {
+			for i := next.Add(1) - 1; i < jobs; i = next.Add(1) - 1 {
+				if i < int64(len(props)) {
+					l.props[i] = l.parseProps(props[i])
+					continue
+				}
+				i -= int64(len(props))
 				results[i] = l.readModel(files[i])
 				if results[i] != nil {
 					results[i].Package = pkgOf[i]
 				}
 			}
-		}()
+		})
 	}
-	for i := range files {
-		next <- i
-	}
-	close(next)
 	wg.Wait()
 	seen := map[string]string{}
 	for _, m := range results {
@@ -253,17 +261,23 @@ func (l *loader) modelFromSource(file, name, src string) *Model {
 	if pm := l.reuse(file, name, src); pm != nil {
 		return pm
 	}
-	t, perr := parseTemplate(file, m.raw)
-	if perr != nil {
-		l.add(perr)
-		return nil
-	}
-	m.tmpl = t
 	st := &renderState{file: file, raw: m.raw}
-	out, rerr := l.re.render(t, name, st)
-	if rerr != nil {
-		l.add(rerr)
-		return nil
+	out, static := l.re.renderStatic(name, st)
+	if static {
+		m.static = true
+	} else {
+		t, perr := parseTemplate(file, m.raw)
+		if perr != nil {
+			l.add(perr)
+			return nil
+		}
+		m.tmpl = t
+		st = &renderState{file: file, raw: m.raw}
+		var rerr *Error
+		if out, rerr = l.re.render(t, name, st); rerr != nil {
+			l.add(rerr)
+			return nil
+		}
 	}
 	l.add(st.errs...)
 	if len(st.warnings) > 0 {

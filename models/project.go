@@ -136,6 +136,7 @@ type Model struct {
 	fileConfig configLayer // from the file's config() call
 	warned     []string    // what its load render warned of
 	reused     bool        // its load render was taken from the parse cache
+	static     bool        // its load render needed no gonja (renderStatic): no template parsed
 	propConfig configLayer // from its YAML properties
 
 	varsRead map[string]bool // vars and environment variables the load render read

@@ -4,11 +4,9 @@ import (
 	"fmt"
 	"maps"
 	"regexp"
-	"runtime"
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -30,43 +28,36 @@ var (
 	builtinGenericTests = []string{"unique", "not_null", "accepted_values", "relationships"}
 )
 
-// readProperties reads every YAML property file under the model and seed paths.
-func (l *loader) readProperties() {
+// propertyFiles are the YAML property files under the model, seed and snapshot paths.
+func (l *loader) propertyFiles() []string {
 	paths := append(append(append([]string{}, l.layout.modelPaths...), l.layout.seedPaths...), l.layout.snapshotPaths...)
-	files := l.walk(paths, ".yml", ".yaml")
-	parsed := make([]*propsFile, len(files))
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for range runtime.GOMAXPROCS(0) {
-		wg.Add(1)
-		go func() { // parse in parallel; apply below in file order
-			defer wg.Done()
-			for i := range next {
-				file := l.rel(files[i])
-				data, err := l.in.readFile(files[i])
-				if err != nil {
-					l.add(fileError(file, err))
-					continue
-				}
-				root, perr := parseYAML(file, data)
-				if perr != nil {
-					l.add(perr)
-					continue
-				}
-				parsed[i] = &propsFile{file: file, root: root}
-			}
-		}()
+	return l.walk(paths, ".yml", ".yaml")
+}
+
+// parseProps reads and parses one property file; nil when it cannot (the error is added).
+func (l *loader) parseProps(path string) *propsFile {
+	file := l.rel(path)
+	data, err := l.in.readFile(path)
+	if err != nil {
+		l.add(fileError(file, err))
+		return nil
 	}
-	for i := range files {
-		next <- i
+	root, perr := parseYAML(file, data)
+	if perr != nil {
+		l.add(perr)
+		return nil
 	}
-	close(next)
-	wg.Wait()
-	for _, pf := range parsed {
+	return &propsFile{file: file, root: root}
+}
+
+// readProperties applies the property files readModels parsed, in file order.
+func (l *loader) readProperties() {
+	for _, pf := range l.props {
 		if pf != nil {
 			l.readPropsFile(pf)
 		}
 	}
+	l.props = nil
 }
 
 func (l *loader) readPropsFile(pf *propsFile) {

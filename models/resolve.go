@@ -63,8 +63,9 @@ func (l *loader) applyConfigs() {
 		l.add(m.Config.validate(m)...)
 		if m.Kind != KindIncremental && m.Kind != KindPartitioned && !l.p.readsWarehouse(m) {
 			m.tmpl = nil // only these render again; the parsed template is most of a model's memory
-		} else if m.tmpl == nil && m.reused {
-			// its load render came from the parse cache: parse it for the renders to come
+		} else if m.tmpl == nil && (m.reused || m.static) {
+			// its load render came from the parse cache, or was static: parse it for the
+			// renders to come
 			t, perr := parseTemplate(m.Path, m.raw)
 			if perr != nil {
 				l.add(perr)
