@@ -50,6 +50,7 @@ type shadow struct {
 	deps    map[string]map[string]bool // node ID → declared upstream node IDs
 
 	schemas map[string]bool // schemas created
+	pending []pendingCreate // models' tables queued for one batch (catalog_batch.go)
 }
 
 // Analyze builds the shadow catalog for a project: each source from its declared columns
@@ -98,13 +99,16 @@ func Analyze(ctx context.Context, p *models.Project, g *Graph, opts AnalyzeOptio
 		s.deps[n.ID] = deps
 		switch n.Type {
 		case TypeSource:
+			s.flush(ctx)
 			s.createSource(ctx, n, opts)
 		case TypeSeed:
+			s.flush(ctx)
 			s.createSeed(ctx, n)
 		case TypeModel, TypeSnapshot:
 			s.createModel(ctx, n)
 		}
 	}
+	s.flush(ctx)
 	if err := s.conn.Close(); err != nil {
 		return nil, err
 	}
@@ -240,21 +244,8 @@ func (s *shadow) createModel(ctx context.Context, n *Node) {
 	schema := s.p.Schema(m)
 	s.ensureSchema(ctx, schema)
 	s.rels[relKey(schema, m.Identifier())] = n.ID
-	for _, pid := range s.g.Parents(n.ID) {
-		if s.failed[pid] {
-			s.failed[n.ID] = true
-			if s.missing[pid] {
-				s.missing[n.ID] = true
-				if pn := s.g.Node(pid); pn.Type == TypeSource {
-					s.note(n.ID, "not checked: it reads "+pn.Name+", which is not in the warehouse yet")
-				} else {
-					s.note(n.ID, "not checked: it reads "+pn.Name+", which reads a source not in the warehouse yet")
-				}
-			} else {
-				s.note(n.ID, "not checked: upstream "+s.g.Node(pid).Name+" has errors")
-			}
-			return
-		}
+	if s.upstreamFailed(n) {
+		return
 	}
 	if m.Kind == models.KindPython {
 		s.failed[n.ID] = true
@@ -264,7 +255,11 @@ func (s *shadow) createModel(ctx context.Context, n *Node) {
 	opts := models.CompileOptions{}
 	if s.p.Introspects(m) {
 		// a model whose Jinja reads the warehouse (dbt_utils.star, …) renders against
-		// the shadow catalog, whose relations have the warehouse's columns and no rows
+		// the shadow catalog, whose relations have the warehouse's columns and no rows:
+		// its upstream ones must be there first
+		if s.flush(ctx); s.upstreamFailed(n) {
+			return
+		}
 		opts.Live = duckdb.Rows{Ctx: ctx, Conn: s.conn, Limit: 10_000}
 	}
 	if spec := m.Partition(); spec != nil {
@@ -287,9 +282,7 @@ func (s *shadow) createModel(ctx context.Context, n *Node) {
 	// views would bind its whole upstream again at every step (O(N²)). An empty table
 	// binds the query once against its (empty) upstream tables.
 	head := "CREATE TABLE " + s.p.Relation(m) + " AS SELECT * FROM ("
-	if err := s.exec(ctx, head+q+"\n) LIMIT 0"); err != nil {
-		s.fail(n, s.placeError(n, q, head, err))
-	}
+	s.create(ctx, pendingCreate{n: n, head: head, q: q})
 }
 
 func (s *shadow) fail(n *Node, e *models.Error) {

@@ -27,7 +27,9 @@ const (
 )
 
 // Conn is one connection of a pool, on which every statement is prepared alone and run
-// exactly as given: one statement, never more. A Conn is used by one goroutine at a time.
+// exactly as given: one statement, never more (ExecScript runs a project's hooks, and
+// ExecBatch statements strata composed and checked to be whole). A Conn is used by one
+// goroutine at a time.
 type Conn struct {
 	c      *sql.Conn
 	cached map[string]*duck.Stmt // statements run often, prepared once on this connection
