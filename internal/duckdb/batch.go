@@ -42,7 +42,7 @@ func (c *Conn) ExecBatch(ctx context.Context, stmts []string) error {
 // Whole reports whether q is whole by a conservative reading of its text: no `;` outside
 // quotes and comments, and nothing left open at its end (a quote, a quoted name, a
 // comment). A text holding what this reading does not follow (a `$` of a dollar quote,
-// a backslash of an E'' string, a block comment, which nests in DuckDB's parser) is not
+// a backslash of an E-string, a block comment, which nests in DuckDB's parser) is not
 // whole either. A whole text followed by `;` ends where the `;` is.
 func Whole(q string) bool {
 	if strings.ContainsAny(q, "$\\") || strings.Contains(q, "/*") || strings.Contains(q, "*/") {
