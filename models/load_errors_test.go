@@ -79,7 +79,7 @@ func TestLoadErrors(t *testing.T) {
 				"models/schema.yml": "version: 2\nmodels:\n  - name: a\n    description: [unclosed\n",
 			},
 			// yaml.v3 reports the line before the unclosed "[" (line 3); the "[" is on line 4.
-			want: []wantErr{{"models/schema.yml", 4, 0, []string{"bad YAML"}}},
+			want: []wantErr{{"models/schema.yml", 4, 5, []string{"bad YAML"}}},
 		},
 		{
 			name: "bad YAML in strata.yml",
@@ -88,7 +88,7 @@ func TestLoadErrors(t *testing.T) {
 				"models/a.sql": "select 1",
 			},
 			// " b: 2" on line 4 is the badly indented line; yaml.v3 says line 3.
-			want: []wantErr{{"strata.yml", 4, 0, []string{"bad YAML"}}},
+			want: []wantErr{{"strata.yml", 4, 2, []string{"bad YAML"}}},
 		},
 		{
 			name: "bad YAML: tab indentation",
@@ -96,7 +96,16 @@ func TestLoadErrors(t *testing.T) {
 				"models/a.sql":      "select 1",
 				"models/schema.yml": "version: 2\nmodels:\n\t- name: a\n",
 			},
-			want: []wantErr{{"models/schema.yml", 3, 0, []string{"bad YAML"}}},
+			want: []wantErr{{"models/schema.yml", 3, 2, []string{"bad YAML"}}},
+		},
+		{
+			name: "bad YAML: a key dedented to no block",
+			files: map[string]string{
+				"models/a.sql":      "select 1",
+				"models/schema.yml": "version: 2\nmodels:\n  - name: a\n    description: x\n   columns:\n      - name: id\n",
+			},
+			// yaml.v3 says line 2 ("did not find expected '-' indicator"); " columns:" is it
+			want: []wantErr{{"models/schema.yml", 5, 4, []string{"bad YAML", "indentation"}}},
 		},
 		{
 			// yaml.v3 accepts duplicate keys in a node tree; the second models: would be

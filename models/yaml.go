@@ -1,37 +1,23 @@
 package models
 
 import (
-	"regexp"
-	"strconv"
-	"strings"
+	"errors"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/stratadata/strata/internal/yamlfile"
 )
 
-var yamlLineRe = regexp.MustCompile(`^yaml: line (\d+): `)
-
-// parseYAML parses one YAML file into its top-level mapping node.
+// parseYAML parses one YAML file into its top-level mapping node; a syntax error is placed
+// at its line and the column where that line's text starts (yamlfile.Parse).
 func parseYAML(file string, data []byte) (*yaml.Node, *Error) {
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		msg := err.Error()
-		line := 0
-		if m := yamlLineRe.FindStringSubmatch(msg); m != nil {
-			line, _ = strconv.Atoi(m[1])
-			msg = strings.TrimPrefix(msg, m[0])
+	doc, err := yamlfile.Parse(data)
+	if err != nil {
+		var se *yamlfile.SyntaxError
+		if !errors.As(err, &se) {
+			return nil, errorf(file, 0, 0, "bad YAML: %v", err)
 		}
-		msg = strings.TrimPrefix(msg, "yaml: ")
-		if strings.HasPrefix(msg, "did not find expected") {
-			// yaml.v3 gives its parser's errors a line early (scanner errors are right),
-			// and for a bad indent the line where the enclosing block starts
-			line++
-			if msg == "did not find expected key" {
-				if l := badIndent(string(data), line); l > 0 {
-					line = l
-				}
-			}
-		}
-		return nil, errorf(file, line, 0, "bad YAML: %s", msg)
+		return nil, errorf(file, se.Line, se.Col, "bad YAML: %s", se.Msg)
 	}
 	if len(doc.Content) == 0 {
 		return &yaml.Node{Kind: yaml.MappingNode}, nil
@@ -65,44 +51,6 @@ func duplicateKey(file string, n *yaml.Node) *Error {
 		}
 	}
 	return nil
-}
-
-// badIndent finds the first line from `from` on whose indentation fits no enclosing
-// block: deeper than its block without the line before opening one (a key: with
-// nothing after it), or a dedent to a column no open block uses. That is where a "did
-// not find expected key" really is.
-func badIndent(src string, from int) int {
-	var stack []int
-	opened := true
-	for i, l := range strings.Split(src, "\n") {
-		t := strings.TrimLeft(l, " ")
-		if t == "" || strings.HasPrefix(t, "#") {
-			continue
-		}
-		ind := len(l) - len(t)
-		item := strings.HasPrefix(t, "- ")
-		if item {
-			ind += 2 // a list item's keys sit after the dash
-		}
-		for len(stack) > 0 && stack[len(stack)-1] > ind {
-			stack = stack[:len(stack)-1]
-		}
-		top := -1
-		if len(stack) > 0 {
-			top = stack[len(stack)-1]
-		}
-		switch {
-		case ind == top:
-		case ind > top && (opened || item || top < 0):
-			stack = append(stack, ind)
-		case i+1 >= from:
-			return i + 1
-		default:
-			stack = append(stack, ind)
-		}
-		opened = strings.HasSuffix(strings.TrimSpace(t), ":")
-	}
-	return 0
 }
 
 // yamlPair is one key: value of a mapping node.

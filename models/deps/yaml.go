@@ -1,12 +1,14 @@
 package deps
 
 import (
+	"errors"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/stratadata/strata/internal/yamlfile"
 )
 
 // nodeValue is a YAML value as plain Go values, keys in the order written.
@@ -34,38 +36,16 @@ func nodeValue(n *yaml.Node) any {
 	return v
 }
 
-var yamlLineRe = regexp.MustCompile(`^yaml: line (\d+): `)
-
 // parseYAML parses a file into its top mapping; a syntax error is placed at its line
-// (and the column where that line's text starts, yaml.v3 giving no column).
+// and the column where that line's text starts (yamlfile.Parse).
 func parseYAML(file string, data []byte) (*yaml.Node, *Error) {
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		msg := err.Error()
-		line := 0
-		if m := yamlLineRe.FindStringSubmatch(msg); m != nil {
-			line, _ = strconv.Atoi(m[1])
-			msg = strings.TrimPrefix(msg, m[0])
+	doc, err := yamlfile.Parse(data)
+	if err != nil {
+		var se *yamlfile.SyntaxError
+		if !errors.As(err, &se) {
+			return nil, &Error{File: file, Msg: "bad YAML: " + err.Error()}
 		}
-		msg = strings.TrimPrefix(msg, "yaml: ")
-		if strings.HasPrefix(msg, "did not find expected") {
-			line++ // yaml.v3 places its parser's errors where the enclosing block starts
-			if msg == "did not find expected key" || msg == "did not find expected '-' indicator" {
-				if l := badIndent(string(data), line); l > 0 {
-					line = l
-				}
-				msg += " (check this line's indentation against the lines above it)"
-			}
-		}
-		lines := strings.Split(string(data), "\n")
-		if line > len(lines) {
-			line = len(lines)
-		}
-		col := 0
-		if line > 0 {
-			col = len(lines[line-1]) - len(strings.TrimLeft(lines[line-1], " \t")) + 1
-		}
-		return nil, &Error{File: file, Line: line, Col: col, Msg: "bad YAML: " + msg}
+		return nil, &Error{File: file, Line: se.Line, Col: se.Col, Msg: "bad YAML: " + se.Msg}
 	}
 	if len(doc.Content) == 0 {
 		return &yaml.Node{Kind: yaml.MappingNode}, nil
@@ -75,68 +55,6 @@ func parseYAML(file string, data []byte) (*yaml.Node, *Error) {
 		return nil, &Error{File: file, Line: root.Line, Col: root.Column, Msg: "bad YAML: expected a mapping with packages: at the top of the file"}
 	}
 	return root, nil
-}
-
-// badIndent finds the first line, from line from on, indented where no block is open: the
-// line yaml.v3's "did not find expected key" is about.
-func badIndent(src string, from int) int {
-	type level struct {
-		ind  int
-		dash bool
-	}
-	var stack []level
-	opened, block := true, -1
-	for i, l := range strings.Split(src, "\n") {
-		t := strings.TrimLeft(l, " ")
-		ind := len(l) - len(t)
-		if block >= 0 {
-			if ind > block || strings.TrimSpace(t) == "" {
-				continue // a block scalar's text
-			}
-			block = -1
-		}
-		if strings.TrimSpace(t) == "" || strings.HasPrefix(t, "#") {
-			continue
-		}
-		item := strings.HasPrefix(t, "- ") || t == "-"
-		for len(stack) > 0 && stack[len(stack)-1].ind > ind {
-			stack = stack[:len(stack)-1]
-		}
-		top := level{ind: -1}
-		if len(stack) > 0 {
-			top = stack[len(stack)-1]
-		}
-		ok := false
-		switch {
-		case item && top.ind == ind && top.dash:
-			ok = true
-		case item && opened && ind >= top.ind:
-			stack, ok = append(stack, level{ind, true}), true
-		case !item && top.ind == ind && !top.dash:
-			ok = true
-		case !item && opened && ind > top.ind:
-			stack, ok = append(stack, level{ind, false}), true
-		}
-		if !ok {
-			if i+1 >= from {
-				return i + 1
-			}
-			stack = append(stack, level{ind, item})
-		}
-		rest := t
-		if item {
-			rest = strings.TrimSpace(strings.TrimPrefix(t, "-"))
-			if strings.Contains(rest, ":") {
-				stack = append(stack, level{ind + 2, false})
-			}
-		}
-		rest = strings.TrimSpace(rest)
-		opened = strings.HasSuffix(rest, ":")
-		if strings.HasSuffix(rest, "|") || strings.HasSuffix(rest, "|-") || strings.HasSuffix(rest, ">") || strings.HasSuffix(rest, ">-") {
-			block = ind
-		}
-	}
-	return 0
 }
 
 func quoted(ss []string) []string {
