@@ -38,7 +38,7 @@ import (
 // comes from another strata is ignored and rewritten: a stale cache is never used. A
 // load with errors writes none: its errors are reported again on the next load.
 
-const cacheFormat = 1
+const cacheFormat = 2
 
 // racyWindow is how recently changed a file or folder must not be for its stat to be
 // trusted by the next load: file times tick coarsely, so a file written again within
@@ -437,7 +437,7 @@ func (l *loader) reuse(file, name, src string) *Model {
 		}
 	}
 	m := &Model{Name: name, Path: file, raw: src, rendered: pm.rendered, varsRead: pm.varsRead, envsRead: pm.envsRead,
-		Refs: pm.Refs, Sources: pm.Sources, fileConfig: pm.fileConfig, warned: pm.warned, reused: true}
+		Refs: pm.Refs, Sources: pm.Sources, fileConfig: pm.fileConfig, warned: pm.warned, reused: true, static: pm.static}
 	if len(m.warned) > 0 {
 		l.mu.Lock()
 		l.p.Warnings = append(l.p.Warnings, m.warned...)

@@ -69,7 +69,6 @@ func projectDiff(a, b *models.Project) string {
 		cmp.Comparer(func(x, y *exec.Template) bool { return (x == nil) == (y == nil) }),
 		cmp.Comparer(func(x, y *time.Location) bool { return x.String() == y.String() }),
 		cmpopts.IgnoreFields(models.Project{}, "re", "reOnce", "schemaCache", "cached"),
-		cmpopts.IgnoreFields(models.Model{}, "static"), // how the load rendered it
 	)
 }
 
@@ -330,7 +329,7 @@ func TestCachePartialReuse(t *testing.T) {
 			cmp.Comparer(func(x, y *exec.Template) bool { return (x == nil) == (y == nil) }),
 			cmp.Comparer(func(x, y *time.Location) bool { return x.String() == y.String() }),
 			cmpopts.IgnoreFields(models.Project{}, "re", "reOnce", "schemaCache", "cached"),
-			cmpopts.IgnoreFields(models.Model{}, "reused", "static"),
+			cmpopts.IgnoreFields(models.Model{}, "reused"),
 		); diff != "" {
 			t.Errorf("%s: after editing %s (-fresh +partial):\n%s", name, edit.Path, diff)
 		}

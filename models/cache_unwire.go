@@ -229,6 +229,7 @@ func (u *unwire) model() (m *Model, template bool) {
 	m.varsRead, m.envsRead = u.set(), u.set()
 	m.raw, m.rendered = u.str(), u.str()
 	template = u.boolean()
+	m.static = u.boolean()
 	m.warned = u.strs()
 	m.fileConfig.values, m.fileConfig.pos = u.anyMap(0), u.posMap()
 	return m, template

@@ -215,6 +215,7 @@ func (w *wire) model(m *Model) error {
 	w.str(m.raw)
 	w.str(m.rendered)
 	w.boolean(m.tmpl != nil)
+	w.boolean(m.static)
 	w.strs(m.warned)
 	if err := w.anyMap(m.fileConfig.values); err != nil {
 		return err

@@ -70,7 +70,7 @@ func fill(t *testing.T, v reflect.Value, depth int, skip map[string]bool) {
 // here.
 func TestWireRoundTrip(t *testing.T) {
 	skip := map[string]bool{
-		"Model.tmpl": true, "Model.propConfig": true, "Model.reused": true, "Model.static": true, // parsed again; merged away; one load's
+		"Model.tmpl": true, "Model.propConfig": true, "Model.reused": true, // parsed again; merged away; one load's
 		"Test.config": true,
 	}
 	opts := cmp.Options{

@@ -37,7 +37,8 @@ func (p *Project) Introspects(m *Model) bool {
 
 // readsWarehouse is Introspects by the model's text and the macros it calls.
 func (p *Project) readsWarehouse(m *Model) bool {
-	if !strings.Contains(m.raw, "{") {
+	if m.static || !strings.Contains(m.raw, "{") {
+		// a static render's Jinja is only ref, source, config, var and env_var calls
 		return false
 	}
 	texts := []string{m.raw}
