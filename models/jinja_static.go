@@ -9,19 +9,20 @@ import (
 
 // renderStatic renders a model at load without gonja when its Jinja is only what dbt's
 // static parser reads: expressions {{ ... }} that are calls of ref, source, config, var
-// or env_var with literal arguments, or the names this and the window variables. It is
+// or env_var with literal arguments (strings, integers, booleans, none, lists, dicts), or
+// the names this and the window variables, and comments {# ... #}. It is
 // most models of most projects, and it skips gonja's lexer and parser, which are most of
 // a first load's time. The calls are the very functions gonja's context binds (calls),
 // and values print as gonja prints them, so the output, refs, sources and config are
-// the same. ok is false for anything else (a block, a comment, a filter, an attribute,
+// the same. ok is false for anything else (a block, a filter, an attribute,
 // a macro, an expression), and when a call fails or warns: gonja renders the model then,
 // and reports what is wrong as it always does.
 func (re *renderEnv) renderStatic(self string, st *renderState) (out string, ok bool) {
 	src := st.raw
-	if strings.Contains(src, "{%") || strings.Contains(src, "{#") || strings.Contains(src, placeholderMark) {
+	if strings.Contains(src, "{%") || strings.Contains(src, placeholderMark) {
 		return "", false
 	}
-	if !strings.Contains(src, "{{") {
+	if !strings.Contains(src, "{{") && !strings.Contains(src, "{#") {
 		// no Jinja at all: gonja would only normalize the newlines
 		return normalizeNewlines(src), true
 	}
@@ -34,7 +35,7 @@ func (re *renderEnv) renderStatic(self string, st *renderState) (out string, ok 
 	b.Grow(len(src) + 64)
 	trimLeft := false
 	for {
-		i := strings.Index(src, "{{")
+		i := nextTag(src)
 		data := src
 		if i >= 0 {
 			data = src[:i]
@@ -46,6 +47,7 @@ func (re *renderEnv) renderStatic(self string, st *renderState) (out string, ok 
 			b.WriteString(data)
 			break
 		}
+		comment := src[i+1] == '#'
 		rest := src[i+2:]
 		if strings.HasPrefix(rest, "-") {
 			data = strings.TrimRight(data, " \r\n\t")
@@ -54,26 +56,53 @@ func (re *renderEnv) renderStatic(self string, st *renderState) (out string, ok 
 			return "", false
 		}
 		b.WriteString(data)
-		x := &exprScanner{s: rest}
+		if comment {
+			end := strings.Index(rest, "#}")
+			if end < 0 || strings.HasSuffix(rest[:end], "+") {
+				return "", false
+			}
+			trimLeft = strings.HasSuffix(rest[:end], "-")
+			src = rest[end+2:]
+			continue
+		}
+		// the expression ends at the first "}}": one that holds it (in a string, a
+		// dict) is gonja's to read
+		end := strings.Index(rest, "}}")
+		if end < 0 {
+			return "", false
+		}
+		x := &exprScanner{s: rest[:end]}
 		val, good := x.expression(c, self)
 		if !good {
 			return "", false
 		}
 		x.space()
-		trimLeft = strings.HasPrefix(x.s, "-}}")
-		if trimLeft {
-			x.s = x.s[1:]
-		}
-		if !strings.HasPrefix(x.s, "}}") {
+		trimLeft = x.s == "-"
+		if x.s != "" && !trimLeft {
 			return "", false
 		}
 		b.WriteString(val)
-		src = x.s[2:]
+		src = rest[end+2:]
 	}
 	if len(st.errs) > 0 || len(st.warnings) > 0 {
 		return "", false
 	}
 	return b.String(), true
+}
+
+// nextTag is where the next {{ or {# starts in src, or -1.
+func nextTag(src string) int {
+	for i := 0; ; {
+		j := strings.IndexByte(src[i:], '{')
+		if j < 0 || i+j+1 >= len(src) {
+			return -1
+		}
+		i += j
+		if src[i+1] == '{' || src[i+1] == '#' {
+			return i
+		}
+		i++
+	}
 }
 
 // normalizeNewlines is what gonja's lexer does to a template's text first: \r\n and \r
@@ -256,6 +285,8 @@ func (x *exprScanner) literal() (*exec.Value, bool) {
 		}
 		x.s = x.s[i:]
 		return exec.AsValue(n), true
+	case q == '{':
+		return x.dict()
 	case q == '[':
 		x.s = x.s[1:]
 		list := exec.ValuesList{}
@@ -287,6 +318,49 @@ func (x *exprScanner) literal() (*exec.Value, bool) {
 		return exec.AsValue(true), true
 	case "false", "False":
 		return exec.AsValue(false), true
+	case "none", "None":
+		return exec.AsValue(nil), true
 	}
 	return nil, false
+}
+
+// dict reads a dict of string keys and literal values, as gonja's evaluator makes it.
+func (x *exprScanner) dict() (*exec.Value, bool) {
+	x.s = x.s[1:]
+	d := &exec.Dict{}
+	x.space()
+	if strings.HasPrefix(x.s, "}") {
+		x.s = x.s[1:]
+		return exec.AsValue(d), true
+	}
+	for {
+		x.space()
+		if x.s == "" || x.s[0] != '\'' && x.s[0] != '"' {
+			return nil, false
+		}
+		k, ok := x.literal()
+		if !ok {
+			return nil, false
+		}
+		x.space()
+		if !strings.HasPrefix(x.s, ":") {
+			return nil, false
+		}
+		x.s = x.s[1:]
+		v, ok := x.literal()
+		if !ok {
+			return nil, false
+		}
+		d.Pairs = append(d.Pairs, &exec.Pair{Key: k, Value: v})
+		x.space()
+		switch {
+		case strings.HasPrefix(x.s, "}"):
+			x.s = x.s[1:]
+			return exec.AsValue(d), true
+		case strings.HasPrefix(x.s, ","):
+			x.s = x.s[1:]
+		default:
+			return nil, false
+		}
+	}
 }

@@ -70,7 +70,14 @@ func TestStaticRenderCases(t *testing.T) {
 		{"{{ config(materialised='table') }}select 1", false}, // an unknown key
 		{"select {{ twice(3) }}", false},                      // a macro
 		{"{% if true %}select 1{% endif %}", false},
-		{"{# note #}select 1", false},
+		{"{# note #}select 1", true},
+		{"select 1  {#- a note -#}  \n, 2 {# {{ ref('a') }} #}", true},
+		{"select 1 {#+ kept +#}", false},
+		{"select 1 {# unclosed", false},
+		{"{{ config(materialized='table', meta={'owner': 'x', 'n': 2, 'l': [1]}) }}select 1", true},
+		{"{{ config(meta={}, tags=none) }}select {{ var('missing', none) }}", true},
+		{"{{ config(meta={'a': {'b': 1}}) }}select 1", false}, // its "}}" is gonja's to read
+		{"select {{ var('}}') }}", false},
 		{"select {{ ref('a') | upper }}", false},
 		{"select {{ ref('a').identifier }}", false},
 		{"select {{ ref('a', ) }}", false},
