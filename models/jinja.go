@@ -71,21 +71,29 @@ func parseTemplate(file, src string) (*exec.Template, *Error) {
 	return t, nil
 }
 
-// inJinja reports whether needle occurs inside a {{ }} or {% %} tag of src: SQL's own
-// "case … else" between the tags needs no rewrite.
+// inJinja reports whether needle occurs inside a {{ }} or {% %} tag of src (read with
+// tagEnd, so a "}}" in a string does not end it): SQL's own "case … else" between the
+// tags needs no rewrite.
 func inJinja(src, needle string) bool {
 	for i := 0; ; {
-		j := strings.Index(src[i:], needle)
-		if j < 0 {
+		j := strings.IndexByte(src[i:], '{')
+		if j < 0 || i+j+1 >= len(src) {
 			return false
 		}
 		j += i
-		before := src[:j]
-		open := max(strings.LastIndex(before, "{{"), strings.LastIndex(before, "{%"))
-		if open >= 0 && max(strings.LastIndex(before, "}}"), strings.LastIndex(before, "%}")) < open {
+		kind := src[j+1]
+		if kind != '{' && kind != '%' {
+			i = j + 1
+			continue
+		}
+		end := tagEnd(src, j+2, kind)
+		if end < 0 {
+			return true // an unclosed tag: the rewrite and the parse say what is wrong
+		}
+		if strings.Contains(src[j+2:end], needle) {
 			return true
 		}
-		i = j + len(needle)
+		i = end + 2
 	}
 }
 

@@ -335,6 +335,9 @@ func TestConditionalArguments(t *testing.T) {
 		"{{ range(1 if false else 3) | list | length }}":                          "3",
 		"{{ dict(k='a' if true else 'b', z=1,)['k'] }}":                           "a",
 		"{% macro m(x, y='d' if true else 'e') %}{{ y }}{% endmacro %}{{ m(1) }}": "d",
+		// SQL's own else beside it; a "}}" in a string before it, inside the tag
+		"case when true then 1 else 2 end {{ dict(k='a' if false else 'b')['k'] }}": "case when true then 1 else 2 end b",
+		"{{ dict(s='}}', k='a' if false else 'b')['k'] }}":                          "b",
 	} {
 		got, err := compileOne(t, map[string]string{"models/a.sql": "select 1 -- " + src})
 		if err != nil {

@@ -200,12 +200,7 @@ func (x *exprScanner) expression(c calls, self string) (string, bool) {
 // ones first, then keywords, as Python requires.
 func (x *exprScanner) arguments() (*exec.VarArgs, bool) {
 	args := &exec.VarArgs{KwArgs: map[string]*exec.Value{}}
-	x.space()
-	if strings.HasPrefix(x.s, ")") {
-		x.s = x.s[1:]
-		return args, true
-	}
-	for {
+	ok := x.seq(')', func() bool {
 		x.space()
 		save := x.s
 		if key := x.ident(); key != "" {
@@ -213,47 +208,55 @@ func (x *exprScanner) arguments() (*exec.VarArgs, bool) {
 			if strings.HasPrefix(x.s, "=") && !strings.HasPrefix(x.s, "==") {
 				x.s = x.s[1:]
 				v, ok := x.literal()
-				if !ok {
-					return nil, false
-				}
-				if _, dup := args.KwArgs[key]; dup {
-					return nil, false
+				if _, dup := args.KwArgs[key]; !ok || dup {
+					return false
 				}
 				args.KwArgs[key] = v
-			} else {
-				x.s = save
-				v, ok := x.literal()
-				if !ok || len(args.KwArgs) > 0 {
-					return nil, false
-				}
-				args.Args = append(args.Args, v)
+				return true
 			}
-		} else {
-			v, ok := x.literal()
-			if !ok || len(args.KwArgs) > 0 {
-				return nil, false
-			}
-			args.Args = append(args.Args, v)
+			x.s = save // a name as a value: true, none, …
+		}
+		v, ok := x.literal()
+		if !ok || len(args.KwArgs) > 0 {
+			return false
+		}
+		args.Args = append(args.Args, v)
+		return true
+	})
+	return args, ok
+}
+
+// seq reads items separated by commas up to close, and past it; none at all is fine. A
+// trailing comma is gonja's to read (its parse of one is rewritten first).
+func (x *exprScanner) seq(close byte, item func() bool) bool {
+	x.space()
+	if x.s != "" && x.s[0] == close {
+		x.s = x.s[1:]
+		return true
+	}
+	for {
+		if !item() {
+			return false
 		}
 		x.space()
 		switch {
-		case strings.HasPrefix(x.s, ")"):
+		case x.s != "" && x.s[0] == close:
 			x.s = x.s[1:]
-			return args, true
+			return true
 		case strings.HasPrefix(x.s, ","):
 			x.s = x.s[1:]
 			x.space()
-			if strings.HasPrefix(x.s, ")") {
-				return nil, false // a trailing comma: gonja's parse of it is rewritten first
+			if x.s != "" && x.s[0] == close {
+				return false
 			}
 		default:
-			return nil, false
+			return false
 		}
 	}
 }
 
-// literal reads a string without escapes, a decimal integer, a boolean, or a list of
-// them, as the values gonja's evaluator makes of them.
+// literal reads a string without escapes, a decimal integer, a boolean, none, or a list
+// or dict of them, as the values gonja's evaluator makes of them.
 func (x *exprScanner) literal() (*exec.Value, bool) {
 	x.space()
 	if x.s == "" {
@@ -290,28 +293,12 @@ func (x *exprScanner) literal() (*exec.Value, bool) {
 	case q == '[':
 		x.s = x.s[1:]
 		list := exec.ValuesList{}
-		x.space()
-		if strings.HasPrefix(x.s, "]") {
-			x.s = x.s[1:]
-			return exec.AsValue(list), true
-		}
-		for {
+		ok := x.seq(']', func() bool {
 			v, ok := x.literal()
-			if !ok {
-				return nil, false
-			}
 			list = append(list, v)
-			x.space()
-			switch {
-			case strings.HasPrefix(x.s, "]"):
-				x.s = x.s[1:]
-				return exec.AsValue(list), true
-			case strings.HasPrefix(x.s, ","):
-				x.s = x.s[1:]
-			default:
-				return nil, false
-			}
-		}
+			return ok
+		})
+		return exec.AsValue(list), ok
 	}
 	switch id := x.ident(); id {
 	case "true", "True":
@@ -328,39 +315,20 @@ func (x *exprScanner) literal() (*exec.Value, bool) {
 func (x *exprScanner) dict() (*exec.Value, bool) {
 	x.s = x.s[1:]
 	d := &exec.Dict{}
-	x.space()
-	if strings.HasPrefix(x.s, "}") {
-		x.s = x.s[1:]
-		return exec.AsValue(d), true
-	}
-	for {
+	ok := x.seq('}', func() bool {
 		x.space()
 		if x.s == "" || x.s[0] != '\'' && x.s[0] != '"' {
-			return nil, false
+			return false
 		}
 		k, ok := x.literal()
-		if !ok {
-			return nil, false
-		}
 		x.space()
-		if !strings.HasPrefix(x.s, ":") {
-			return nil, false
+		if !ok || !strings.HasPrefix(x.s, ":") {
+			return false
 		}
 		x.s = x.s[1:]
 		v, ok := x.literal()
-		if !ok {
-			return nil, false
-		}
 		d.Pairs = append(d.Pairs, &exec.Pair{Key: k, Value: v})
-		x.space()
-		switch {
-		case strings.HasPrefix(x.s, "}"):
-			x.s = x.s[1:]
-			return exec.AsValue(d), true
-		case strings.HasPrefix(x.s, ","):
-			x.s = x.s[1:]
-		default:
-			return nil, false
-		}
-	}
+		return ok
+	})
+	return exec.AsValue(d), ok
 }

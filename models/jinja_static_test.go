@@ -78,6 +78,8 @@ func TestStaticRenderCases(t *testing.T) {
 		{"{{ config(meta={}, tags=none) }}select {{ var('missing', none) }}", true},
 		{"{{ config(meta={'a': {'b': 1}}) }}select 1", false}, // its "}}" is gonja's to read
 		{"select {{ var('}}') }}", false},
+		{"{{ config(tags=['x',]) }}select 1", false},
+		{"{{ config(meta={1: 'x'}) }}select 1", false},
 		{"select {{ ref('a') | upper }}", false},
 		{"select {{ ref('a').identifier }}", false},
 		{"select {{ ref('a', ) }}", false},
