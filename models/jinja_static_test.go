@@ -103,3 +103,22 @@ func TestStaticRenderCases(t *testing.T) {
 		t.Errorf("static models %v, want [a]", got)
 	}
 }
+
+// TestStaticRenderOverridden: a project that defines a macro named like one of the static
+// functions (its own ref, say) never takes the static path for a model calling it.
+func TestStaticRenderOverridden(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	testproj.WriteFiles(t, dir, map[string]string{
+		"strata.yml":     "name: shop\nwarehouse:\n  path: w.duckdb\n  schema: main\n",
+		"models/a.sql":   "select 1 as id\n",
+		"macros/ref.sql": "{% macro ref(name) %}main.{{ name }}{% endmacro %}\n",
+	})
+	p, err := models.Load(dir, models.Options{Env: cacheEnv(nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if static, _ := models.RenderBothWays(p, "m", "select * from {{ ref('a') }}"); static {
+		t.Error("a model calling the project's own ref macro was rendered statically")
+	}
+}
