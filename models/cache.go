@@ -38,7 +38,7 @@ import (
 // comes from another strata is ignored and rewritten: a stale cache is never used. A
 // load with errors writes none: its errors are reported again on the next load.
 
-const cacheFormat = 2
+const cacheFormat = 3
 
 // racyWindow is how recently changed a file or folder must not be for its stat to be
 // trusted by the next load: file times tick coarsely, so a file written again within
@@ -295,13 +295,11 @@ func loadCached(dir string, opts Options) (*Project, *prevLoad) {
 	return p, nil
 }
 
-// saveCache writes a loaded project and what its load read, replacing the file at
-// once (a reader sees the old cache or the new one, never half of one). Failing to
-// write a cache is no error: the next load renders again.
-func saveCache(p *Project, in *inputs, opts Options) {
-	if err := os.MkdirAll(opts.Cache, 0o755); err != nil {
-		return
-	}
+// prepareCache takes what the parse cache of a load that just ended needs from the
+// load itself (the record of what it read, the project's own gob record) and returns
+// the rest of the work, which only reads the project, or nil if there is no cache to
+// write.
+func prepareCache(p *Project, in *inputs, opts Options) func() {
 	in.mu.Lock()
 	h := cacheHeader{Key: cacheKey(p.Dir, opts), Envs: maps.Clone(in.envs)}
 	// a file changed in the same clock tick as its last read could look unchanged to
@@ -322,32 +320,51 @@ func saveCache(p *Project, in *inputs, opts Options) {
 		h.Walks = append(h.Walks, w)
 	}
 	in.mu.Unlock()
-	var buf bytes.Buffer
-	buf.Write(make([]byte, sha256.Size))
-	enc := gob.NewEncoder(&buf)
-	if enc.Encode(&h) != nil {
+	proj, err := encodeProject(p)
+	if err != nil {
+		return nil // a value the cache cannot carry: no cache, the next load renders again
+	}
+	return func() { writeCache(p, &h, proj, opts.Cache) }
+}
+
+// writeCache writes a loaded project and what its load read, replacing the file at
+// once (a reader sees the old cache or the new one, never half of one). Failing to
+// write a cache is no error: the next load renders again.
+func writeCache(p *Project, h *cacheHeader, proj []byte, dir string) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return
 	}
-	chunks, err := encodeSnapshot(enc, p)
+	var head bytes.Buffer
+	enc := gob.NewEncoder(&head)
+	if enc.Encode(h) != nil {
+		return
+	}
+	chunks, err := encodeSnapshot(enc, p, proj)
 	if err != nil {
-		return // a value the cache cannot carry: no cache, the next load renders again
+		return
 	}
-	for _, c := range chunks {
-		buf.Write(c)
+	// the file is the hash of what follows it, then the gob records and the wire
+	// chunks, written as they are
+	parts := append([][]byte{head.Bytes()}, chunks...)
+	sum := sha256.New()
+	for _, b := range parts {
+		sum.Write(b)
 	}
-	data := buf.Bytes()
-	sum := sha256.Sum256(data[sha256.Size:])
-	copy(data, sum[:])
-	f, err := os.CreateTemp(opts.Cache, cacheFile+".*")
+	f, err := os.CreateTemp(dir, cacheFile+".*")
 	if err != nil {
 		return
 	}
 	defer os.Remove(f.Name()) // after the rename, nothing is there
-	if _, err := f.Write(data); err != nil || f.Close() != nil {
-		_ = f.Close()
+	for _, b := range append([][]byte{sum.Sum(nil)}, parts...) {
+		if _, err := f.Write(b); err != nil {
+			_ = f.Close()
+			return
+		}
+	}
+	if f.Close() != nil {
 		return
 	}
-	_ = os.Rename(f.Name(), filepath.Join(opts.Cache, cacheFile))
+	_ = os.Rename(f.Name(), filepath.Join(dir, cacheFile))
 }
 
 // walkFiles lists the files under roots whose names end in one of exts, sorted, and

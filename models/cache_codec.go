@@ -17,7 +17,7 @@ import (
 // parsed crons) is derived again when the project is taken back. TestCacheRoundTrip
 // checks every field of a project loaded through the cache against a fresh load.
 type snapshot struct {
-	P        *Project // without its Models and Tests: they follow, in wire records
+	Project  []byte // the project's own gob record, without its Models and Tests: they follow, in wire records
 	Semantic map[string]semanticExtra
 	Macros   map[string]string // file → its text, when the project has macros
 	Names    map[string]string // macro name → file
@@ -47,10 +47,22 @@ func init() {
 	gob.Register(time.Time{})
 }
 
-// encodeSnapshot writes p after the cache's header: its gob record, then its models'
-// and tests' wire records, returned to be written after it.
-func encodeSnapshot(enc *gob.Encoder, p *Project) ([][]byte, error) {
-	s := &snapshot{P: p, Semantic: map[string]semanticExtra{}}
+// encodeProject encodes p without its models and tests, which travel in wire records:
+// at the end of the load that made p, as nothing else holds it yet.
+func encodeProject(p *Project) ([]byte, error) {
+	ms, ts := p.Models, p.Tests
+	p.Models, p.Tests = nil, nil
+	defer func() { p.Models, p.Tests = ms, ts }()
+	var buf bytes.Buffer
+	err := gob.NewEncoder(&buf).Encode(p)
+	return buf.Bytes(), err
+}
+
+// encodeSnapshot writes the snapshot of p, whose own record proj is (encodeProject),
+// after the cache's header: its gob record, then its models' and tests' wire records,
+// returned to be written after it. It only reads p: it may run beside other readers.
+func encodeSnapshot(enc *gob.Encoder, p *Project, proj []byte) ([][]byte, error) {
+	s := &snapshot{Project: proj, Semantic: map[string]semanticExtra{}}
 	names := p.ModelNames()
 	n := 1
 	if len(names) >= 1000 {
@@ -100,11 +112,6 @@ func encodeSnapshot(enc *gob.Encoder, p *Project) ([][]byte, error) {
 	if p.macros != nil {
 		s.Macros, s.Names = p.macros.sources, p.macros.names
 	}
-	// the models and tests travel on their own: the project is encoded without them
-	// (nothing else holds it yet: this runs at the end of the load that made it)
-	ms, ts := p.Models, p.Tests
-	p.Models, p.Tests = nil, nil
-	defer func() { p.Models, p.Tests = ms, ts }()
 	return chunks, enc.Encode(s)
 }
 
@@ -116,8 +123,8 @@ func decodeSnapshot(dec *gob.Decoder, rest *bytes.Reader, env func(string) (stri
 	if err := dec.Decode(&s); err != nil {
 		return nil, err
 	}
-	p := s.P
-	if p == nil {
+	var p *Project
+	if err := gob.NewDecoder(bytes.NewReader(s.Project)).Decode(&p); err != nil || p == nil {
 		return nil, errCacheShape
 	}
 	p.renderFP = s.Render

@@ -15,6 +15,7 @@ import (
 
 	"github.com/stratadata/strata/internal/gen"
 	"github.com/stratadata/strata/internal/testproj"
+	"github.com/stratadata/strata/lineage"
 	"github.com/stratadata/strata/models"
 )
 
@@ -336,5 +337,62 @@ func TestCachePartialReuse(t *testing.T) {
 	}
 	if n < 10 {
 		t.Errorf("only %d projects reused renders: the corpus is too small", n)
+	}
+}
+
+// TestCacheDeferred: a load with DeferCache writes no cache until SaveCache, which may
+// run beside lineage.Build (scripts/test runs this under the race detector), and the
+// cache it writes gives the next load the same project. The project is large enough
+// for its models to be encoded in parallel chunks.
+func TestCacheDeferred(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if err := gen.Write(dir, gen.Options{Models: 1200, Seed: 3}); err != nil {
+		t.Fatal(err)
+	}
+	env := cacheEnv(nil)
+	fresh, err := models.Load(dir, models.Options{Env: env})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cache := t.TempDir()
+	p, err := models.Load(dir, models.Options{Env: env, Cache: cache, DeferCache: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if files, _ := os.ReadDir(cache); len(files) > 0 {
+		t.Fatalf("a deferred load wrote %s before SaveCache", files[0].Name())
+	}
+	// the graph is built, and the project read, again and again while SaveCache runs:
+	// a write to the project shows as a race, or as models gone
+	done := make(chan struct{})
+	go func() { defer close(done); p.SaveCache() }()
+	for running := true; running; {
+		select {
+		case <-done:
+			running = false
+		default:
+		}
+		if len(p.Models) < 1200 || len(p.Tests) == 0 {
+			t.Fatalf("SaveCache changed the project: %d models, %d tests", len(p.Models), len(p.Tests))
+		}
+		g, err := lineage.Build(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(g.Nodes()) < 1200 {
+			t.Fatalf("the graph built beside SaveCache has %d nodes, want every model's", len(g.Nodes()))
+		}
+	}
+	p.SaveCache() // a second call writes nothing again
+	got, err := models.Load(dir, models.Options{Env: env, Cache: cache})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.Cached() {
+		t.Fatal("the load after SaveCache rendered again: want it from the cache")
+	}
+	if diff := projectDiff(fresh, got); diff != "" {
+		t.Errorf("cached project (-fresh +cached):\n%s", diff)
 	}
 }

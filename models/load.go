@@ -19,6 +19,9 @@ type Options struct {
 	// Cache is the parse cache's folder (the CLI's .strata): a load that finds nothing
 	// changed since the last one takes the project from there (cache.go). "" for none.
 	Cache string
+	// DeferCache leaves writing the parse cache to the project's SaveCache, for a
+	// caller with read-only work to do meanwhile (the CLI builds the graph).
+	DeferCache bool
 }
 
 // ErrNoProject says a folder holds neither strata.yml nor dbt_project.yml.
@@ -116,7 +119,11 @@ func Load(dir string, opts Options) (*Project, error) {
 	}
 	l.p.loaded = true
 	if in != nil {
-		saveCache(l.p, in, opts)
+		if save := prepareCache(l.p, in, opts); save != nil && opts.DeferCache {
+			l.p.pendingCache = sync.OnceFunc(save)
+		} else if save != nil {
+			save()
+		}
 	}
 	return l.p, nil
 }

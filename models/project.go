@@ -64,6 +64,17 @@ type Project struct {
 	schemaCache sync.Map // custom schema and model → generate_schema_name's answer
 	cached      bool     // taken from the parse cache
 	renderFP    string   // what model renders depend on besides their file (cache.go)
+
+	pendingCache func() // the parse cache a load left to SaveCache (Options.DeferCache)
+}
+
+// SaveCache writes the parse cache a load with Options.DeferCache left unwritten; it
+// does nothing otherwise, or the second time. It only reads the project: it may run
+// beside other work that only reads it, such as lineage.Build.
+func (p *Project) SaveCache() {
+	if p.pendingCache != nil {
+		p.pendingCache()
+	}
 }
 
 // Cached reports whether the load took the project from the parse cache (nothing it

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"github.com/spf13/cobra"
 	"go.yaml.in/yaml/v3"
@@ -100,7 +101,7 @@ func (a *app) load() (*models.Project, *lineage.Graph, error) {
 	if a.threads < 0 || (a.threads == 0 && a.flagSet("threads")) {
 		return nil, nil, usagef("--threads %d: give a positive number of tasks to run at once", a.threads)
 	}
-	opts := models.Options{Target: a.target}
+	opts := models.Options{Target: a.target, DeferCache: true}
 	if !a.noCache {
 		opts.Cache = filepath.Join(a.dir, ".strata")
 	}
@@ -118,7 +119,11 @@ func (a *app) load() (*models.Project, *lineage.Graph, error) {
 	for _, w := range p.Warnings {
 		a.warn(w)
 	}
+	// the parse cache is written while the graph is built: both only read the project
+	var wg sync.WaitGroup
+	wg.Go(p.SaveCache)
 	g, err := lineage.Build(p)
+	wg.Wait()
 	if err != nil {
 		return nil, nil, err
 	}
