@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -17,7 +18,7 @@ type folderConfig struct {
 	layer    configLayer
 	children map[string]*folderConfig
 	pos      Pos
-	used     bool // some resource's path went through this level
+	used     atomic.Bool // some resource's path went through this level (models merge in parallel)
 }
 
 // parseFolderConfig reads a resource type's config tree. As in dbt, a key with "+" is a
@@ -46,6 +47,14 @@ func parseFolderConfig(file string, n *yaml.Node, unknown func(yamlPair)) *folde
 	return f
 }
 
+// mark records that a resource's path went through f; it writes only the first time,
+// as every model of a folder marks it.
+func (f *folderConfig) mark() {
+	if !f.used.Load() {
+		f.used.Store(true)
+	}
+}
+
 // unused lists the tree's levels that no resource's path went through: a misspelt
 // project or folder name, whose configs apply to nothing.
 func (f *folderConfig) unused(path string, out *[]string) {
@@ -55,7 +64,7 @@ func (f *folderConfig) unused(path string, out *[]string) {
 	for _, name := range slices.Sorted(maps.Keys(f.children)) {
 		c := f.children[name]
 		p := path + ": " + name
-		if !c.used {
+		if !c.used.Load() {
 			*out = append(*out, fmt.Sprintf("%s:%d: %s matches no model or folder; its configs apply to nothing (a misspelt name?)", c.pos.File, c.pos.Line, p))
 			continue
 		}
@@ -87,18 +96,18 @@ func (f *folderConfig) layersFor(project string, dirs []string, name string, _ b
 	if node == nil {
 		return out
 	}
-	node.used = true
+	node.mark()
 	apply(node.layer)
 	for _, d := range dirs {
 		node = node.children[d]
 		if node == nil {
 			return out
 		}
-		node.used = true
+		node.mark()
 		apply(node.layer)
 	}
 	if leaf := node.children[name]; leaf != nil {
-		leaf.used = true
+		leaf.mark()
 		apply(leaf.layer)
 	}
 	return out

@@ -3,75 +3,34 @@ package models
 import (
 	"maps"
 	"path"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 )
 
 // applyConfigs merges every model's and test's configs in dbt's order and validates them.
 func (l *loader) applyConfigs() {
+	// the models merge on every core: each reads the shared folder tree and writes
+	// only itself (and the loader's errors, under its lock)
+	names := l.p.ModelNames()
+	off := make([]bool, len(names))
+	var wg sync.WaitGroup
+	var next atomic.Int64
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < len(names); i = int(next.Add(1) - 1) {
+				off[i] = !l.applyConfig(l.p.Models[names[i]])
+			}
+		})
+	}
+	wg.Wait()
 	disabled := map[string]bool{}
-	for _, name := range l.p.ModelNames() {
-		m := l.p.Models[name]
-		tree, roots := l.folders["models"], l.layout.modelPaths
-		switch m.Kind {
-		case KindSeed:
-			tree, roots = l.folders["seeds"], l.layout.seedPaths
-		case KindSnapshot:
-			tree, roots = l.folders["snapshots"], l.layout.snapshotPaths
-		}
-		folder := tree.layersFor(l.p.Name, dirsUnder(m.Path, roots), m.Name, false)
-		m.Config = mergeConfig(folder, m.propConfig, m.fileConfig)
-		m.propConfig = configLayer{} // merged; the file's layer stays, for the parse cache's reuse
-		if !m.Config.Enabled {
+	for i, name := range names {
+		if off[i] {
 			disabled[name] = true
 			delete(l.p.Models, name)
-			continue
-		}
-		if m.Kind == KindSnapshot {
-			m.Config.Materialized = "snapshot"
-			m.Config.Raw["materialized"] = "snapshot"
-			spec, errs := parseSnapshot(m)
-			l.add(errs...)
-			m.snapshot = spec
-		} else if m.Kind == KindPython {
-			if m.Config.Materialized == "" {
-				m.Config.Materialized = "table"
-			}
-		} else if m.Kind != KindSeed {
-			if m.Config.Materialized == "" {
-				m.Config.Materialized = "view"
-			}
-			m.Kind = Kind(m.Config.Materialized)
-			if m.Kind == KindSnapshot {
-				m.Kind = KindView // refused by validate: a model is never a snapshot
-			}
-			if m.Kind == KindPartitioned || (m.Kind == KindIncremental && m.Config.IncrementalStrategy == "microbatch") {
-				spec, errs := parsePartition(m)
-				l.add(errs...)
-				m.partition = spec
-				m.Kind = KindPartitioned
-			}
-			if m.Kind == KindIncremental && m.Config.IncrementalStrategy == "" {
-				m.Config.IncrementalStrategy = "append"
-				if len(m.Config.UniqueKey) > 0 {
-					m.Config.IncrementalStrategy = "delete+insert"
-				}
-			}
-		} else {
-			m.Config.Materialized = "seed"
-		}
-		l.add(m.Config.validate(m)...)
-		if m.Kind != KindIncremental && m.Kind != KindPartitioned && !l.p.readsWarehouse(m) {
-			m.tmpl = nil // only these render again; the parsed template is most of a model's memory
-		} else if m.tmpl == nil && (m.reused || m.static) {
-			// its load render came from the parse cache, or was static: parse it for the
-			// renders to come
-			t, perr := parseTemplate(m.Path, m.raw)
-			if perr != nil {
-				l.add(perr)
-				continue
-			}
-			m.tmpl = t
 		}
 	}
 	l.disabled = disabled
@@ -92,6 +51,71 @@ func (l *loader) applyConfigs() {
 			l.add(err)
 		}
 	}
+}
+
+// applyConfig merges one model's configs and validates them; it reports whether the
+// model is enabled.
+func (l *loader) applyConfig(m *Model) bool {
+	tree, roots := l.folders["models"], l.layout.modelPaths
+	switch m.Kind {
+	case KindSeed:
+		tree, roots = l.folders["seeds"], l.layout.seedPaths
+	case KindSnapshot:
+		tree, roots = l.folders["snapshots"], l.layout.snapshotPaths
+	}
+	folder := tree.layersFor(l.p.Name, dirsUnder(m.Path, roots), m.Name, false)
+	m.Config = mergeConfig(folder, m.propConfig, m.fileConfig)
+	m.propConfig = configLayer{} // merged; the file's layer stays, for the parse cache's reuse
+	if !m.Config.Enabled {
+		return false
+	}
+	if m.Kind == KindSnapshot {
+		m.Config.Materialized = "snapshot"
+		m.Config.Raw["materialized"] = "snapshot"
+		spec, errs := parseSnapshot(m)
+		l.add(errs...)
+		m.snapshot = spec
+	} else if m.Kind == KindPython {
+		if m.Config.Materialized == "" {
+			m.Config.Materialized = "table"
+		}
+	} else if m.Kind != KindSeed {
+		if m.Config.Materialized == "" {
+			m.Config.Materialized = "view"
+		}
+		m.Kind = Kind(m.Config.Materialized)
+		if m.Kind == KindSnapshot {
+			m.Kind = KindView // refused by validate: a model is never a snapshot
+		}
+		if m.Kind == KindPartitioned || (m.Kind == KindIncremental && m.Config.IncrementalStrategy == "microbatch") {
+			spec, errs := parsePartition(m)
+			l.add(errs...)
+			m.partition = spec
+			m.Kind = KindPartitioned
+		}
+		if m.Kind == KindIncremental && m.Config.IncrementalStrategy == "" {
+			m.Config.IncrementalStrategy = "append"
+			if len(m.Config.UniqueKey) > 0 {
+				m.Config.IncrementalStrategy = "delete+insert"
+			}
+		}
+	} else {
+		m.Config.Materialized = "seed"
+	}
+	l.add(m.Config.validate(m)...)
+	if m.Kind != KindIncremental && m.Kind != KindPartitioned && !l.p.readsWarehouse(m) {
+		m.tmpl = nil // only these render again; the parsed template is most of a model's memory
+	} else if m.tmpl == nil && (m.reused || m.static) {
+		// its load render came from the parse cache, or was static: parse it for the
+		// renders to come
+		t, perr := parseTemplate(m.Path, m.raw)
+		if perr != nil {
+			l.add(perr)
+			return true
+		}
+		m.tmpl = t
+	}
+	return true
 }
 
 // applyConfig sets a test's severity, filter and tags.
