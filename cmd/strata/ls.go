@@ -6,6 +6,8 @@ import (
 	"slices"
 
 	"github.com/spf13/cobra"
+
+	"github.com/stratadata/strata/lineage"
 )
 
 // lsCmd lists the selected nodes.
@@ -36,41 +38,41 @@ func (a *app) lsCmd() *cobra.Command {
 				DependsOn    []string `json:"depends_on"`
 				Description  string   `json:"description,omitempty"`
 			}
-			var items []item
+			var nodes []*lineage.Node
 			for _, id := range g.Sorted(ids) {
-				n := g.Node(id)
-				if len(types) > 0 && !slices.Contains(types, string(n.Type)) {
-					continue
+				if n := g.Node(id); len(types) == 0 || slices.Contains(types, string(n.Type)) {
+					nodes = append(nodes, n)
 				}
-				it := item{Name: n.Name, ResourceType: string(n.Type), Path: n.Path, Tags: n.Tags, DependsOn: []string{}}
-				if it.Tags == nil {
-					it.Tags = []string{}
-				}
-				for _, pid := range g.Parents(id) {
-					it.DependsOn = append(it.DependsOn, g.Node(pid).Name)
-				}
-				if n.Model != nil {
-					it.Materialized = string(n.Model.Kind)
-					it.Relation = p.Relation(n.Model)
-					it.Description = n.Model.Description
-				}
-				items = append(items, it)
 			}
 			if a.json || output == "json" {
-				if items == nil {
-					items = []item{}
+				items := []item{}
+				for _, n := range nodes {
+					it := item{Name: n.Name, ResourceType: string(n.Type), Path: n.Path, Tags: n.Tags, DependsOn: []string{}}
+					if it.Tags == nil {
+						it.Tags = []string{}
+					}
+					for _, pid := range g.Parents(n.ID) {
+						it.DependsOn = append(it.DependsOn, g.Node(pid).Name)
+					}
+					if n.Model != nil {
+						it.Materialized = string(n.Model.Kind)
+						it.Relation = p.Relation(n.Model)
+						it.Description = n.Model.Description
+					}
+					items = append(items, it)
 				}
 				return a.printJSON(items)
 			}
+			// the text forms need no relation or parents: a node's type, name or path
 			out := bufio.NewWriter(a.stdout) // one write, not one per node
-			for _, it := range items {
+			for _, n := range nodes {
 				switch output {
 				case "path":
-					fmt.Fprintln(out, it.Path)
+					fmt.Fprintln(out, n.Path)
 				case "name":
-					fmt.Fprintln(out, it.Name)
+					fmt.Fprintln(out, n.Name)
 				default:
-					fmt.Fprintf(out, "%-9s %s\n", it.ResourceType, it.Name)
+					fmt.Fprintf(out, "%-9s %s\n", n.Type, n.Name)
 				}
 			}
 			return out.Flush()
