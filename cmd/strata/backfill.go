@@ -51,6 +51,7 @@ task as it changes: after a crash, run the same command again, or --resume ID.`,
 			if err != nil {
 				return err
 			}
+			settleGC() // what follows the load is long
 			if c, err := a.remote(ctx, p); err != nil {
 				return err
 			} else if c != nil {

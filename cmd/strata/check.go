@@ -25,6 +25,7 @@ named. Exit code 2 when anything is wrong.`,
 			if err != nil {
 				return err
 			}
+			settleGC() // what follows the load is long
 			if c, err := a.remote(cmd.Context(), p); err != nil {
 				return err
 			} else if c != nil {

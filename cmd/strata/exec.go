@@ -33,6 +33,7 @@ func (a *app) execCmd(command engine.Command) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			settleGC() // what follows the load is long
 			sel := append(sel, args...)
 			plan, err := engine.NewPlan(g, engine.PlanOptions{Command: command, Select: sel, Exclude: exc, FullRefresh: fullRefresh})
 			if err != nil {

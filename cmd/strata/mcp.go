@@ -46,6 +46,7 @@ run_models) exist only with --allow-writes. Every tool call is logged on stderr.
 			if err != nil {
 				return err
 			}
+			settleGC() // what follows the load is long
 			ctx := cmd.Context()
 			opts := mcp.Options{Project: p, Graph: g, AllowWrites: allowWrites, Logger: log, Poll: 2 * time.Second}
 			rc, err := a.remote(ctx, p)

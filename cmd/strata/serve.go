@@ -56,7 +56,7 @@ SIGTERM or SIGINT stops it gracefully: no new runs, running tasks get --shutdown
 			}
 			// a daemon lives long: collect as usual (the CLI trades memory for a faster
 			// one-off load) and give back what the load used
-			debug.SetGCPercent(100)
+			settleGC()
 			debug.FreeOSMemory()
 			if c, err := a.remote(cmd.Context(), p); err != nil {
 				return err
