@@ -343,7 +343,9 @@ func TestCachePartialReuse(t *testing.T) {
 // TestCacheDeferred: a load with DeferCache writes no cache until SaveCache, which may
 // run beside lineage.Build (scripts/test runs this under the race detector), and the
 // cache it writes gives the next load the same project. The project is large enough
-// for its models to be encoded in parallel chunks.
+// for its models to be encoded in parallel chunks, and has a folder config, which the
+// load's parallel config merge marks used from every worker (a plain bool there is a
+// race this test reports).
 func TestCacheDeferred(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
