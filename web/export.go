@@ -130,10 +130,7 @@ func (s *Server) exportNode(ctx context.Context, n lineage.NodeRef, write func(s
 }
 
 // eachNode calls f for every node, on one goroutine per core, and stops at the first
-// error. Laying the diagrams out is most of an export's time and dot lays out one at a
-// time (go-graphviz runs one WebAssembly instance per process, so a dot per goroutine
-// would not help), so the goroutines' gain is everything around it: reaching, drawing,
-// compiling, rendering and writing run on the other cores meanwhile.
+// error: reaching, laying out, compiling, rendering and writing run on every core.
 func eachNode(ctx context.Context, nodes []lineage.NodeRef, f func(context.Context, lineage.NodeRef) error) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)

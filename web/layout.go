@@ -1,23 +1,19 @@
 package web
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
-
-	graphviz "github.com/goccy/go-graphviz"
 
 	"github.com/stratadata/strata/lineage"
 )
 
-// The lineage diagram is laid out here, on the server: graphviz's dot (run in-process
-// from WebAssembly by go-graphviz, no cgo) places the nodes in layers left to right and
-// routes the model edges; the browser only draws the SVG. Column edges are drawn from a
-// column's row to the reading column's row, over dot's placement.
+// The lineage diagram is laid out here, on the server: layered (layered.go) places the
+// nodes in layers left to right and routes the model edges; the browser only draws the
+// SVG. Column edges are drawn from a column's row to the reading column's row, over that
+// placement.
 
 const (
 	rowHeight    = 18.0 // one column's row in an expanded node
@@ -77,27 +73,29 @@ type layouter struct {
 	order []string // keys, oldest first
 }
 
-// dot is the process's one graphviz: go-graphviz runs a single WebAssembly module per
-// process, so two layouts at once, even of two servers, would corrupt each other.
-var dot struct {
-	sync.Mutex
-	gv *graphviz.Graphviz
-}
-
 const diagramCacheSize = 256
 
+// layout returns the diagram of in, laid out once per key. Layouts run outside the lock,
+// so that a server's (or an export's) diagrams lay out on every core; two requests for a
+// new key at once may both lay it out, to the same drawing.
 func (l *layouter) layout(ctx context.Context, key string, in layoutInput) (*diagram, error) {
 	l.mu.Lock()
-	defer l.mu.Unlock()
-	if d, ok := l.cache[key]; ok {
+	d, ok := l.cache[key]
+	l.mu.Unlock()
+	if ok {
 		return d, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	d = draw(in)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if old, ok := l.cache[key]; ok {
+		return old, nil
 	}
 	if l.cache == nil {
 		l.cache = map[string]*diagram{}
-	}
-	d, err := run(ctx, in)
-	if err != nil {
-		return nil, err
 	}
 	if len(l.order) >= diagramCacheSize {
 		delete(l.cache, l.order[0])
@@ -108,11 +106,10 @@ func (l *layouter) layout(ctx context.Context, key string, in layoutInput) (*dia
 	return d, nil
 }
 
-func run(ctx context.Context, in layoutInput) (*diagram, error) {
+func draw(in layoutInput) *diagram {
 	d := &diagram{}
 	index := map[string]int{}
-	var src bytes.Buffer
-	src.WriteString("digraph G {\nrankdir=LR; nodesep=0.22; ranksep=0.9; node [shape=box, fixedsize=true, label=\"\"];\n")
+	w, h := make([]float64, len(in.Nodes)), make([]float64, len(in.Nodes))
 	for i, n := range in.Nodes {
 		dn := dnode{ID: n.ID, Name: n.Name, Type: string(n.Type), Focus: n.ID == in.Focus}
 		dn.W = max(minNodeWidth, float64(len(n.Name)+len(n.Type)+4)*charWidth+24)
@@ -132,97 +129,50 @@ func run(ctx context.Context, in layoutInput) (*diagram, error) {
 		}
 		index[n.ID] = i
 		d.Nodes = append(d.Nodes, dn)
-		fmt.Fprintf(&src, "n%d [width=%.3f, height=%.3f];\n", i, dn.W/72, dn.H/72)
+		w[i], h[i] = dn.W, dn.H
 	}
+	var edges [][2]int
 	for _, e := range in.Edges {
 		f, okf := index[e[0]]
 		t, okt := index[e[1]]
 		if okf && okt {
-			fmt.Fprintf(&src, "n%d -> n%d;\n", f, t)
+			edges = append(edges, [2]int{f, t})
 		}
 	}
-	src.WriteString("}\n")
-	dot.Lock()
-	defer dot.Unlock()
-	if dot.gv == nil {
-		gv, err := graphviz.New(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("graphviz: %w", err)
+	p := layered(w, h, edges)
+	d.Width, d.Height = p.Width+2*pad, p.Height+2*pad
+	for i := range d.Nodes {
+		n := &d.Nodes[i]
+		n.X, n.Y = p.X[i]-n.W/2+pad, p.Y[i]-n.H/2+pad
+		for j := range n.Columns {
+			n.Columns[j].Y = n.Y + headHeight + float64(j)*rowHeight + rowHeight/2
 		}
-		dot.gv = gv
 	}
-	g, err := graphviz.ParseBytes(src.Bytes())
-	if err != nil {
-		return nil, fmt.Errorf("graphviz: %w", err)
-	}
-	defer g.Close()
-	var out bytes.Buffer
-	if err := dot.gv.Render(ctx, g, graphviz.Format("plain"), &out); err != nil {
-		return nil, fmt.Errorf("graphviz: %w", err)
-	}
-	if err := d.readPlain(out.String(), in.Edges); err != nil {
-		return nil, err
-	}
-	d.columnEdges(in)
-	return d, nil
-}
-
-// readPlain reads dot's plain output: positions in inches, y growing upwards.
-func (d *diagram) readPlain(plain string, edges [][2]string) error {
-	var height float64
-	num := func(s string) float64 { f, _ := strconv.ParseFloat(s, 64); return f * 72 }
-	for _, line := range strings.Split(plain, "\n") {
-		f := strings.Fields(line)
-		if len(f) == 0 {
+	for k, pts := range p.Paths {
+		if pts == nil {
 			continue
 		}
-		switch f[0] {
-		case "graph":
-			if len(f) < 4 {
-				return fmt.Errorf("graphviz: bad plain output %q", line)
-			}
-			d.Width, height = num(f[2])+2*pad, num(f[3])
-			d.Height = height + 2*pad
-		case "node":
-			i, err := strconv.Atoi(strings.TrimPrefix(f[1], "n"))
-			if err != nil || i >= len(d.Nodes) || len(f) < 6 {
-				return fmt.Errorf("graphviz: bad plain output %q", line)
-			}
-			n := &d.Nodes[i]
-			n.X = num(f[2]) - n.W/2 + pad
-			n.Y = height - num(f[3]) - n.H/2 + pad
-			for j := range n.Columns {
-				n.Columns[j].Y = n.Y + headHeight + float64(j)*rowHeight + rowHeight/2
-			}
-		case "edge":
-			if len(f) < 4 {
-				return fmt.Errorf("graphviz: bad plain output %q", line)
-			}
-			from, _ := strconv.Atoi(strings.TrimPrefix(f[1], "n"))
-			to, _ := strconv.Atoi(strings.TrimPrefix(f[2], "n"))
-			k, _ := strconv.Atoi(f[3])
-			if len(f) < 4+2*k || from >= len(d.Nodes) || to >= len(d.Nodes) {
-				return fmt.Errorf("graphviz: bad plain output %q", line)
-			}
-			var p strings.Builder
-			for j := 0; j < k; j++ {
-				x, y := num(f[4+2*j])+pad, height-num(f[5+2*j])+pad
-				switch {
-				case j == 0:
-					fmt.Fprintf(&p, "M%.1f %.1f", x, y)
-				case j%3 == 1:
-					fmt.Fprintf(&p, " C%.1f %.1f", x, y)
-				default:
-					fmt.Fprintf(&p, " %.1f %.1f", x, y)
-				}
-			}
-			d.Edges = append(d.Edges, dedge{From: d.Nodes[from].ID, To: d.Nodes[to].ID, Path: p.String()})
-		}
+		d.Edges = append(d.Edges, dedge{From: d.Nodes[edges[k][0]].ID, To: d.Nodes[edges[k][1]].ID, Path: curve(pts)})
 	}
 	slices.SortFunc(d.Edges, func(a, b dedge) int {
 		return strings.Compare(a.From+"\x00"+a.To, b.From+"\x00"+b.To)
 	})
-	return nil
+	d.columnEdges(in)
+	return d
+}
+
+// curve is the SVG path through an edge's points, shifted by the drawing's margin: a
+// cubic from each point to the next, leaving and reaching each one level, so that the
+// line runs smoothly through the points of a long edge.
+func curve(pts []point) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "M%.1f %.1f", pts[0].X+pad, pts[0].Y+pad)
+	for k := 1; k < len(pts); k++ {
+		a, z := pts[k-1], pts[k]
+		mid := (a.X+z.X)/2 + pad
+		fmt.Fprintf(&b, " C%.1f %.1f %.1f %.1f %.1f %.1f", mid, a.Y+pad, mid, z.Y+pad, z.X+pad, z.Y+pad)
+	}
+	return b.String()
 }
 
 // columnEdges draws each expanded column's inputs from other expanded nodes: from the
