@@ -3,9 +3,11 @@ package models
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/gob"
 	"encoding/json"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"io/fs"
 	"maps"
@@ -38,7 +40,13 @@ import (
 // comes from another strata is ignored and rewritten: a stale cache is never used. A
 // load with errors writes none: its errors are reported again on the next load.
 
-const cacheFormat = 3
+const cacheFormat = 4
+
+// castagnoli is the cache file's checksum (CRC-32C, in hardware on amd64 and arm64):
+// it is there to see a torn or damaged file, and reads the 9 MB of a 10,000-model
+// cache in well under a millisecond, where sha256 took 7 ms. The files the cache
+// stands for are still known by their sha256.
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // racyWindow is how recently changed a file or folder must not be for its stat to be
 // trusted by the next load: file times tick coarsely, so a file written again within
@@ -260,21 +268,28 @@ func (f *fileRec) unchanged() bool {
 // that load too, whose renders the new load may reuse.
 func loadCached(dir string, opts Options) (*Project, *prevLoad) {
 	data, err := os.ReadFile(filepath.Join(opts.Cache, cacheFile))
-	if err != nil || len(data) < sha256.Size {
+	if err != nil || len(data) < 4 {
 		return nil, nil
 	}
-	// the file is its contents' hash, then the contents: a file cut short or written
-	// over is seen before anything in it is believed
-	if sum := sha256.Sum256(data[sha256.Size:]); !bytes.Equal(sum[:], data[:sha256.Size]) {
+	// the file is its contents' checksum, then the contents: a file cut short or
+	// written over is seen before anything in it is believed
+	if crc32.Checksum(data[4:], castagnoli) != binary.BigEndian.Uint32(data) {
+		return nil, nil
+	}
+	// then the header's length and the header, the gob records and the wire records
+	rest := data[4:]
+	n, k := binary.Uvarint(rest)
+	if k <= 0 || n > uint64(len(rest)-k) {
+		return nil, nil
+	}
+	u := &unwire{src: string(rest[k : k+int(n)])}
+	h := u.header()
+	if u.err != nil || u.i != len(u.src) || h.Key != cacheKey(dir, opts) {
 		return nil, nil
 	}
 	// a bytes.Reader is read message by message by gob, never past its records
-	rd := bytes.NewReader(data[sha256.Size:])
+	rd := bytes.NewReader(rest[k+int(n):])
 	dec := gob.NewDecoder(rd)
-	var h cacheHeader
-	if dec.Decode(&h) != nil || h.Key != cacheKey(dir, opts) {
-		return nil, nil
-	}
 	// check the inputs while the project decodes: most of a cached load is these two
 	ok := make(chan bool, 1)
 	go func() { ok <- h.valid(opts.Env) }()
@@ -334,19 +349,17 @@ func writeCache(p *Project, h *cacheHeader, proj []byte, dir string) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return
 	}
-	var head bytes.Buffer
-	enc := gob.NewEncoder(&head)
-	if enc.Encode(h) != nil {
-		return
-	}
-	chunks, err := encodeSnapshot(enc, p, proj)
+	hw := &wire{}
+	hw.header(h)
+	var gobs bytes.Buffer
+	chunks, err := encodeSnapshot(gob.NewEncoder(&gobs), p, proj)
 	if err != nil {
 		return
 	}
-	// the file is the hash of what follows it, then the gob records and the wire
-	// chunks, written as they are
-	parts := append([][]byte{head.Bytes()}, chunks...)
-	sum := sha256.New()
+	// the file is the checksum of what follows it, then the header's length and the
+	// header, the gob records and the wire chunks, written as they are
+	parts := append([][]byte{binary.AppendUvarint(nil, uint64(len(hw.b))), hw.b, gobs.Bytes()}, chunks...)
+	sum := crc32.New(castagnoli)
 	for _, b := range parts {
 		sum.Write(b)
 	}

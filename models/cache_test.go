@@ -1,6 +1,8 @@
 package models_test
 
 import (
+	"encoding/binary"
+	"hash/crc32"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -218,6 +220,17 @@ func TestCacheInvalidation(t *testing.T) {
 	}
 }
 
+func flipBit(b []byte, i int) []byte {
+	c := append([]byte{}, b...)
+	c[i] ^= 1
+	return c
+}
+
+// checksummed is a cache file of rest with a good checksum.
+func checksummed(rest []byte) []byte {
+	return append(binary.BigEndian.AppendUint32(nil, crc32.Checksum(rest, crc32.MakeTable(crc32.Castagnoli))), rest...)
+}
+
 // TestCacheCorrupt: a cache file that is cut short, overwritten or from another format
 // is never trusted: the load reads the files and writes a good one.
 func TestCacheCorrupt(t *testing.T) {
@@ -238,6 +251,11 @@ func TestCacheCorrupt(t *testing.T) {
 		"garbage":   []byte("not a cache at all\n"),
 		"empty":     {},
 		"flipped":   append(append([]byte{}, good[:len(good)-20]...), make([]byte, 20)...),
+		"one bit":   flipBit(good, 9),
+		// a checksum that holds over records that do not: a header longer than the
+		// file, a header cut in its middle
+		"long header": checksummed(append(binary.AppendUvarint(nil, 1<<40), good[5:]...)),
+		"cut header":  checksummed(append(binary.AppendUvarint(nil, 3), "abc"...)),
 	} {
 		if err := os.WriteFile(file, bad, 0o644); err != nil {
 			t.Fatal(err)

@@ -27,6 +27,10 @@ func fill(t *testing.T, v reflect.Value, depth int, skip map[string]bool) {
 		v.SetFloat(1.5)
 	case reflect.Interface:
 		v.Set(reflect.ValueOf(map[string]any{"k": []any{"v", 2, 2.5, true, nil}}))
+	case reflect.Array:
+		for i := range v.Len() {
+			fill(t, v.Index(i), depth+1, skip)
+		}
 	case reflect.Slice:
 		s := reflect.MakeSlice(v.Type(), 1, 1)
 		fill(t, s.Index(0), depth+1, skip)
@@ -113,6 +117,31 @@ func TestWireRoundTrip(t *testing.T) {
 		u.test()
 		if u.err == nil {
 			t.Fatalf("a test cut at byte %d of %d read without an error", i, len(w.b))
+		}
+	}
+}
+
+// TestHeaderRoundTrip: the cache's header with every field set comes back whole, and a
+// header cut at any byte is an error.
+func TestHeaderRoundTrip(t *testing.T) {
+	var h cacheHeader
+	fill(t, reflect.ValueOf(&h).Elem(), 0, nil)
+	h.Files = append(h.Files, fileRec{Path: "models/b.sql", Sum: [32]byte{1, 2, 3, 31: 9}, Stat: fileStat{Size: -1, MTime: 1 << 62}})
+	w := &wire{}
+	w.header(&h)
+	u := &unwire{src: string(w.b)}
+	got := u.header()
+	if u.err != nil || u.i != len(u.src) {
+		t.Fatalf("read %d of %d bytes: %v", u.i, len(u.src), u.err)
+	}
+	if diff := cmp.Diff(h, got, cmp.Exporter(func(reflect.Type) bool { return true })); diff != "" {
+		t.Errorf("header (-want +got):\n%s", diff)
+	}
+	for i := range len(w.b) {
+		u := &unwire{src: string(w.b[:i])}
+		u.header()
+		if u.err == nil {
+			t.Fatalf("a header cut at byte %d of %d read without an error", i, len(w.b))
 		}
 	}
 }
