@@ -384,38 +384,59 @@ func writeCache(p *Project, h *cacheHeader, proj []byte, dir string) {
 // the folders it went through (a missing root among them, as absent); a missing folder
 // is an empty one, and hidden folders are skipped.
 func walkFiles(roots, exts []string) ([]string, []fileRec) {
+	return walkListed(roots, exts, listRoot)
+}
+
+// walkListed is walkFiles over the listings list gives.
+func walkListed(roots, exts []string, list func(root string) *listing) ([]string, []fileRec) {
 	var files []string
 	var dirs []fileRec
 	for _, root := range roots {
-		_ = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-			if err != nil {
-				if path == root {
-					dirs = append(dirs, fileRec{Path: root, Absent: true, Stat: fileStat{Trusted: true}})
-				}
-				return nil
-			}
-			if d.IsDir() {
-				if path != root && strings.HasPrefix(d.Name(), ".") {
-					return filepath.SkipDir
-				}
-				rec := fileRec{Path: path}
-				if fi, err := d.Info(); err == nil {
-					rec.Stat = statOf(fi)
-				}
-				dirs = append(dirs, rec)
-				return nil
-			}
+		l := list(root)
+		for _, path := range l.files {
 			for _, e := range exts {
-				if strings.HasSuffix(d.Name(), e) {
+				if strings.HasSuffix(path, e) {
 					files = append(files, path)
 					break
 				}
 			}
-			return nil
-		})
+		}
+		dirs = append(dirs, l.dirs...)
 	}
 	slices.Sort(files)
 	return files, dirs
+}
+
+// listing is one walk of a root: every file under it, and the folders it went through.
+type listing struct {
+	files []string
+	dirs  []fileRec
+}
+
+func listRoot(root string) *listing {
+	l := &listing{}
+	_ = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if path == root {
+				l.dirs = append(l.dirs, fileRec{Path: root, Absent: true, Stat: fileStat{Trusted: true}})
+			}
+			return nil
+		}
+		if d.IsDir() {
+			if path != root && strings.HasPrefix(d.Name(), ".") {
+				return filepath.SkipDir
+			}
+			rec := fileRec{Path: path}
+			if fi, err := d.Info(); err == nil {
+				rec.Stat = statOf(fi)
+			}
+			l.dirs = append(l.dirs, rec)
+			return nil
+		}
+		l.files = append(l.files, path)
+		return nil
+	})
+	return l
 }
 
 // prevLoad is a cached load that no longer matches: what its renders depended on, for

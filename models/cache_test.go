@@ -71,7 +71,7 @@ func projectDiff(a, b *models.Project) string {
 		cmp.Exporter(func(t reflect.Type) bool { return t.PkgPath() == "github.com/stratadata/strata/models" }),
 		cmp.Comparer(func(x, y *exec.Template) bool { return (x == nil) == (y == nil) }),
 		cmp.Comparer(func(x, y *time.Location) bool { return x.String() == y.String() }),
-		cmpopts.IgnoreFields(models.Project{}, "re", "reOnce", "schemaCache", "cached"),
+		cmpopts.IgnoreFields(models.Project{}, "re", "reOnce", "schemaCache", "cached", "modelNames"),
 	)
 }
 
@@ -347,7 +347,7 @@ func TestCachePartialReuse(t *testing.T) {
 			cmp.Exporter(func(t reflect.Type) bool { return t.PkgPath() == "github.com/stratadata/strata/models" }),
 			cmp.Comparer(func(x, y *exec.Template) bool { return (x == nil) == (y == nil) }),
 			cmp.Comparer(func(x, y *time.Location) bool { return x.String() == y.String() }),
-			cmpopts.IgnoreFields(models.Project{}, "re", "reOnce", "schemaCache", "cached"),
+			cmpopts.IgnoreFields(models.Project{}, "re", "reOnce", "schemaCache", "cached", "modelNames"),
 			cmpopts.IgnoreFields(models.Model{}, "reused"),
 		); diff != "" {
 			t.Errorf("%s: after editing %s (-fresh +partial):\n%s", name, edit.Path, diff)

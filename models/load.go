@@ -57,6 +57,10 @@ type loader struct {
 	pkgModels, pkgSeeds []pkgPaths
 	in                  *inputs   // what the load read, for the parse cache; nil without one
 	prev                *prevLoad // the cached load it replaces, whose renders it may reuse
+	// listings are the folders walked, by root: the model paths are walked for models,
+	// property files and docs, once
+	listMu   sync.Mutex
+	listings map[string]*listing
 }
 
 // Load reads, renders and validates the project in dir. Its error, when not nil, is an
@@ -154,9 +158,24 @@ func (l *loader) walk(paths []string, exts ...string) []string {
 	for i, p := range paths {
 		roots[i] = filepath.Join(l.p.Dir, p)
 	}
-	files, dirs := walkFiles(roots, exts)
+	files, dirs := walkListed(roots, exts, l.list)
 	l.in.walked(walkRec{Roots: roots, Exts: exts, Files: files, Dirs: dirs})
 	return files
+}
+
+// list walks root, or gives the walk of it this load made already.
+func (l *loader) list(root string) *listing {
+	l.listMu.Lock()
+	defer l.listMu.Unlock()
+	if ls, ok := l.listings[root]; ok {
+		return ls
+	}
+	if l.listings == nil {
+		l.listings = map[string]*listing{}
+	}
+	ls := listRoot(root)
+	l.listings[root] = ls
+	return ls
 }
 
 // readModels renders every model file, in parallel.
