@@ -8,6 +8,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/stratadata/strata/internal/duckdb"
 	"github.com/stratadata/strata/models"
@@ -51,6 +52,7 @@ type shadow struct {
 
 	schemas map[string]bool // schemas created
 	pending []pendingCreate // models' tables queued for one batch (catalog_batch.go)
+	parser  *treeParser     // the models' parse trees, made meanwhile (analyze_parse.go)
 }
 
 // Analyze builds the shadow catalog for a project: each source from its declared columns
@@ -68,6 +70,10 @@ func Analyze(ctx context.Context, p *models.Project, g *Graph, opts AnalyzeOptio
 		failed: map[string]bool{}, missing: map[string]bool{}, rels: map[string]string{}, locs: map[string]string{}, subst: map[string]string{},
 		sqls: map[string]string{}, aggs: map[string]bool{}, cols: map[string][]Column{}, deps: map[string]map[string]bool{},
 		schemas: map[string]bool{}}
+	if s.parser, err = startParser(ctx, p.Dir); err != nil {
+		return nil, err
+	}
+	defer s.parser.wait() // on an early return too: the parser's goroutine ends
 	if err := s.loadAggregates(ctx); err != nil {
 		return nil, err
 	}
@@ -115,10 +121,15 @@ func Analyze(ctx context.Context, p *models.Project, g *Graph, opts AnalyzeOptio
 	if err := s.readColumns(ctx); err != nil {
 		return nil, err
 	}
-	if err := s.checkTests(ctx); err != nil {
-		return nil, err
+	// the tests bind against the catalog while the column lineage is worked out: the
+	// two only read what the creation learned, and write apart (errors; node columns)
+	var testErr error
+	var wg sync.WaitGroup
+	wg.Go(func() { testErr = s.checkTests(ctx) })
+	s.analyzeAll()
+	if wg.Wait(); testErr != nil {
+		return nil, testErr
 	}
-	s.analyzeAll(ctx)
 	s.cat.Errors.Sort()
 	return s.cat, nil
 }
@@ -278,6 +289,7 @@ func (s *shadow) createModel(ctx context.Context, n *Node) {
 		q = snap.SnapshotShape(q)
 	}
 	s.sqls[n.ID] = q
+	s.parser.add(n.ID, q)
 	// An empty table, not a view: DuckDB expands views when binding, so a chain of N
 	// views would bind its whole upstream again at every step (O(N²)). An empty table
 	// binds the query once against its (empty) upstream tables.
