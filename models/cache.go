@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/crc32"
-	"io"
 	"io/fs"
 	"maps"
 	"os"
@@ -105,35 +104,6 @@ func (in *inputs) readFile(path string) ([]byte, error) {
 	in.files[path] = rec
 	in.mu.Unlock()
 	return data, err
-}
-
-// readStat reads a file and the stat of what it read, in the syscalls os.ReadFile
-// makes.
-func readStat(path string) ([]byte, fileStat, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fileStat{}, err
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, fileStat{}, err
-	}
-	data := make([]byte, 0, fi.Size()+1) // +1: io.ReadAll's last read finds EOF without growing
-	for {
-		n, err := f.Read(data[len(data):cap(data)])
-		data = data[:len(data)+n]
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, fileStat{}, err
-		}
-		if len(data) == cap(data) {
-			data = append(data, 0)[:len(data)]
-		}
-	}
-	return data, statOf(fi), nil
 }
 
 func (in *inputs) walked(w walkRec) {

@@ -3,6 +3,8 @@
 package models
 
 import (
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -68,5 +70,35 @@ func TestCacheTrustedStat(t *testing.T) {
 	}
 	if !load().Cached() {
 		t.Error("a touched but unchanged file threw the cache away: its contents decide")
+	}
+}
+
+// TestReadStat: readStat reads what os.ReadFile reads, with the stat os.Stat gives, for
+// files of every size around its buffer's, and fails as os.ReadFile does.
+func TestReadStat(t *testing.T) {
+	dir := t.TempDir()
+	for _, size := range []int{0, 1, 511, 4096, 4097, 1 << 20} {
+		path := filepath.Join(dir, "f")
+		want := []byte(strings.Repeat("x", size))
+		if err := os.WriteFile(path, want, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		got, st, err := readStat(path)
+		if err != nil || string(got) != string(want) {
+			t.Fatalf("size %d: read %d bytes, %v", size, len(got), err)
+		}
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !st.same(statOf(fi)) {
+			t.Errorf("size %d: stat %+v, os.Stat says %+v", size, st, statOf(fi))
+		}
+	}
+	if _, _, err := readStat(filepath.Join(dir, "missing")); !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), "missing") {
+		t.Errorf("a missing file: %v, want a not-exist error naming it", err)
+	}
+	if _, _, err := readStat(dir); err == nil {
+		t.Error("a folder read as a file")
 	}
 }
