@@ -45,14 +45,11 @@ func (s *Scheduler) Submit(r Request) (*Job, error) {
 		kind = "backfill"
 	}
 	j := &Job{ID: newRunID(now), Kind: kind, Request: r, Priority: prio, State: JobQueued, Due: now, Enqueued: now}
+	// the answer is the job as it was accepted: once pushed, a free worker may start it
+	// before a snapshot taken after could say "queued"
+	accepted := j.snapshot()
 	s.push(j)
-	return s.snapshot(j), nil
-}
-
-func (s *Scheduler) snapshot(j *Job) *Job {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return j.snapshot()
+	return accepted, nil
 }
 
 // newRunID is a sortable, readable ID: 20240501-120000-3fa2.
@@ -140,8 +137,9 @@ func (s *Scheduler) Trigger(name string) (*Job, error) {
 	now := s.clock.Now().UTC()
 	r := Request{Command: scheduleCommand(sc), Select: sc.Select, Priority: sc.Priority}
 	j := &Job{ID: newRunID(now), Kind: "manual", Schedule: name, Request: r, Priority: sc.Priority, State: JobQueued, Due: now, Enqueued: now}
+	accepted := j.snapshot() // as Submit's: the job as it was accepted
 	s.push(j)
-	return s.snapshot(j), nil
+	return accepted, nil
 }
 
 // Pause stops a schedule from queueing more intervals (durably); Resume lets it catch up.

@@ -254,6 +254,18 @@ func TestSubmit(t *testing.T) {
 	if len(lines) != 2 || !strings.Contains(text, `"event":"task"`) || !strings.Contains(text, `"event":"done"`) || !strings.Contains(text, `"status":"success"`) {
 		t.Errorf("events:\n%s", text)
 	}
+	// Submit answers with the job as it was accepted, queued, even when a free worker
+	// starts it at once (the MCP and HTTP answers say "queued" from it)
+	for range 100 {
+		j, err := s.Submit(Request{Command: engine.CommandRun, Select: []string{"a"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if j.State != JobQueued {
+			t.Fatalf("Submit answered a job %s, want %s", j.State, JobQueued)
+		}
+		wait(t, s)
+	}
 	if _, err := s.Submit(Request{Command: engine.CommandRun, Select: []string{"tag:"}}); err == nil {
 		t.Error("a bad selector was queued")
 	}
