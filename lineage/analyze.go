@@ -1,13 +1,15 @@
 package lineage
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"runtime"
 	"sort"
 	"strings"
 	"sync"
-	"sync/atomic"
+
+	"github.com/stratadata/strata/models"
 )
 
 // The analysis walks DuckDB's parse tree (json_serialize_sql) of each model. Names are
@@ -44,8 +46,9 @@ type analyzer struct {
 	undecl map[string]bool
 }
 
-// analyzeAll analyzes every model's parse tree (treeParser's) on all cores.
-func (s *shadow) analyzeAll() {
+// analyzeAll parses every model with DuckDB (json_serialize_sql, 200 statements per
+// query) and analyzes the trees on all cores.
+func (s *shadow) analyzeAll(ctx context.Context) {
 	var ids []string
 	for _, n := range s.g.Nodes() {
 		if _, ok := s.sqls[n.ID]; ok && !s.failed[n.ID] {
@@ -53,30 +56,54 @@ func (s *shadow) analyzeAll() {
 			s.nodeColumns(n.ID)
 		}
 	}
-	trees, notes := s.parser.wait()
+	jobs := make(chan [2]string, 256) // node ID, serialized tree
 	var wg sync.WaitGroup
-	var next atomic.Int64
 	for range runtime.GOMAXPROCS(0) {
-		wg.Go(func() {
-			for i := int(next.Add(1) - 1); i < len(ids); i = int(next.Add(1) - 1) {
-				id := ids[i]
-				nc := s.cat.Nodes[id]
-				tree, ok := trees[id]
-				if !ok {
-					if note, ok := notes[id]; ok {
-						nc.Notes = append(nc.Notes, note)
-					}
-					continue
-				}
-				var t jmap
-				if err := json.Unmarshal([]byte(tree), &t); err != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				var tree jmap
+				nc := s.cat.Nodes[j[0]]
+				if err := json.Unmarshal([]byte(j[1]), &tree); err != nil {
 					nc.Notes = append(nc.Notes, "not analyzed: "+err.Error())
 					continue
 				}
-				s.analyzeTree(id, t)
+				s.analyzeTree(j[0], tree)
 			}
-		})
+		}()
 	}
+	const batch = 200
+	for i := 0; i < len(ids); i += batch {
+		part := ids[i:min(i+batch, len(ids))]
+		var b strings.Builder
+		args := make([]any, len(part))
+		b.WriteString("SELECT i, json_serialize_sql(q)::VARCHAR FROM (VALUES ")
+		for k, id := range part {
+			if k > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "(%d, ?::VARCHAR)", k)
+			args[k] = s.sqls[id]
+		}
+		b.WriteString(") AS t(i, q)")
+		rows, err := s.db.QueryContext(ctx, b.String(), args...)
+		if err != nil {
+			for _, id := range part {
+				s.cat.Nodes[id].Notes = append(s.cat.Nodes[id].Notes, "not analyzed: "+models.FirstLine(err.Error()))
+			}
+			continue
+		}
+		for rows.Next() {
+			var k int
+			var tree string
+			if err := rows.Scan(&k, &tree); err == nil {
+				jobs <- [2]string{part[k], tree}
+			}
+		}
+		rows.Close()
+	}
+	close(jobs)
 	wg.Wait()
 }
 

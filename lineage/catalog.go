@@ -52,7 +52,6 @@ type shadow struct {
 
 	schemas map[string]bool // schemas created
 	pending []pendingCreate // models' tables queued for one batch (catalog_batch.go)
-	parser  *treeParser     // the models' parse trees, made meanwhile (analyze_parse.go)
 }
 
 // Analyze builds the shadow catalog for a project: each source from its declared columns
@@ -70,10 +69,6 @@ func Analyze(ctx context.Context, p *models.Project, g *Graph, opts AnalyzeOptio
 		failed: map[string]bool{}, missing: map[string]bool{}, rels: map[string]string{}, locs: map[string]string{}, subst: map[string]string{},
 		sqls: map[string]string{}, aggs: map[string]bool{}, cols: map[string][]Column{}, deps: map[string]map[string]bool{},
 		schemas: map[string]bool{}}
-	if s.parser, err = startParser(ctx, p.Dir); err != nil {
-		return nil, err
-	}
-	defer s.parser.wait() // on an early return too: the parser's goroutine ends
 	if err := s.loadAggregates(ctx); err != nil {
 		return nil, err
 	}
@@ -126,7 +121,7 @@ func Analyze(ctx context.Context, p *models.Project, g *Graph, opts AnalyzeOptio
 	var testErr error
 	var wg sync.WaitGroup
 	wg.Go(func() { testErr = s.checkTests(ctx) })
-	s.analyzeAll()
+	s.analyzeAll(ctx)
 	if wg.Wait(); testErr != nil {
 		return nil, testErr
 	}
@@ -289,7 +284,6 @@ func (s *shadow) createModel(ctx context.Context, n *Node) {
 		q = snap.SnapshotShape(q)
 	}
 	s.sqls[n.ID] = q
-	s.parser.add(n.ID, q)
 	// An empty table, not a view: DuckDB expands views when binding, so a chain of N
 	// views would bind its whole upstream again at every step (O(N²)). An empty table
 	// binds the query once against its (empty) upstream tables.
