@@ -19,7 +19,12 @@ func statOf(fi fs.FileInfo) fileStat {
 	if !ok {
 		return fileStat{}
 	}
-	return fileStat{Size: fi.Size(), MTime: fi.ModTime().UnixNano(), CTime: st.Ctim.Nano(), Ino: uint64(st.Ino), Dev: uint64(st.Dev), Trusted: true}
+	return statOfSys(st)
+}
+
+// statOfSys is statOf from the system's own record, as fstat fills it.
+func statOfSys(st *syscall.Stat_t) fileStat {
+	return fileStat{Size: st.Size, MTime: st.Mtim.Nano(), CTime: st.Ctim.Nano(), Ino: uint64(st.Ino), Dev: uint64(st.Dev), Trusted: true}
 }
 
 func (s fileStat) same(o fileStat) bool { return s == o }
@@ -57,7 +62,7 @@ func readStat(path string) ([]byte, fileStat, error) {
 			data = append(data, 0)[:len(data)]
 		}
 	}
-	return data, fileStat{Size: st.Size, MTime: st.Mtim.Nano(), CTime: st.Ctim.Nano(), Ino: st.Ino, Dev: st.Dev, Trusted: true}, nil
+	return data, statOfSys(&st), nil
 }
 
 // retry calls f again while it is interrupted by a signal.
