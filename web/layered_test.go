@@ -5,7 +5,11 @@ import (
 	"math"
 	"math/rand/v2"
 	"reflect"
+	"strconv"
+	"strings"
 	"testing"
+
+	"github.com/stratadata/strata/lineage"
 )
 
 // checkPlacement checks what every layered drawing must be: boxes of one layer apart,
@@ -156,4 +160,54 @@ func drawnCrossings(p placement, edges [][2]int) int {
 		}
 	}
 	return c
+}
+
+// TestDrawConnects: the diagram a page draws puts every box inside the drawing and every
+// model edge's path from its source box's right side to its target box's left side, and
+// every column edge from the source column's row to the reading column's row.
+func TestDrawConnects(t *testing.T) {
+	in := layoutInput{
+		Focus: "b",
+		Nodes: []lineage.NodeRef{{ID: "a", Name: "a", Type: lineage.TypeSeed}, {ID: "b", Name: "b", Type: lineage.TypeModel},
+			{ID: "c", Name: "c", Type: lineage.TypeModel}, {ID: "d", Name: "d_with_a_long_name", Type: lineage.TypeModel}},
+		Edges: [][2]string{{"a", "b"}, {"b", "c"}, {"a", "d"}, {"c", "d"}, {"x", "d"}}, // x is not drawn
+		Columns: map[string][]lineage.Column{
+			"a": {{Name: "id", Type: "INTEGER"}},
+			"b": {{Name: "id", Type: "INTEGER", Inputs: []lineage.ColumnInput{{From: lineage.ColumnRef{Node: "a", Column: "id"}, Kind: lineage.Identity}}}},
+		},
+	}
+	d := draw(in)
+	box := map[string]dnode{}
+	for _, n := range d.Nodes {
+		box[n.ID] = n
+		if n.X < 0 || n.Y < 0 || n.X+n.W > d.Width || n.Y+n.H > d.Height {
+			t.Errorf("node %s at (%.1f, %.1f) %.1f × %.1f is outside the %.1f × %.1f drawing", n.ID, n.X, n.Y, n.W, n.H, d.Width, d.Height)
+		}
+	}
+	ends := func(path string) (x0, y0, x1, y1 float64) {
+		f := strings.Fields(strings.NewReplacer("M", "", "C", "").Replace(path))
+		num := func(s string) float64 { v, _ := strconv.ParseFloat(s, 64); return v }
+		return num(f[0]), num(f[1]), num(f[len(f)-2]), num(f[len(f)-1])
+	}
+	near := func(a, b float64) bool { return math.Abs(a-b) < 0.06 } // paths are printed to 0.1
+	if len(d.Edges) != 4 {
+		t.Fatalf("%d model edges drawn, want 4 (one has an end not drawn): %+v", len(d.Edges), d.Edges)
+	}
+	for _, e := range d.Edges {
+		from, to := box[e.From], box[e.To]
+		x0, y0, x1, y1 := ends(e.Path)
+		if !near(x0, from.X+from.W) || !near(y0, from.Y+from.H/2) || !near(x1, to.X) || !near(y1, to.Y+to.H/2) {
+			t.Errorf("edge %s->%s runs (%.1f, %.1f) to (%.1f, %.1f): want from %s's right middle (%.1f, %.1f) to %s's left middle (%.1f, %.1f)",
+				e.From, e.To, x0, y0, x1, y1, e.From, from.X+from.W, from.Y+from.H/2, e.To, to.X, to.Y+to.H/2)
+		}
+	}
+	if len(d.ColumnEdges) != 1 {
+		t.Fatalf("column edges %+v, want a.id -> b.id", d.ColumnEdges)
+	}
+	ce := d.ColumnEdges[0]
+	x0, y0, x1, y1 := ends(ce.Path)
+	a, b := box["a"], box["b"]
+	if ce.From != "a.id" || ce.To != "b.id" || !near(x0, a.X+a.W) || !near(y0, a.Columns[0].Y) || !near(x1, b.X) || !near(y1, b.Columns[0].Y) {
+		t.Errorf("column edge %+v: want from a.id's row (%.1f, %.1f) to b.id's (%.1f, %.1f)", ce, a.X+a.W, a.Columns[0].Y, b.X, b.Columns[0].Y)
+	}
 }

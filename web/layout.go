@@ -106,6 +106,8 @@ func (l *layouter) layout(ctx context.Context, key string, in layoutInput) (*dia
 	return d, nil
 }
 
+// draw sizes each node's box from its name and columns, lays the boxes and model edges
+// out (layered), and draws the column edges over that placement.
 func draw(in layoutInput) *diagram {
 	d := &diagram{}
 	index := map[string]int{}
