@@ -111,12 +111,18 @@ func TestWireRoundTrip(t *testing.T) {
 		t.Errorf("test (-want +got):\n%s", diff)
 	}
 
-	// a cut at any byte is an error, never a panic or a model read from half a record
-	for i := range len(w.b) {
-		u := &unwire{src: string(w.b[:i])}
-		u.test()
+	cutsFail(t, "test", w.b, func(u *unwire) { u.test() })
+}
+
+// cutsFail: a record cut at any byte is an error, never a panic or a value read from
+// half a record.
+func cutsFail(t *testing.T, what string, b []byte, read func(*unwire)) {
+	t.Helper()
+	for i := range len(b) {
+		u := &unwire{src: string(b[:i])}
+		read(u)
 		if u.err == nil {
-			t.Fatalf("a test cut at byte %d of %d read without an error", i, len(w.b))
+			t.Fatalf("a %s cut at byte %d of %d read without an error", what, i, len(b))
 		}
 	}
 }
@@ -137,11 +143,5 @@ func TestHeaderRoundTrip(t *testing.T) {
 	if diff := cmp.Diff(h, got, cmp.Exporter(func(reflect.Type) bool { return true })); diff != "" {
 		t.Errorf("header (-want +got):\n%s", diff)
 	}
-	for i := range len(w.b) {
-		u := &unwire{src: string(w.b[:i])}
-		u.header()
-		if u.err == nil {
-			t.Fatalf("a header cut at byte %d of %d read without an error", i, len(w.b))
-		}
-	}
+	cutsFail(t, "header", w.b, func(u *unwire) { u.header() })
 }
