@@ -50,8 +50,11 @@ type shadow struct {
 	cols    map[string][]Column        // node ID → columns (names and types)
 	deps    map[string]map[string]bool // node ID → declared upstream node IDs
 
-	schemas map[string]bool // schemas created
-	pending []pendingCreate // models' tables queued for one batch (catalog_batch.go)
+	schemas   map[string]bool // schemas created
+	pending   []pendingCreate // models' tables queued for one batch (catalog_batch.go)
+	leaves    []pendingCreate // models nothing reads, queued to be described (catalog_batch.go)
+	allTables bool            // leaves are tables too
+	described int             // leaves described, not made tables
 }
 
 // Analyze builds the shadow catalog for a project: each source from its declared columns
@@ -60,6 +63,16 @@ type shadow struct {
 // types, their column lineage, and the errors DuckDB found (unknown table, unknown column,
 // type mismatch) placed in the model's file.
 func Analyze(ctx context.Context, p *models.Project, g *Graph, opts AnalyzeOptions) (*Catalog, error) {
+	s, err := analyze(ctx, p, g, opts, false)
+	if err != nil {
+		return nil, err
+	}
+	return s.cat, nil
+}
+
+// analyze is Analyze, with every model a table when allTables (leaves too: the tests
+// compare the two).
+func analyze(ctx context.Context, p *models.Project, g *Graph, opts AnalyzeOptions, allTables bool) (*shadow, error) {
 	db, err := duckdb.Open(ctx, duckdb.Memory, p.Dir)
 	if err != nil {
 		return nil, err
@@ -78,7 +91,7 @@ func Analyze(ctx context.Context, p *models.Project, g *Graph, opts AnalyzeOptio
 	s := &shadow{p: p, g: g, db: db, cat: &Catalog{Nodes: map[string]*NodeColumns{}},
 		failed: map[string]bool{}, missing: map[string]bool{}, rels: map[string]string{}, locs: map[string]string{}, subst: map[string]string{},
 		sqls: map[string]string{}, aggs: map[string]bool{}, cols: map[string][]Column{}, deps: map[string]map[string]bool{},
-		schemas: map[string]bool{}}
+		schemas: map[string]bool{}, allTables: allTables}
 	if err := s.loadAggregates(ctx); err != nil {
 		return nil, err
 	}
@@ -121,7 +134,7 @@ func Analyze(ctx context.Context, p *models.Project, g *Graph, opts AnalyzeOptio
 			s.createModel(ctx, n)
 		}
 	}
-	s.flush(ctx)
+	s.flushLeaves(ctx)
 	if err := s.conn.Close(); err != nil {
 		return nil, err
 	}
@@ -138,7 +151,7 @@ func Analyze(ctx context.Context, p *models.Project, g *Graph, opts AnalyzeOptio
 		return nil, testErr
 	}
 	s.cat.Errors.Sort()
-	return s.cat, nil
+	return s, nil
 }
 
 func (s *shadow) loadAggregates(ctx context.Context) error {
@@ -300,7 +313,12 @@ func (s *shadow) createModel(ctx context.Context, n *Node) {
 	// views would bind its whole upstream again at every step (O(N²)). An empty table
 	// binds the query once against its (empty) upstream tables.
 	head := "CREATE TABLE " + s.p.Relation(m) + " AS SELECT * FROM ("
-	s.create(ctx, pendingCreate{n: n, head: head, q: q})
+	pc := pendingCreate{n: n, head: head, q: q}
+	if !s.allTables && s.leaf(n) && duckdb.Whole(pc.stmt()) {
+		s.describe(ctx, pc)
+		return
+	}
+	s.create(ctx, pc)
 }
 
 func (s *shadow) fail(n *Node, e *models.Error) {

@@ -2,6 +2,9 @@ package lineage
 
 import (
 	"context"
+	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/stratadata/strata/internal/duckdb"
 )
@@ -20,6 +23,88 @@ const batchSize = 64
 type pendingCreate struct {
 	n       *Node
 	head, q string // the statement is head + q + "\n) LIMIT 0"
+}
+
+// A model that nothing in the shadow catalog reads (no model, snapshot or test of the
+// graph) needs no table: binding its query gives its errors and its columns, and costs
+// less than half of creating a table (on the 10,000-model project, 0.10 ms a model
+// against 0.21). Such leaves are described 64 to a query, a DESCRIBE of each in one
+// UNION ALL. A query that fails makes each of its leaves a table alone, as any other
+// model, so errors are placed as ever; so does a model that reads a leaf without ref()
+// (an undeclared read the graph cannot see), before it runs again.
+
+// leaf reports whether nothing of the graph that binds against the shadow catalog reads
+// n's relation.
+func (s *shadow) leaf(n *Node) bool {
+	for _, id := range s.g.Children(n.ID) {
+		switch s.g.Node(id).Type {
+		case TypeModel, TypeSnapshot, TypeTest:
+			return false
+		}
+	}
+	return true
+}
+
+// describe queues a leaf model's query.
+func (s *shadow) describe(ctx context.Context, pc pendingCreate) {
+	s.leaves = append(s.leaves, pc)
+	if len(s.leaves) >= batchSize {
+		s.flushLeaves(ctx)
+	}
+}
+
+// flushLeaves describes the queued leaves, after the tables they read.
+func (s *shadow) flushLeaves(ctx context.Context) {
+	s.flush(ctx)
+	batch := s.leaves
+	s.leaves = nil
+	if len(batch) == 0 {
+		return
+	}
+	var b strings.Builder
+	for k, pc := range batch {
+		if k > 0 {
+			b.WriteString("\nUNION ALL\n")
+		}
+		fmt.Fprintf(&b, "SELECT %d, column_name, column_type FROM (DESCRIBE SELECT * FROM (%s\n))", k, pc.q)
+	}
+	res, err := s.conn.Query(ctx, b.String(), -1)
+	if err != nil {
+		for _, pc := range batch {
+			s.createAlone(ctx, pc)
+		}
+		return
+	}
+	// one thread and no optimizer (Analyze): the rows come branch by branch, each
+	// DESCRIBE's in column order
+	for _, row := range res.Rows {
+		k, _ := row[0].(int32)
+		name, _ := row[1].(string)
+		typ, _ := row[2].(string)
+		id := batch[k].n.ID
+		s.cols[id] = append(s.cols[id], Column{Name: name, Type: typ})
+	}
+	s.described += len(batch)
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+// createLeaf makes a queued leaf a table after all, for a model that read it without
+// ref(): it reports whether one was made.
+func (s *shadow) createLeaf(ctx context.Context, rel string) bool {
+	for i, pc := range s.leaves {
+		if strings.EqualFold(s.p.Relation(pc.n.Model), rel) || strings.EqualFold(pc.n.Model.Identifier(), strings.Trim(rel, `"`)) {
+			s.leaves = slices.Delete(s.leaves, i, i+1)
+			s.createAlone(ctx, pc)
+			return !s.failed[pc.n.ID]
+		}
+	}
+	return false
 }
 
 func (pc pendingCreate) stmt() string { return pc.head + pc.q + "\n) LIMIT 0" }
@@ -62,7 +147,11 @@ func (s *shadow) createAlone(ctx context.Context, pc pendingCreate) {
 		delete(s.sqls, pc.n.ID)
 		return
 	}
-	if err := s.exec(ctx, pc.stmt()); err != nil {
+	err := s.exec(ctx, pc.stmt())
+	if tm := tableErrRe.FindStringSubmatch(errText(err)); tm != nil && s.createLeaf(ctx, tm[1]) {
+		err = s.exec(ctx, pc.stmt()) // it read a leaf without ref()
+	}
+	if err != nil {
 		s.fail(pc.n, s.placeError(pc.n, pc.q, pc.head, err))
 	}
 }

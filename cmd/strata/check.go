@@ -15,8 +15,8 @@ func (a *app) checkCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "check",
 		Short: "Validate every model's SQL against a shadow catalog (no data is touched)",
-		Long: `Create every source, seed and model as an empty table or view in a scratch in-memory
-DuckDB, in dependency order. Unknown tables, unknown columns, type mismatches and syntax
+		Long: `Create every source, seed and model as an empty table in a scratch in-memory DuckDB,
+in dependency order (a model nothing reads is only bound). Unknown tables, unknown columns, type mismatches and syntax
 errors are reported as models/x.sql:LINE:COL; tables read without ref() or source() are
 named. Exit code 2 when anything is wrong.`,
 		Args: cobra.NoArgs,

@@ -1,0 +1,98 @@
+package lineage
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/stratadata/strata/internal/gen"
+	"github.com/stratadata/strata/internal/testproj"
+	"github.com/stratadata/strata/models"
+)
+
+// analyzeBoth analyzes a project with its leaves described and with every model a
+// table; n is how many leaves were described.
+func analyzeBoth(t *testing.T, dir string) (described, tables *Catalog, n int) {
+	t.Helper()
+	p, err := models.Load(dir, models.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := Build(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := analyze(context.Background(), p, g, AnalyzeOptions{}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err := analyze(context.Background(), p, g, AnalyzeOptions{}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if all.described != 0 {
+		t.Errorf("%d leaves described with every model a table", all.described)
+	}
+	return d.cat, all.cat, d.described
+}
+
+// TestLeavesDescribed: describing the models nothing reads, instead of creating their
+// tables, gives the catalog creating them gives — every column's name and type, its
+// lineage, the notes and the errors — on the lineage corpus, the examples and a
+// generated project.
+func TestLeavesDescribed(t *testing.T) {
+	t.Parallel()
+	dirs := map[string]string{"corpus": "testdata/corpus"}
+	for _, ex := range []string{"shop", "jaffle_dbt", "cdc", "events"} {
+		dirs[ex] = filepath.Join("..", "examples", ex)
+	}
+	dirs["generated"] = t.TempDir()
+	if err := gen.Write(dirs["generated"], gen.Options{Models: 400, Seed: 5}); err != nil {
+		t.Fatal(err)
+	}
+	for name, dir := range dirs {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			described, tables, n := analyzeBoth(t, dir)
+			if diff := cmp.Diff(tables, described); diff != "" {
+				t.Errorf("catalog (-every model a table +leaves described):\n%s", diff)
+			}
+			if n == 0 && (name == "corpus" || name == "generated") { // the examples test their leaves
+				t.Errorf("no leaf was described")
+			}
+		})
+	}
+}
+
+// TestLeafReadWithoutRef: a model that reads a leaf's table without ref() (so the graph
+// does not know) still finds it, with the undeclared read reported; a leaf with an error
+// is placed as ever, and the leaves of its query are made tables alone.
+func TestLeafReadWithoutRef(t *testing.T) {
+	t.Parallel()
+	dir := testproj.Write(t, map[string]string{
+		"strata.yml":       "name: p\n",
+		"models/a.sql":     "select 1 as x, 'y' as y",
+		"models/b.sql":     "select x from main.a",
+		"models/c_bad.sql": "select\n    x,\n    nope\nfrom {{ ref('b') }}",
+		"models/d.sql":     "select x * 2 as y from {{ ref('b') }}",
+	})
+	described, tables, n := analyzeBoth(t, dir)
+	if n != 0 {
+		t.Errorf("%d leaves described, want none: a is read, and c_bad fails the query d shares", n)
+	}
+	if diff := cmp.Diff(tables, described); diff != "" {
+		t.Errorf("catalog (-every model a table +leaves described):\n%s", diff)
+	}
+	if got := described.Nodes["b"].Undeclared; len(got) != 1 || !strings.Contains(got[0], "main.a is a") {
+		t.Errorf("b's undeclared reads = %v, want main.a", got)
+	}
+	if len(described.Errors) != 1 || !strings.HasPrefix(described.Errors[0].Error(), `models/c_bad.sql:3:5: model c_bad: Binder Error: Referenced column "nope" not found`) {
+		t.Errorf("errors = %v, want c_bad's alone", described.Errors)
+	}
+	if cols := described.Nodes["d"].Columns; len(cols) != 1 || cols[0].Name != "y" || cols[0].Type != "INTEGER" {
+		t.Errorf("d's columns = %+v", cols)
+	}
+}
