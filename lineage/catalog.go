@@ -54,7 +54,7 @@ type shadow struct {
 	pending   []pendingCreate // models' tables queued for one batch (catalog_batch.go)
 	leaves    []pendingCreate // models nothing reads, queued to be described (catalog_batch.go)
 	allTables bool            // leaves are tables too
-	described int             // leaves described, not made tables
+	described []pendingCreate // leaves described, not made tables
 }
 
 // Analyze builds the shadow catalog for a project: each source from its declared columns

@@ -84,7 +84,7 @@ func (s *shadow) flushLeaves(ctx context.Context) {
 		id := batch[k].n.ID
 		s.cols[id] = append(s.cols[id], Column{Name: name, Type: typ})
 	}
-	s.described += len(batch)
+	s.described = append(s.described, batch...)
 }
 
 func errText(err error) string {
@@ -94,14 +94,18 @@ func errText(err error) string {
 	return err.Error()
 }
 
-// createLeaf makes a queued leaf a table after all, for a model that read it without
-// ref(): it reports whether one was made.
-func (s *shadow) createLeaf(ctx context.Context, rel string) bool {
-	for i, pc := range s.leaves {
-		if strings.EqualFold(s.p.Relation(pc.n.Model), rel) || strings.EqualFold(pc.n.Model.Identifier(), strings.Trim(rel, `"`)) {
-			s.leaves = slices.Delete(s.leaves, i, i+1)
-			s.createAlone(ctx, pc)
-			return !s.failed[pc.n.ID]
+// createLeaf makes a leaf a table after all, queued or described already, for a model
+// that read it without ref(): it reports whether one was made.
+func (s *shadow) createLeaf(ctx context.Context, name string) bool {
+	name = strings.Trim(name, `"`)
+	for _, list := range []*[]pendingCreate{&s.leaves, &s.described} {
+		for i, pc := range *list {
+			if strings.EqualFold(pc.n.Model.Identifier(), name) {
+				*list = slices.Delete(*list, i, i+1)
+				delete(s.cols, pc.n.ID) // the table's come back with the rest
+				s.createAlone(ctx, pc)
+				return !s.failed[pc.n.ID]
+			}
 		}
 	}
 	return false

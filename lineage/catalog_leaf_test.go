@@ -2,6 +2,7 @@ package lineage
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -33,10 +34,10 @@ func analyzeBoth(t *testing.T, dir string) (described, tables *Catalog, n int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if all.described != 0 {
-		t.Errorf("%d leaves described with every model a table", all.described)
+	if len(all.described) != 0 {
+		t.Errorf("%d leaves described with every model a table", len(all.described))
 	}
-	return d.cat, all.cat, d.described
+	return d.cat, all.cat, len(d.described)
 }
 
 // TestLeavesDescribed: describing the models nothing reads, instead of creating their
@@ -94,5 +95,35 @@ func TestLeafReadWithoutRef(t *testing.T) {
 	}
 	if cols := described.Nodes["d"].Columns; len(cols) != 1 || cols[0].Name != "y" || cols[0].Type != "INTEGER" {
 		t.Errorf("d's columns = %+v", cols)
+	}
+}
+
+// TestLeafReadWithoutRefLater: the leaf a model reads without ref() was described in an
+// earlier query (64 leaves before it), so it has no table yet: it gets one, and the
+// model binds.
+func TestLeafReadWithoutRefLater(t *testing.T) {
+	t.Parallel()
+	files := map[string]string{
+		"strata.yml":      "name: p\n",
+		"models/a.sql":    "select 1 as x",
+		"models/base.sql": "select 2 as x",
+		// after f63 in the graph's order, so after the first query of leaves
+		"models/zz.sql": "select a.x from main.a join {{ ref('f63') }} f on f.x = a.x",
+	}
+	for i := range batchSize {
+		files[fmt.Sprintf("models/f%02d.sql", i)] = fmt.Sprintf("select x + %d as x from {{ ref('base') }}", i)
+	}
+	described, tables, n := analyzeBoth(t, testproj.Write(t, files))
+	if diff := cmp.Diff(tables, described); diff != "" {
+		t.Errorf("catalog (-every model a table +leaves described):\n%s", diff)
+	}
+	if len(described.Errors) != 0 {
+		t.Errorf("errors = %v", described.Errors)
+	}
+	if got := described.Nodes["zz"].Undeclared; len(got) != 1 || !strings.Contains(got[0], "main.a is a") {
+		t.Errorf("zz's undeclared reads = %v, want main.a", got)
+	}
+	if n != batchSize-1 { // a, and f00 to f62 (f63 is read)
+		t.Errorf("%d leaves described, want the first query's but a, %d", n, batchSize-1)
 	}
 }
