@@ -87,6 +87,20 @@ func (s *shadow) flushLeaves(ctx context.Context) {
 	s.described = append(s.described, batch...)
 }
 
+// leafTable makes a described leaf's table on conn, for a test that reads it without
+// ref(): it reports whether one was made. The leaf's columns are known already, and the
+// column lineage is being worked out meanwhile: nothing else of the shadow changes.
+func (s *shadow) leafTable(ctx context.Context, conn *duckdb.Conn, name string) bool {
+	name = strings.Trim(name, `"`)
+	for _, pc := range s.described {
+		if strings.EqualFold(pc.n.Model.Identifier(), name) {
+			_, err := conn.Exec(ctx, pc.stmt())
+			return err == nil
+		}
+	}
+	return false
+}
+
 func errText(err error) string {
 	if err == nil {
 		return ""

@@ -127,3 +127,24 @@ func TestLeafReadWithoutRefLater(t *testing.T) {
 		t.Errorf("%d leaves described, want the first query's but a, %d", n, batchSize-1)
 	}
 }
+
+// TestLeafTestedWithoutRef: a singular test that reads a leaf's table without ref() (so
+// the graph does not link them) still binds.
+func TestLeafTestedWithoutRef(t *testing.T) {
+	t.Parallel()
+	dir := testproj.Write(t, map[string]string{
+		"strata.yml":         "name: p\n",
+		"models/a.sql":       "select 1 as x",
+		"tests/positive.sql": "select * from main.a where x <= 0",
+	})
+	described, tables, n := analyzeBoth(t, dir)
+	if diff := cmp.Diff(tables, described); diff != "" {
+		t.Errorf("catalog (-every model a table +leaves described):\n%s", diff)
+	}
+	if len(described.Errors) != 0 {
+		t.Errorf("errors = %v", described.Errors)
+	}
+	if n != 1 {
+		t.Errorf("%d leaves described, want a", n)
+	}
+}
