@@ -13,9 +13,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/nikolalohinski/gonja/v2/exec"
-	"github.com/rogpeppe/go-internal/txtar"
 
 	"github.com/stratadata/strata/internal/gen"
+	"github.com/stratadata/strata/internal/testcorpus"
 	"github.com/stratadata/strata/internal/testproj"
 	"github.com/stratadata/strata/lineage"
 	"github.com/stratadata/strata/models"
@@ -27,41 +27,6 @@ func cacheEnv(vals map[string]string) func(string) (string, bool) {
 		v, ok := vals[name]
 		return v, ok
 	}
-}
-
-// corpus is every project the CLI's scripts use (their p/ folders), the examples and
-// a generated one: the shapes the cache must carry.
-func corpus(t *testing.T) map[string]string {
-	t.Helper()
-	dirs := map[string]string{}
-	for _, ex := range []string{"shop", "jaffle_dbt", "cdc", "events"} {
-		dirs["examples/"+ex] = filepath.Join("..", "examples", ex)
-	}
-	gdir := t.TempDir()
-	if err := gen.Write(gdir, gen.Options{Models: 300, Seed: 3}); err != nil {
-		t.Fatal(err)
-	}
-	dirs["generated"] = gdir
-	scripts, _ := filepath.Glob(filepath.Join("..", "cmd", "strata", "testdata", "script", "*.txtar"))
-	for _, s := range scripts {
-		ar, err := txtar.ParseFile(s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		files := map[string]string{}
-		for _, f := range ar.Files {
-			if rest, ok := strings.CutPrefix(f.Name, "p/"); ok {
-				files[rest] = string(f.Data)
-			}
-		}
-		if files["strata.yml"] == "" && files["dbt_project.yml"] == "" {
-			continue
-		}
-		dir := t.TempDir()
-		testproj.WriteFiles(t, dir, files)
-		dirs[filepath.Base(s)] = dir
-	}
-	return dirs
 }
 
 // projectDiff compares two loads field by field, unexported fields included, parsed
@@ -79,9 +44,9 @@ func projectDiff(a, b *models.Project) string {
 // gives, every field of it, and compiles to the same SQL.
 func TestCacheRoundTrip(t *testing.T) {
 	t.Parallel()
-	env := cacheEnv(map[string]string{"STRATA_TEST_SCHEMA": "main", "MIN_AMOUNT": "5"})
+	env := testcorpus.Env
 	n := 0
-	for name, dir := range corpus(t) {
+	for name, dir := range testcorpus.Dirs(t, "..") {
 		fresh, err := models.Load(dir, models.Options{Env: env})
 		if err != nil {
 			continue // a broken project of an error script: TestCacheNotForErrors
@@ -298,9 +263,9 @@ func TestCacheNotForErrors(t *testing.T) {
 // it, the project a fresh load gives.
 func TestCachePartialReuse(t *testing.T) {
 	t.Parallel()
-	env := cacheEnv(map[string]string{"STRATA_TEST_SCHEMA": "main", "MIN_AMOUNT": "5"})
+	env := testcorpus.Env
 	n := 0
-	for name, dir := range corpus(t) {
+	for name, dir := range testcorpus.Dirs(t, "..") {
 		if strings.HasPrefix(name, "examples/") {
 			continue // those are the repository's own files: not edited here
 		}

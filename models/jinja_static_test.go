@@ -4,6 +4,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/stratadata/strata/internal/testcorpus"
 	"github.com/stratadata/strata/internal/testproj"
 	"github.com/stratadata/strata/models"
 )
@@ -12,9 +13,9 @@ import (
 // renders to what gonja renders, with the same refs, sources, config, vars and positions.
 func TestStaticRenderMatchesGonja(t *testing.T) {
 	t.Parallel()
-	env := cacheEnv(map[string]string{"STRATA_TEST_SCHEMA": "main", "MIN_AMOUNT": "5"})
+	env := testcorpus.Env
 	static, all := 0, 0
-	for name, dir := range corpus(t) {
+	for name, dir := range testcorpus.Dirs(t, "..") {
 		p, err := models.Load(dir, models.Options{Env: env})
 		if err != nil {
 			continue
