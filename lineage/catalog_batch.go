@@ -68,37 +68,57 @@ func (s *shadow) flushLeaves(ctx context.Context) {
 		}
 		fmt.Fprintf(&b, "SELECT %d, column_name, column_type FROM (DESCRIBE SELECT * FROM (%s\n))", k, pc.q)
 	}
-	res, err := s.conn.Query(ctx, b.String(), -1)
+	cols, err := s.describeQuery(ctx, b.String(), len(batch))
 	if err != nil {
 		for _, pc := range batch {
 			s.createAlone(ctx, pc)
 		}
 		return
 	}
-	// one thread and no optimizer (Analyze): the rows come branch by branch, each
-	// DESCRIBE's in column order
-	for _, row := range res.Rows {
-		k, _ := row[0].(int32)
-		name, _ := row[1].(string)
-		typ, _ := row[2].(string)
-		id := batch[k].n.ID
-		s.cols[id] = append(s.cols[id], Column{Name: name, Type: typ})
+	for k, pc := range batch {
+		s.cols[pc.n.ID] = cols[k]
 	}
 	s.described = append(s.described, batch...)
+}
+
+// describeQuery runs a query of n leaves' DESCRIBEs and gives each leaf's columns. One
+// thread and no optimizer (Analyze): the rows come branch by branch, each DESCRIBE's in
+// column order.
+func (s *shadow) describeQuery(ctx context.Context, q string, n int) ([][]Column, error) {
+	res, err := s.conn.Query(ctx, q, -1)
+	if err != nil {
+		return nil, err
+	}
+	cols := make([][]Column, n)
+	for _, row := range res.Rows {
+		k, ok := row[0].(int32)
+		name, ok2 := row[1].(string)
+		typ, ok3 := row[2].(string)
+		if !ok || !ok2 || !ok3 || int(k) < 0 || int(k) >= n {
+			return nil, fmt.Errorf("a DESCRIBE row of no leaf: %v", row)
+		}
+		cols[k] = append(cols[k], Column{Name: name, Type: typ})
+	}
+	return cols, nil
+}
+
+// findLeaf is the index in list of the leaf a DuckDB error names ("Table with name X
+// does not exist"), or -1.
+func findLeaf(list []pendingCreate, name string) int {
+	name = strings.Trim(name, `"`)
+	return slices.IndexFunc(list, func(pc pendingCreate) bool { return strings.EqualFold(pc.n.Model.Identifier(), name) })
 }
 
 // leafTable makes a described leaf's table on conn, for a test that reads it without
 // ref(): it reports whether one was made. The leaf's columns are known already, and the
 // column lineage is being worked out meanwhile: nothing else of the shadow changes.
 func (s *shadow) leafTable(ctx context.Context, conn *duckdb.Conn, name string) bool {
-	name = strings.Trim(name, `"`)
-	for _, pc := range s.described {
-		if strings.EqualFold(pc.n.Model.Identifier(), name) {
-			_, err := conn.Exec(ctx, pc.stmt())
-			return err == nil
-		}
+	i := findLeaf(s.described, name)
+	if i < 0 {
+		return false
 	}
-	return false
+	_, err := conn.Exec(ctx, s.described[i].stmt())
+	return err == nil
 }
 
 func errText(err error) string {
@@ -111,15 +131,13 @@ func errText(err error) string {
 // createLeaf makes a leaf a table after all, queued or described already, for a model
 // that read it without ref(): it reports whether one was made.
 func (s *shadow) createLeaf(ctx context.Context, name string) bool {
-	name = strings.Trim(name, `"`)
 	for _, list := range []*[]pendingCreate{&s.leaves, &s.described} {
-		for i, pc := range *list {
-			if strings.EqualFold(pc.n.Model.Identifier(), name) {
-				*list = slices.Delete(*list, i, i+1)
-				delete(s.cols, pc.n.ID) // the table's come back with the rest
-				s.createAlone(ctx, pc)
-				return !s.failed[pc.n.ID]
-			}
+		if i := findLeaf(*list, name); i >= 0 {
+			pc := (*list)[i]
+			*list = slices.Delete(*list, i, i+1)
+			delete(s.cols, pc.n.ID) // the table's come back with the rest
+			s.createAlone(ctx, pc)
+			return !s.failed[pc.n.ID]
 		}
 	}
 	return false

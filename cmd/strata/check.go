@@ -16,9 +16,9 @@ func (a *app) checkCmd() *cobra.Command {
 		Use:   "check",
 		Short: "Validate every model's SQL against a shadow catalog (no data is touched)",
 		Long: `Create every source, seed and model as an empty table in a scratch in-memory DuckDB,
-in dependency order (a model nothing reads is only bound). Unknown tables, unknown columns, type mismatches and syntax
-errors are reported as models/x.sql:LINE:COL; tables read without ref() or source() are
-named. Exit code 2 when anything is wrong.`,
+in dependency order (a model nothing reads is only bound). Unknown tables, unknown
+columns, type mismatches and syntax errors are reported as models/x.sql:LINE:COL; tables
+read without ref() or source() are named. Exit code 2 when anything is wrong.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			p, g, err := a.load()
